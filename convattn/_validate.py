@@ -1,0 +1,89 @@
+"""Checks at the public boundary, written for learners.
+
+Every public function of ``convattn`` validates what it is given and raises a ``TypeError`` or
+``ValueError`` that names what was expected and what came, e.g.::
+
+    ValueError: x must have shape (batch, seq, dim); got (3, 4)
+
+rather than letting a bare PyTorch shape error surface from deep inside a computation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+__all__ = ["check_tensor", "check_int", "check_bool", "check_choice", "shape_str"]
+
+
+def shape_str(shape: Sequence[int]) -> str:
+    """(3, 4) rather than torch.Size([3, 4])."""
+    dims = tuple(int(d) for d in shape)
+    return "(" + ", ".join(str(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"
+
+
+def check_tensor(
+    x: object,
+    name: str,
+    dims: Sequence[str] | None = None,
+    *,
+    min_ndim: int | None = None,
+    floating: bool = True,
+    finite: bool = True,
+    allow_empty: bool = False,
+) -> Tensor:
+    """Return ``x`` if it is a tensor of the expected form, else raise a learner-friendly error.
+
+    Args:
+        x: the value to check.
+        name: its name in the caller's signature, used in the message.
+        dims: names of the expected dimensions, e.g. ``("batch", "seq", "dim")``; fixes the rank.
+        min_ndim: alternatively, the least number of dimensions (for ``(..., dim)`` inputs).
+        floating: require a floating-point dtype.
+        finite: refuse NaN and infinity.
+        allow_empty: accept a tensor with a zero-sized dimension.
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}")
+    if dims is not None and x.ndim != len(dims):
+        raise ValueError(f"{name} must have shape ({', '.join(dims)}); got {shape_str(x.shape)}")
+    if min_ndim is not None and x.ndim < min_ndim:
+        raise ValueError(
+            f"{name} must have at least {min_ndim} dimension{'s' if min_ndim > 1 else ''}; "
+            f"got shape {shape_str(x.shape)}"
+        )
+    if floating and not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor (e.g. float32 or float64); got {x.dtype}")
+    if not allow_empty and x.numel() == 0:
+        raise ValueError(f"{name} must not be empty; got shape {shape_str(x.shape)}")
+    if finite and x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} must contain only finite values; got NaN or infinity")
+    return x
+
+
+def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
+    """An int (not a bool, not a float) that is at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    return value
+
+
+def check_bool(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
+    return value
+
+
+def check_choice(value: object, name: str, choices: Sequence[object]) -> object:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}; got {value!r}")
+    return value
+
+
+def check_same_dtype(name_a: str, a: Tensor, name_b: str, b: Tensor) -> None:
+    if a.dtype != b.dtype:
+        raise TypeError(f"{name_a} and {name_b} must have the same dtype; got {a.dtype} and {b.dtype}")

@@ -1,0 +1,93 @@
+"""Data the course trains on, all offline: scikit-learn's bundled 8×8 digits as tensors.
+
+``load_digits`` ships inside scikit-learn (1,797 images, 10 classes), so nothing is downloaded.
+Chapter 1 uses a fixed pixel permutation; chapter 5 adds canvases with shifts and training subsets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from ._validate import check_int, check_tensor, shape_str
+
+__all__ = ["Digits", "load_digits_split", "pixel_permutation", "permute_pixels"]
+
+
+@dataclass(frozen=True)
+class Digits:
+    """A fixed train/test split of the digits. Images (n, 1, 8, 8) in [0, 1]; labels (n,) int64."""
+
+    x_train: Tensor
+    y_train: Tensor
+    x_test: Tensor
+    y_test: Tensor
+
+    def __repr__(self) -> str:
+        return (
+            f"Digits(train={shape_str(self.x_train.shape)}, test={shape_str(self.x_test.shape)}, "
+            f"dtype={self.x_train.dtype})"
+        )
+
+
+def load_digits_split(
+    *, test_fraction: float = 1 / 3, seed: int = 0, dtype: torch.dtype = torch.float32
+) -> Digits:
+    """scikit-learn's digits, split once, stratified by class, into a training and a test set.
+
+    Args:
+        test_fraction: share of the 1,797 images held out for testing.
+        seed: seed of the split (the same seed always gives the same split).
+        dtype: floating dtype of the images (float64 for exact-equality experiments).
+    """
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be between 0 and 1; got {test_fraction}")
+    check_int(seed, "seed", minimum=0)
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"dtype must be a floating torch dtype such as torch.float32; got {dtype!r}")
+    try:
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("load_digits_split needs scikit-learn: pip install scikit-learn") from e
+    bunch = load_digits()
+    x = torch.tensor(bunch.images / 16.0, dtype=dtype).unsqueeze(1)  # (1797, 1, 8, 8)
+    y = torch.tensor(bunch.target, dtype=torch.int64)  # (1797,)
+    idx_train, idx_test = train_test_split(
+        range(len(y)), test_size=test_fraction, random_state=seed, stratify=bunch.target
+    )
+    idx_train, idx_test = torch.tensor(idx_train), torch.tensor(idx_test)
+    return Digits(x[idx_train], y[idx_train], x[idx_test], y[idx_test])
+
+
+def pixel_permutation(n_pixels: int = 64, seed: int = 0) -> Tensor:
+    """A fixed random permutation of pixel indices, (n_pixels,) int64."""
+    check_int(n_pixels, "n_pixels", minimum=1)
+    check_int(seed, "seed", minimum=0)
+    return torch.randperm(n_pixels, generator=torch.Generator().manual_seed(seed))
+
+
+def permute_pixels(images: Tensor, perm: Tensor) -> Tensor:
+    """Shuffle the pixels of every image the same way: out.flatten(1)[:, j] = images.flatten(1)[:, perm[j]].
+
+    Args:
+        images: (n, C, H, W) or (n, pixels).
+        perm: (C·H·W,) a permutation of 0 … C·H·W − 1.
+    Returns:
+        a tensor of the same shape as images.
+    """
+    check_tensor(images, "images", min_ndim=2)
+    check_tensor(perm, "perm", ("pixels",), floating=False)
+    n_pix = images[0].numel()
+    if (
+        perm.dtype != torch.int64
+        or perm.numel() != n_pix
+        or not torch.equal(perm.sort().values, torch.arange(n_pix))
+    ):
+        raise ValueError(
+            f"perm must be a permutation of 0 … {n_pix - 1} (int64, length {n_pix}); got {perm.dtype} "
+            f"of length {perm.numel()}"
+        )
+    return images.flatten(1)[:, perm].reshape(images.shape)

@@ -1,0 +1,79 @@
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from convattn import palette, plot_connections, plot_image_grid, plot_matrix, plot_scaling
+
+
+def test_plot_connections_draws_one_line_per_visible_weight():
+    m = torch.tensor([[1.0, 0.0, -0.5], [0.0, 0.3, 0.0]])
+    fig = plot_connections(m, title="t")
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert len(ax.lines) == 3  # zeros are not drawn
+    styles = sorted(line.get_linestyle() for line in ax.lines)
+    assert styles == ["-", "-", "--"]  # the negative weight is dashed
+    assert all(line.get_color() == palette.WEIGHT for line in ax.lines)
+    widths = [line.get_linewidth() for line in ax.lines]
+    assert max(widths) == pytest.approx(0.3 + 3.0)  # the strongest weight gets the widest line
+    assert ax.get_title() == "t"
+
+
+def test_plot_connections_uses_given_axes_and_colours():
+    fig, ax = plt.subplots()
+    out = plot_connections(np.ones((2, 4)), ax=ax)
+    assert out is fig
+    colors = [tuple(c.get_facecolor()[0]) for c in ax.collections]
+    assert len(colors) == 2  # inputs and outputs
+
+
+def test_plot_connections_refuses_huge_matrices():
+    with pytest.raises(ValueError, match="too large to draw as a graph"):
+        plot_connections(torch.ones(100, 100))
+
+
+def test_plot_matrix_signed_and_unsigned():
+    fig = plot_matrix(torch.tensor([[1.0, -2.0], [0.5, 0.0]]), annotate=True, title="m")
+    image = fig.axes[0].images[0]
+    assert image.get_cmap().name == palette.CMAP_SIGNED
+    assert image.get_clim() == (-2.0, 2.0)
+    assert len(fig.axes[0].texts) == 4
+    fig2 = plot_matrix(np.ones((3, 3)), colorbar=False)
+    assert fig2.axes[0].images[0].get_cmap().name == palette.CMAP_MAGNITUDE
+    assert len(fig2.axes) == 1
+
+
+def test_plot_scaling_labels_slopes():
+    fig = plot_scaling([1, 2, 4], {"quad": [1, 4, 16]}, xlabel="n", ylabel="params")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert "slope 2.00" in ax.get_legend().get_texts()[0].get_text()
+    assert ax.get_xlabel() == "n"
+
+
+def test_plot_image_grid():
+    fig = plot_image_grid(torch.randn(5, 8, 8), ncols=3, titles=list("abcde"))
+    assert len(fig.axes) == 6
+    assert fig.axes[0].images[0].get_cmap().name == palette.CMAP_SIGNED
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: plot_connections(torch.ones(3)), ValueError, r"matrix must have shape \(n_out, n_in\)"),
+        (lambda: plot_connections("m"), TypeError, "matrix must be a torch.Tensor or numpy array; got str"),
+        (lambda: plot_connections(torch.ones(2, 2), ax=3), TypeError, "ax must be a matplotlib Axes"),
+        (lambda: plot_connections(torch.ones(2, 2), threshold=2), ValueError, "threshold must be in"),
+        (lambda: plot_matrix(torch.tensor([[float("inf")]])), ValueError, "finite"),
+        (lambda: plot_matrix(np.zeros((0, 3))), ValueError, "must not be empty"),
+        (lambda: plot_scaling([1, 2], {"a": [1]}), ValueError, "one value per size"),
+        (lambda: plot_scaling([1, 2], {}), ValueError, "at least one"),
+        (lambda: plot_image_grid(torch.ones(8, 8)), ValueError, r"images must have shape \(n, H, W\)"),
+        (lambda: plot_image_grid(torch.ones(2, 8, 8), titles=["a"]), ValueError, "one entry per image"),
+    ],
+)
+def test_viz_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
