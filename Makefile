@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # Every chapter notebook; nbval re-executes them and compares each stored text output.
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
+
 
 .PHONY: help install book test lint unit notebooks build clean
 
