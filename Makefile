@@ -12,12 +12,17 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 export PYTHONHASHSEED := 0
 
 
-.PHONY: help install book test lint unit notebooks build clean
+.PHONY: help install book test lint unit notebooks build clean student coursework browser-deps browser-test times bench
 
 help:
-	@echo "make book   set up .venv if needed, build the HTML book, print where it is"
-	@echo "make test   set up .venv if needed, then lint, unit tests, nbval on every chapter, strict book build"
-	@echo "make clean  remove _build (keeps .venv)"
+	@echo "make book         set up .venv if needed, build the HTML book, print where it is"
+	@echo "make test         set up .venv if needed, then lint, unit tests, nbval on every chapter, strict book build"
+	@echo "make student      write the student edition (solutions replaced by stubs) into student/"
+	@echo "make coursework   execute the student edition of every chapter: only the stubs may fail"
+	@echo "make browser-test build the book and check every page in headless Chromium (SKIP_BROWSER_TEST=1 skips, loudly)"
+	@echo "make times        execute each chapter and list its execution time in _build/times.md"
+	@echo "make bench        run the benchmark of every layer and store it in book/data/bench_cpu.csv"
+	@echo "make clean        remove _build (keeps .venv)"
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
@@ -41,17 +46,49 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Unit tests and notebooks run under tests/offline.py: any connection beyond loopback fails (kernels included).
 unit: install
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -p tests.offline tests
 
 notebooks: install
-	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with book/sanitize.cfg -p no:cacheprovider $(NOTEBOOKS)
+	$(BIN)/python -m pytest -p tests.offline --nbval --nbval-current-env --nbval-sanitize-with book/sanitize.cfg -p no:cacheprovider $(NOTEBOOKS)
 
+# From scratch each time: Sphinx never deletes pages it no longer builds, and the browser test reads every page.
 build: install
+	@rm -rf _build/html _build/.doctrees
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-test: lint unit notebooks build
+test: lint unit notebooks build browser-test
 	@echo "make test: all checks passed"
+
+student: install
+	$(BIN)/python -m convattn.coursework student student
+
+# Executes the student edition of every chapter: only the stubs may fail; solutions restore each chapter.
+coursework: install
+	$(BIN)/python -m convattn.coursework selftest
+
+# A real browser reads the built book: Debian's Chromium (installed with apt where this user can) and a
+# local MathJax 3 (npm, into .venv/browser), since these machines are offline.
+MATHJAX_DIR := $(VENV)/browser/node_modules/mathjax/es5
+
+browser-deps:
+	@bash tests/browser/deps.sh $(VENV)/browser
+
+ifeq ($(SKIP_BROWSER_TEST),1)
+browser-test:
+	@echo "browser-test: SKIPPED because SKIP_BROWSER_TEST=1 was given: the built book was NOT checked in a browser"
+else
+browser-test: build browser-deps
+	$(BIN)/python tests/browser/check_book.py _build/html --mathjax $(MATHJAX_DIR) --screenshots _build/screenshots
+endif
+
+times: install
+	$(BIN)/python tools/chapter_times.py --out _build/times.md
 
 clean:
 	rm -rf _build
+
+# Regenerates the stored CPU benchmark that book/cost.ipynb plots (book/data/bench_cpu.md says on what machine).
+bench: install
+	$(BIN)/python -m convattn.bench --threads 1 --csv book/data/bench_cpu.csv

@@ -58,8 +58,12 @@ def check_tensor(
         raise TypeError(f"{name} must be a floating-point tensor (e.g. float32 or float64); got {x.dtype}")
     if not allow_empty and x.numel() == 0:
         raise ValueError(f"{name} must not be empty; got shape {shape_str(x.shape)}")
-    if finite and x.is_floating_point() and not bool(torch.isfinite(x).all()):
-        raise ValueError(f"{name} must contain only finite values; got NaN or infinity")
+    # A finite sum implies every entry is finite (NaN and ±inf propagate); only an overflowing or non-finite
+    # sum needs the element-wise check, which allocates a mask as large as x.
+    if finite and x.is_floating_point():
+        values = x.detach()  # the check must stay out of the autograd graph
+        if not bool(torch.isfinite(values.sum())) and not bool(torch.isfinite(values).all()):
+            raise ValueError(f"{name} must contain only finite values; got NaN or infinity")
     return x
 
 

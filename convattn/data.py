@@ -91,3 +91,71 @@ def permute_pixels(images: Tensor, perm: Tensor) -> Tensor:
             f"of length {perm.numel()}"
         )
     return images.flatten(1)[:, perm].reshape(images.shape)
+
+
+# ---------------------------------------------------------------- chapter 5: hybrid (experiments)
+# Training subsets (a different stratified subset per seed), digits placed on a larger canvas, and shifted
+# copies: the transforms of the data-efficiency, pixel-shuffle and translation experiments.
+
+__all__ += ["stratified_subset", "place_on_canvas", "shift_images"]
+
+
+def stratified_subset(x: Tensor, y: Tensor, fraction: float, *, seed: int) -> tuple[Tensor, Tensor]:
+    """A random subset with ``fraction`` of every class (at least one example each), in a seeded order.
+
+    Different seeds give different subsets; fraction 1 returns every example (shuffled by the seed).
+
+    Args:
+        x: (n, ...) examples; y: (n,) int64 labels.
+        fraction: share of each class to keep, in (0, 1].
+        seed: seed of the draw.
+    Returns:
+        (x_sub, y_sub) with round(fraction · n_c) examples of each class c.
+    """
+    check_tensor(x, "x", min_ndim=1, floating=False)
+    check_tensor(y, "y", ("n",), floating=False)
+    if y.dtype != torch.int64:
+        raise TypeError(f"y must hold int64 class labels; got {y.dtype}")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"x and y must have the same number of examples; got {x.shape[0]} and {y.shape[0]}")
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be a number in (0, 1]; got {fraction!r}")
+    check_int(seed, "seed", minimum=0)
+    gen = torch.Generator().manual_seed(seed)
+    keep = []
+    for c in torch.unique(y):
+        members = torch.nonzero(y == c).flatten()
+        n_keep = max(1, round(fraction * len(members)))
+        keep.append(members[torch.randperm(len(members), generator=gen)[:n_keep]])
+    idx = torch.cat(keep)
+    idx = idx[torch.randperm(len(idx), generator=gen)]  # mix the classes
+    return x[idx], y[idx]
+
+
+def place_on_canvas(images: Tensor, size: int = 16) -> Tensor:
+    """Centre (n, C, h, w) images on a blank (n, C, size, size) canvas: a border of (size − h)/2 pixels.
+
+    The translation experiment needs a border of at least 4 pixels around an 8×8 digit (size 16), so a
+    shift moves the digit across blank canvas instead of pushing ink into the zero padding.
+    """
+    check_tensor(images, "images", ("n", "C", "H", "W"))
+    check_int(size, "size", minimum=1)
+    n, c, h, w = images.shape
+    if size < h or size < w or (size - h) % 2 or (size - w) % 2:
+        raise ValueError(
+            f"size must be at least the image side and leave an even border; got size {size} for "
+            f"images {shape_str(images.shape)}"
+        )
+    top, left = (size - h) // 2, (size - w) // 2
+    canvas = images.new_zeros(n, c, size, size)
+    canvas[:, :, top : top + h, left : left + w] = images
+    return canvas
+
+
+def shift_images(images: Tensor, dy: int, dx: int = 0) -> Tensor:
+    """Images moved down by dy and right by dx pixels, wrapping around (``torch.roll``): (n, C, H, W)."""
+    check_tensor(images, "images", ("n", "C", "H", "W"))
+    for name, d in (("dy", dy), ("dx", dx)):
+        if isinstance(d, bool) or not isinstance(d, int):
+            raise TypeError(f"{name} must be an int; got {type(d).__name__} {d!r}")
+    return torch.roll(images, shifts=(dy, dx), dims=(2, 3))

@@ -67,6 +67,7 @@ def fit(
     batch_size: int = 64,
     optimizer: str = "adam",
     progress: bool = False,
+    fused: bool = False,
 ) -> History:
     """Train ``model`` with cross-entropy for ``steps`` mini-batch steps.
 
@@ -79,6 +80,8 @@ def fit(
         batch_size: examples per step (at most n).
         optimizer: "adam" or "sgd".
         progress: print a progress bar to stderr.
+        fused: use PyTorch's fused Adam kernel (chapter 5): the same update, several times faster for
+            models with many small parameter tensors; results agree with the default up to rounding.
     Returns:
         History with the loss of every step.
     """
@@ -90,11 +93,14 @@ def fit(
     check_int(batch_size, "batch_size", minimum=1)
     check_bool(progress, "progress")
     check_choice(optimizer, "optimizer", ("adam", "sgd"))
+    check_bool(fused, "fused")
+    if fused and optimizer != "adam":
+        raise ValueError(f"fused=True needs optimizer='adam'; got optimizer={optimizer!r}")
     if not (isinstance(lr, int | float) and lr > 0):
         raise ValueError(f"lr must be a positive number; got {lr!r}")
     batch_size = min(batch_size, x.shape[0])
     opt_cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
-    opt = opt_cls(model.parameters(), lr=lr)
+    opt = opt_cls(model.parameters(), lr=lr, **({"fused": True} if fused else {}))
     history = History()
     model.train()
     for step, idx in enumerate(batch_order(x.shape[0], batch_size, steps, seed)):

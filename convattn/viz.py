@@ -267,3 +267,63 @@ def plot_image_grid(
     if suptitle:
         fig.suptitle(suptitle)
     return fig
+
+
+# ---------------------------------------------------------------- chapter 5: hybrid (experiments)
+__all__ += ["plot_errorbars"]
+
+
+def plot_errorbars(
+    xs: Sequence[float],
+    series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    ax: Axes | None = None,
+    *,
+    title: str | None = None,
+    xlabel: str = "x",
+    ylabel: str = "y",
+    colors: Mapping[str, str] | None = None,
+    logx: bool = False,
+    dodge: float = 0.0,
+    xticklabels: Sequence[str] | None = None,
+) -> Figure:
+    """Means ± error bars (e.g. standard deviations over seeds) of several named series against xs.
+
+    Args:
+        xs: the x positions shared by every series.
+        series: name → (means, errors), one of each per x.
+        colors: name → colour (e.g. ``palette.LAYER_COLORS``); default matplotlib's cycle.
+        logx: logarithmic x axis.
+        dodge: shift series k by (k − (K−1)/2)·dodge (a factor 1 + dodge per step on a log axis) so that
+            overlapping error bars stay readable.
+        xticklabels: labels of the ticks at xs (e.g. "10 %").
+    """
+    fig, ax = _figure_and_axes(ax, (5.0, 3.6))
+    if not series:
+        raise ValueError("series must hold at least one named (means, errors) pair")
+    xs_arr = np.asarray([float(x) for x in xs])
+    k_mid = (len(series) - 1) / 2
+    for k, (label, pair) in enumerate(series.items()):
+        if not (isinstance(pair, tuple | list) and len(pair) == 2):
+            raise ValueError(f"series {label!r} must be a pair (means, errors); got {type(pair).__name__}")
+        means, errors = (np.asarray([float(v) for v in p]) for p in pair)
+        if len(means) != len(xs_arr) or len(errors) != len(xs_arr):
+            raise ValueError(
+                f"series {label!r} must have one mean and one error per x ({len(xs_arr)}); "
+                f"got {len(means)} and {len(errors)}"
+            )
+        step = k - k_mid
+        x = xs_arr * (1 + dodge) ** step if logx else xs_arr + dodge * step
+        color = (colors or {}).get(label, f"C{k}")
+        ax.errorbar(x, means, yerr=errors, fmt="o-", color=color, capsize=3, lw=1.5, ms=5, label=label)
+    if logx:
+        ax.set_xscale("log")
+    if xticklabels is not None:
+        ax.set_xticks(xs_arr, list(xticklabels))
+        ax.minorticks_off()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig

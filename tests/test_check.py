@@ -70,3 +70,462 @@ def test_unpermuted_weights():
     ]:
         with pytest.raises(CheckFailed, match=hint):
             check.unpermuted_weights(wrong, wp, perm)
+
+
+# ---------------------------------------------------------------- chapters 3-4: attention
+
+
+def test_basic_attention_weights_correct(capsys):
+    check.basic_attention_weights(lambda x: torch.softmax(x @ x.transpose(-2, -1), dim=-1))
+    assert "Correct" in capsys.readouterr().out
+
+
+def _cosine_weights(x):
+    xn = x / x.norm(dim=-1, keepdim=True)
+    return torch.softmax(xn @ xn.transpose(-2, -1), dim=-1)
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda x: torch.softmax(x @ x.transpose(-2, -1), dim=0), "softmax over the wrong axis"),
+        (lambda x: x @ x.transpose(-2, -1), "raw similarities"),
+        (lambda x: torch.softmax(x @ x.transpose(-2, -1) / x.shape[-1] ** 0.5, dim=-1), "divided by √C"),
+        (_cosine_weights, "cosine similarity"),
+        (lambda x: torch.softmax(x.T @ x, dim=-1), r"\(C, C\)"),
+        (lambda x: torch.softmax(x @ x.T, dim=-1), r"x\.T reverses \*all\* dimensions"),
+        (lambda x: (x, torch.softmax(x @ x.T, dim=-1)), "not a tuple"),
+        (lambda x: torch.softmax(2 * x @ x.transpose(-2, -1), dim=-1), "differ from softmax"),
+        (lambda x: x[:, :1], r"should be \(N, N\) = \(5, 5\)"),
+        (lambda x: 1 / 0, "raised ZeroDivisionError"),
+        (lambda x: "w", "should return a tensor"),
+        ("fn", "pass your function itself"),
+    ],
+)
+def test_basic_attention_weights_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.basic_attention_weights(fn)
+
+
+def test_off_diagonal_maximum(capsys):
+    check.off_diagonal_maximum(torch.tensor([[1.0, 0.0], [3.0, 0.0], [1.0, 1.0]]))
+    assert "token 0's largest dot product is with token 1" in capsys.readouterr().out
+    for wrong, hint in [
+        (torch.eye(3), "same length"),
+        (torch.tensor([[1.0, 0.0], [0.0, 3.0]]), "diagonal is still the largest"),
+        (torch.ones(3), r"shape \(N, C\)"),
+        (torch.ones(1, 3), "at least 2 tokens"),
+        ([[1.0]], "got list"),
+    ]:
+        with pytest.raises(CheckFailed, match=hint):
+            check.off_diagonal_maximum(wrong)
+
+
+def _sdpa(q, k, v, scale=None, dim=-1):
+    scale = q.shape[-1] ** -0.5 if scale is None else scale
+    return torch.softmax(q @ k.transpose(-2, -1) * scale, dim=dim) @ v
+
+
+def test_attention_function_correct(capsys):
+    check.attention_function(_sdpa)
+    check.attention_function(lambda q, k, v: (_sdpa(q, k, v), None))  # (out, weights) is accepted too
+    assert capsys.readouterr().out.count("Correct") == 2
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda q, k, v: _sdpa(q, k, v, scale=1.0), "missing √d"),
+        (lambda q, k, v: _sdpa(q, k, v, scale=1 / q.shape[-1]), "divided by d = 8"),
+        (lambda q, k, v: _sdpa(q, k, v, dim=-2), "softmax over the wrong axis"),
+        (lambda q, k, v: q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5 @ v, "forgot the softmax"),
+        (lambda q, k, v: _sdpa(k, q, v), "transposed weights"),
+        (lambda q, k, v: torch.softmax(q @ k.T / q.shape[-1] ** 0.5, -1) @ v, "k.T reverses every dimension"),
+        (lambda q, k, v: _sdpa(q, k, v)[:, :1], r"should be \(B, N, dv\)"),
+        (lambda q, k, v: 2 * _sdpa(q, k, v), "numbers differ"),
+        (lambda q, k, v: [0], "should return a tensor"),
+        (lambda q, k, v: 1 / 0, "raised ZeroDivisionError"),
+        (3, "pass your function itself"),
+    ],
+)
+def test_attention_function_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.attention_function(fn)
+
+
+def test_causal_mask_check():
+    right = torch.ones(5, 5, dtype=torch.bool).tril()
+    check.causal_mask(right, 5)
+    for wrong, hint in [
+        (~right, "mask inverted"),
+        (right.T, "future instead of the past"),
+        (right.tril(-1), "attend to itself"),
+        (right.float(), "wrong dtype"),
+        (right.long(), "should be boolean"),
+        (right[:4], r"shape \(N, N\) = \(5, 5\)"),
+        (torch.ones(5, 5, dtype=torch.bool), "True on and below the diagonal"),
+        ("mask", "should be a tensor"),
+    ]:
+        with pytest.raises(CheckFailed, match=hint):
+            check.causal_mask(wrong, 5)
+
+
+def test_in_proj_split():
+    mha = torch.nn.MultiheadAttention(6, 2)
+    w_q, w_k, w_v = mha.in_proj_weight.detach().chunk(3)
+    check.in_proj_split(w_q, w_k, w_v, mha)
+    cols = mha.in_proj_weight.detach().chunk(3, dim=1)
+    for args, hint in [
+        ((w_q.T, w_k.T, w_v.T), "transposed weights"),
+        ((w_k, w_q, w_v), "wrong order"),
+        (cols, "blocks of rows"),
+        ((w_q, w_k, 2 * w_v), "three"),
+        ((w_q, w_k, "v"), "W_V should be a tensor"),
+    ]:
+        with pytest.raises(CheckFailed, match=hint):
+            check.in_proj_split(*args, mha)
+    with pytest.raises(CheckFailed, match="pass the nn.MultiheadAttention"):
+        check.in_proj_split(w_q, w_k, w_v, "mha")
+
+
+# ---------------------------------------------------------------- chapter 2: convolution
+import numpy as np  # noqa: E402
+
+from convattn import conv2d_params, fc_params  # noqa: E402
+
+
+def _learner_conv1d(left=None, right=None, flip=False, n_out_change=0, ignore_padding=False):
+    """A learner's my_conv1d(x, w, padding), with one chosen mistake."""
+
+    def fn(x, w, padding):
+        lp = padding if left is None else left(padding)
+        rp = padding if right is None else right(padding)
+        if ignore_padding:
+            lp = rp = 0
+        xp = torch.cat([x.new_zeros(lp), x, x.new_zeros(rp)])
+        kernel = w.flip(0) if flip else w
+        n_out = len(xp) - len(w) + 1 + n_out_change
+        return torch.stack([(xp[i : i + len(w)] * kernel).sum() for i in range(n_out)])
+
+    return fn
+
+
+def test_conv1d_function_correct(capsys):
+    check.conv1d_function(_learner_conv1d())
+    assert "Correct" in capsys.readouterr().out
+    # a NumPy answer is fine too
+    check.conv1d_function(lambda x, w, p: np.correlate(np.pad(x.numpy(), p), w.numpy(), mode="valid"))
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (_learner_conv1d(flip=True), "flipped the kernel"),
+        (lambda x, w, p: np.convolve(np.pad(x.numpy(), p), w.numpy(), mode="valid"), "flipped the kernel"),
+        (_learner_conv1d(n_out_change=-1), "off by one"),
+        (lambda x, w, p: torch.cat([_learner_conv1d()(x, w, p), torch.zeros(1)]), "one window too many"),
+        (_learner_conv1d(ignore_padding=True), "forgotten padding"),
+        (_learner_conv1d(right=lambda p: 0), "one side only"),
+        (_learner_conv1d(left=lambda p: 0, right=lambda p: 2 * p), "one side only"),
+        (_learner_conv1d(left=lambda p: p // 2, right=lambda p: p // 2), "2p in all"),
+        (
+            lambda x, w, p: _learner_conv1d()(x, w, p)[: len(x) - 2] if p else _learner_conv1d()(x, w, p),
+            "there should be",
+        ),
+        (lambda x, w, p: _learner_conv1d()(x, w, p) + (p > 0), "with padding 2 the numbers differ"),
+        (lambda x, w, p: 2 * _learner_conv1d()(x, w, p), "for padding 0 the numbers differ"),
+        (lambda x, w: x, "must take \\(x, w, padding\\)"),
+        (lambda x, w, p: 3.0, "should return a 1-D tensor"),
+        ("my_conv1d", "pass your function itself"),
+    ],
+)
+def test_conv1d_function_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.conv1d_function(fn)
+
+
+def test_output_size_function_correct(capsys):
+    check.output_size_function(lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s + 1)
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s, "off by one: you counted the steps"),
+        (lambda n, k, s, p, d: (n + 2 * p - d * (k - 1)) // s + 1, "off by one inside the floor"),
+        (lambda n, k, s, p, d: (n - d * (k - 1) - 1) // s + 1, "forgotten padding"),
+        (lambda n, k, s, p, d: (n + p - d * (k - 1) - 1) // s + 1, "both sides"),
+        (lambda n, k, s, p, d: (n + 2 * p - k) // s + 1, "forgotten dilation"),
+        (lambda n, k, s, p, d: -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1, "round down, not up"),
+        (lambda n, k, s, p, d: n + 2 * p - d * (k - 1), "forgotten stride"),
+        (
+            lambda n, k, s, p, d: float((n + 2 * p - d * (k - 1) - 1) // s + 1),
+            "values are right, but return an int",
+        ),
+        (lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) / s + 1, "should return an int"),
+        (lambda n, k, s, p, d: n, r"for \(n, k, s, p, d\) = .* the output has"),
+        (lambda n, k, s, p: n, "raised TypeError"),
+        (42, "pass your function itself"),
+    ],
+)
+def test_output_size_function_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.output_size_function(fn)
+
+
+def test_conv_param_count_correct(capsys):
+    check.conv_param_count(5 * 5 * 3 * 16 + 16, 3, 16, 5, input_size=(32, 32))
+    check.conv_param_count(16 * 9 + 16, 16, 16, 3, groups=16)
+    assert capsys.readouterr().out.count("Correct") == 2
+
+
+@pytest.mark.parametrize(
+    "answer, groups, hint",
+    [
+        (5 * 5 * 3 * 16, 1, "but not the biases"),
+        (5 * 5 * 16 + 16, 1, "for \\*every\\* input channel"),
+        (5 * 3 * 16 + 16, 1, "k² weights, not k"),
+        (5 * 5 * 3 * 16 + 3, 1, "not per input channel"),
+        ((5 * 5 * 3 * 16 + 16) * 32 * 32, 1, "do not depend on the image size"),
+        (5 * 5 * 3 * 16 * 32 * 32, 1, "do not depend on the image size"),
+        (fc_params(32 * 32 * 3, 32 * 32 * 16), 1, "FC layer on this image"),
+        (1216.0, 1, "should be an int"),
+        (999, 1, "999 is not the count"),
+        (conv2d_params(48, 48, 5), 48, "each output channel sees only C_in / groups = 1"),
+    ],
+)
+def test_conv_param_count_hints(answer, groups, hint):
+    c = 48 if groups > 1 else None
+    with pytest.raises(CheckFailed, match=hint):
+        if c:
+            check.conv_param_count(answer, c, c, 5, groups=groups)
+        else:
+            check.conv_param_count(answer, 3, 16, 5, input_size=(32, 32))
+
+
+# ---------------------------------------------------------------- chapter 5: hybrid (CoAtNet)
+import math  # noqa: E402
+
+
+def test_relative_index_function_correct(capsys):
+    def rel_index(n):
+        i = torch.arange(n)
+        return i[:, None] - i[None, :] + n - 1
+
+    check.relative_index_function(rel_index)
+    assert "Correct" in capsys.readouterr().out
+
+
+def _grid(n):
+    return torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda n: _grid(n)[1] - _grid(n)[0] + n - 1, "transposed"),
+        (lambda n: _grid(n)[0] - _grid(n)[1], "not a valid index"),
+        (lambda n: (_grid(n)[0] - _grid(n)[1]).abs(), "forgets the direction"),
+        (lambda n: (_grid(n)[0] - _grid(n)[1] + n - 1).float(), "integer tensor"),
+        (lambda n: _grid(n)[0] - _grid(n)[1] + n, "differs from i − j \\+ n − 1"),
+        (lambda n: torch.zeros(n, n + 1, dtype=torch.long), "should have shape"),
+        (lambda n: [[0]], "should return a tensor"),
+        (lambda n: 1 / 0, "raised ZeroDivisionError"),
+        (3, "pass your function itself"),
+    ],
+)
+def test_relative_index_function_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.relative_index_function(fn)
+
+
+def test_bias_conv_kernel():
+    w = torch.tensor([0.3, -1.0, 2.0])
+    check.bias_conv_kernel(torch.softmax(w, -1).flip(-1), w)
+    check.bias_conv_kernel(torch.softmax(w, -1).flip(-1).view(1, 1, 3), w)  # F.conv1d's weight shape is fine
+    for wrong, hint in [
+        (torch.softmax(w, -1), "cross-correlation"),
+        (w.flip(-1), "not the biases w themselves"),
+        (w, "not the biases w themselves"),
+        (w.exp().flip(-1), "not normalised"),
+        (torch.ones(3) / 3, "do not match"),
+        (torch.ones(4), "3 taps"),
+        ([0.2, 0.3, 0.5], "should be a tensor"),
+    ]:
+        with pytest.raises(CheckFailed, match=hint):
+            check.bias_conv_kernel(wrong, w)
+
+
+def test_tap_table_function():
+    def tap_table(a, b, H, W):
+        table = torch.full((H, W), -math.inf)
+        table[1 - a, 1 - b] = 0.0  # Python's negative indices wrap around, as the circular table does
+        return table
+
+    check.tap_table_function(tap_table)
+    check.tap_table_function(lambda a, b, H, W: tap_table(a, b, H, W).clamp(min=-1e9))  # −1e9 underflows to 0
+
+    def flipped(a, b, H, W):
+        return tap_table(2 - a, 2 - b, H, W)
+
+    def finite(a, b, H, W):
+        table = torch.zeros(H, W)
+        table[1 - a, 1 - b] = 1.0
+        return table
+
+    for fn, hint in [
+        (flipped, "sign flipped"),
+        (finite, "spreads weight over every pixel"),
+        (lambda a, b, H, W: tap_table(a, b + 1, H, W), "the only finite entry"),
+        (lambda a, b, H, W: tap_table(a, b, H, W)[:, :-1], "shape \\(H, W\\)"),
+        (lambda a, b, H, W: torch.zeros(H, W, dtype=torch.long), "floating-point"),
+        (lambda a, b, H, W: None, "should return a tensor"),
+        ("tap_table", "pass your function itself"),
+    ]:
+        with pytest.raises(CheckFailed, match=hint):
+            check.tap_table_function(fn)
+
+
+# ---------------------------------------------------------------- chapter: cost
+def test_crossover_length_correct(capsys):
+    check.crossover_length(3 * 64 / 2, dim=64, kernel_size=3)
+    check.crossover_length(np.int64(432), dim=96, kernel_size=3, ndim=2)
+    out = capsys.readouterr().out
+    assert out.count("Correct") == 2 and "20.8×20.8 pixels" in out
+
+
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        (9 * 96, "two products of n×n size"),
+        (9 * 96 / 4, "mixed multiply-adds and FLOPs"),
+        (math.sqrt(432), "grows with n too"),
+        (9 * 96 * 96 / 2, "one d cancels"),
+        (2 / (9 * 96), "upside down"),
+        (3 * 96 / 2, "k² = 9 taps"),
+        (500, "not where the costs meet"),
+        ("432", "should be a number"),  # a string is not a number of positions
+        (True, "should be a number"),
+    ],
+)
+def test_crossover_length_hints(answer, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.crossover_length(answer, dim=96, kernel_size=3, ndim=2)
+
+
+BUDGET = dict(budget_bytes=16 * 2**30, heads=12, batch=8, bytes_per_value=2)
+
+
+def test_longest_sequence_correct(capsys):
+    check.longest_sequence(9459, **BUDGET)
+    check.longest_sequence(9459.0, **BUDGET)  # a whole float is accepted
+    assert capsys.readouterr().out.count("Correct: n = 9,459") == 2
+    assert 8 * 12 * 9459**2 * 2 <= 16 * 2**30 < 8 * 12 * 9460**2 * 2
+
+
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        (9460, "rounded up"),
+        (math.isqrt(2**34 // 16), "each of the heads"),
+        (math.isqrt(2**34 // 24), "each example of the batch"),
+        (math.isqrt(2**34 // 2), "batch · heads"),
+        (math.isqrt(2**34 // 192 // 8), "bytes, not bits"),
+        (math.isqrt(2**34 // 96), "takes 2 bytes, not 1"),
+        (2**34 // 192, "square root"),
+        (math.isqrt(16 * 10**9 // 192), "2³⁰"),
+        (9000, "is not the longest length"),
+        (9459.5, "whole number"),
+        ("9459", "whole number"),
+    ],
+)
+def test_longest_sequence_hints(answer, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.longest_sequence(answer, **BUDGET)
+
+
+def _lstsq(xs, ys):
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((a - mx) * (b - my) for a, b in zip(xs, ys, strict=True)) / sum((a - mx) ** 2 for a in xs)
+
+
+def test_loglog_slope_function_correct(capsys):
+    def my_slope(sizes, values):
+        return _lstsq([math.log10(s) for s in sizes], [math.log10(v) for v in values])  # any base
+
+    check.loglog_slope_function(my_slope)
+    check.loglog_slope_function(lambda s, v: torch.tensor(_lstsq(np.log(s), np.log(v))))  # a 0-d tensor
+    assert capsys.readouterr().out.count("Correct") == 2
+
+
+def _logs(fn):
+    return lambda s, v: fn([math.log(a) for a in s], [math.log(b) for b in v])
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (_logs(lambda x, y: (y[-1] - y[0]) / (x[-1] - x[0])), "only the first and the last point"),
+        (
+            _logs(lambda x, y: sum(a * b for a, b in zip(x, y, strict=True)) / sum(a * a for a in x)),
+            "through the origin",
+        ),
+        (lambda s, v: _lstsq(s, [math.log(b) for b in v]), "logarithm of the sizes too"),
+        (lambda s, v: _lstsq([math.log(a) for a in s], v), "logarithm of the values too"),
+        (lambda s, v: _lstsq(s, v), "only on log–log axes"),
+        (_logs(lambda x, y: _lstsq(y, x)), "swapped the axes"),
+        (lambda s, v: 2.0, "is not that"),
+        (lambda s, v: [1.0, 2.0], "return one number"),
+        (lambda s, v: s.shape, "raised AttributeError"),
+        ("my_slope", "pass your function itself"),
+    ],
+)
+def test_loglog_slope_function_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.loglog_slope_function(fn)
+
+
+# ---------------------------------------------------------------- summary chapter
+
+
+def test_permutation_equivariant_layers():
+    right = {
+        "fc": False,
+        "conv": False,
+        "basic attention": True,
+        "qkv attention": True,
+        "relative attention": False,
+    }
+    check.permutation_equivariant_layers(right)
+    with pytest.raises(CheckFailed, match="relative attention: it is not; its bias"):
+        check.permutation_equivariant_layers(right | {"relative attention": True})
+    with pytest.raises(CheckFailed, match="conv: it is not; a convolution"):
+        check.permutation_equivariant_layers(right | {"conv": True})
+    with pytest.raises(CheckFailed, match="missing fc"):
+        check.permutation_equivariant_layers({k: v for k, v in right.items() if k != "fc"})
+    with pytest.raises(CheckFailed, match="should be a dict"):
+        check.permutation_equivariant_layers([True])
+    with pytest.raises(CheckFailed, match="True or False"):
+        check.permutation_equivariant_layers(right | {"fc": "no"})
+
+
+@pytest.mark.parametrize(
+    "answer, kind, hint",
+    [
+        (10, "conv", "a convolution is local"),
+        (3, "qkv attention", "is global"),
+        (100, "fc", "n² counts"),
+        (7, "fc", "is not it"),
+        (2.0, "fc", "should be an int"),
+    ],
+)
+def test_receptive_field_of_hints(answer, kind, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.receptive_field_of(answer, kind, n=10)
+
+
+def test_receptive_field_of_correct(capsys):
+    check.receptive_field_of(3, "conv", n=10)
+    check.receptive_field_of(10, "relative attention", n=10)
+    assert capsys.readouterr().out.count("Correct") == 2

@@ -55,3 +55,85 @@ def test_permute_pixels_moves_pixels_and_is_invertible():
 def test_data_bad_input(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ---------------------------------------------------------------- chapter 5: hybrid (experiments)
+
+from convattn.data import place_on_canvas, shift_images, stratified_subset  # noqa: E402
+
+
+def test_stratified_subset_keeps_each_class_share_and_differs_per_seed():
+    d = load_digits_split()
+    x, y = stratified_subset(d.x_train, d.y_train, 0.1, seed=0)
+    full = torch.bincount(d.y_train, minlength=10)
+    assert torch.equal(torch.bincount(y, minlength=10), torch.round(0.1 * full).long())
+    x2, y2 = stratified_subset(d.x_train, d.y_train, 0.1, seed=0)
+    assert torch.equal(x, x2) and torch.equal(y, y2)  # the same seed, the same subset
+    x3, _ = stratified_subset(d.x_train, d.y_train, 0.1, seed=1)
+    assert not torch.equal(x, x3)
+    flat = d.x_train.flatten(1)
+    rows = {tuple(r.tolist()) for r in flat}
+    assert all(tuple(r.tolist()) in rows for r in x.flatten(1))  # drawn from the training set
+    assert len(y) == int(torch.round(0.1 * full).sum())
+
+
+def test_stratified_subset_of_everything_is_a_permutation_and_small_classes_survive():
+    x = torch.arange(12).float()[:, None]
+    y = torch.tensor([0] * 10 + [1, 2])
+    xs, ys = stratified_subset(x, y, 1.0, seed=3)
+    assert torch.equal(xs.flatten().sort().values, x.flatten())
+    xs, ys = stratified_subset(x, y, 0.1, seed=3)
+    assert ys.tolist().count(1) == 1 and ys.tolist().count(2) == 1 and ys.tolist().count(0) == 1
+    for xv, yv in zip(xs[:, 0].long().tolist(), ys.tolist(), strict=True):  # (x, y) pairs stay together
+        assert xv == 9 + yv if yv > 0 else xv < 10
+
+
+def test_canvas_and_shifts():
+    images = torch.rand(3, 1, 8, 8) + 0.1
+    canvas = place_on_canvas(images, 16)
+    assert canvas.shape == (3, 1, 16, 16)
+    assert torch.equal(canvas[:, :, 4:12, 4:12], images)
+    assert canvas.sum() == images.sum()  # a blank 4-pixel border
+    moved = shift_images(canvas, 2, -3)
+    assert torch.equal(moved[:, :, 6:14, 1:9], images)  # down 2, left 3: the digit stays on the canvas
+    assert torch.equal(shift_images(moved, -2, 3), canvas)
+    assert torch.equal(shift_images(canvas, 0), canvas)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda: stratified_subset(torch.ones(4, 2), torch.zeros(4, dtype=torch.int64), 0, seed=0),
+            ValueError,
+            "fraction",
+        ),
+        (
+            lambda: stratified_subset(torch.ones(4, 2), torch.zeros(4, dtype=torch.int64), 1.5, seed=0),
+            ValueError,
+            "fraction",
+        ),
+        (
+            lambda: stratified_subset(torch.ones(4, 2), torch.zeros(3, dtype=torch.int64), 0.5, seed=0),
+            ValueError,
+            "same number",
+        ),
+        (
+            lambda: stratified_subset(torch.ones(4, 2), torch.zeros(4), 0.5, seed=0),
+            TypeError,
+            "int64 class labels",
+        ),
+        (
+            lambda: stratified_subset(torch.ones(4, 2), torch.zeros(4, dtype=torch.int64), 0.5, seed=-1),
+            ValueError,
+            "seed must be >= 0",
+        ),
+        (lambda: place_on_canvas(torch.ones(2, 1, 8, 8), 9), ValueError, "even border"),
+        (lambda: place_on_canvas(torch.ones(2, 1, 8, 8), 6), ValueError, "at least the image side"),
+        (lambda: place_on_canvas(torch.ones(8, 8), 16), ValueError, r"\(n, C, H, W\)"),
+        (lambda: shift_images(torch.ones(1, 1, 4, 4), 1.5), TypeError, "dy must be an int"),
+    ],
+)
+def test_hybrid_data_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

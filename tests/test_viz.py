@@ -77,3 +77,42 @@ def test_plot_image_grid():
 def test_viz_bad_input(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ---------------------------------------------------------------- chapter 5: hybrid (experiments)
+from convattn.viz import plot_errorbars  # noqa: E402
+
+
+def test_plot_errorbars_draws_each_series_with_its_colour_and_dodge():
+    fig = plot_errorbars(
+        [0.1, 0.3, 1.0],
+        {"cnn": ([0.9, 0.95, 0.99], [0.01, 0.01, 0.0]), "vit": ([0.7, 0.9, 0.97], [0.05, 0.02, 0.01])},
+        colors=palette.LAYER_COLORS,
+        logx=True,
+        dodge=0.1,
+        xticklabels=["10 %", "30 %", "100 %"],
+        title="t",
+        xlabel="fraction",
+        ylabel="accuracy",
+    )
+    ax = fig.axes[0]
+    assert isinstance(fig, Figure) and ax.get_xscale() == "log" and ax.get_title() == "t"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["cnn", "vit"]
+    data = [container.lines[0] for container in ax.containers]  # the line through the means of each series
+    assert data[0].get_color() == palette.LAYER_COLORS["cnn"]
+    np.testing.assert_allclose(data[0].get_xdata(), np.array([0.1, 0.3, 1.0]) / 1.1**0.5)
+    np.testing.assert_allclose(data[1].get_ydata(), [0.7, 0.9, 0.97])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["10 %", "30 %", "100 %"]
+
+
+@pytest.mark.parametrize(
+    "series, message",
+    [
+        ({}, "at least one named"),
+        ({"a": ([1, 2], [0, 0])}, "one mean and one error per x"),
+        ({"a": [1, 2, 3]}, "must be a pair"),
+    ],
+)
+def test_plot_errorbars_bad_input(series, message):
+    with pytest.raises(ValueError, match=message):
+        plot_errorbars([1, 2, 3], series)

@@ -1,0 +1,364 @@
+"""Self-attention from scratch: basic x xᵀ attention (chapter 3) and QKV attention (chapter 4).
+
+Attention is a layer whose connection matrix is *computed from the input*. Basic self-attention uses the
+tokens themselves, ``softmax(x xᵀ)``; the attention of Vaswani et al. (2017), "Attention is all you need",
+first projects them to queries, keys and values, ``softmax(q kᵀ / √d) v``. Every function here returns
+``(out, weights)`` and every module takes ``return_weights=False``: the weights are the connection matrix.
+
+Conventions match PyTorch where it has a counterpart:
+
+- :func:`scaled_dot_product_attention` equals ``torch.nn.functional.scaled_dot_product_attention`` with
+  ``dropout_p=0``: a **boolean mask is True where a query may attend**; a float mask is **added** to the
+  logits. A query whose every key is masked gets weights 0 and output 0, as PyTorch's SDPA does (its
+  "safe softmax"); a plain softmax would give NaN there, and ``nn.MultiheadAttention`` does give NaN.
+- :class:`MultiHeadSelfAttention` equals ``torch.nn.MultiheadAttention(batch_first=True)`` once both hold the
+  same weights (:func:`copy_attention_weights`). Beware two differences of convention: ``nn.MultiheadAttention``
+  averages the returned weights over heads unless ``average_attn_weights=False`` (ours returns every head),
+  and its boolean ``attn_mask`` means **True = blocked**, the opposite of SDPA's (ours follows SDPA).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from ._validate import check_bool, check_choice, check_int, check_tensor, shape_str
+
+__all__ = [
+    "basic_self_attention",
+    "scaled_dot_product_attention",
+    "causal_mask",
+    "SelfAttention",
+    "MultiHeadSelfAttention",
+    "copy_attention_weights",
+]
+
+
+def _safe_softmax(scores: Tensor) -> Tensor:
+    """Softmax over the last axis; a row whose every logit is −∞ gets all-zero weights instead of NaN."""
+    weights = torch.softmax(scores, dim=-1)
+    fully_masked = (scores == float("-inf")).all(dim=-1, keepdim=True)  # (..., N, 1)
+    return torch.where(fully_masked, torch.zeros_like(weights), weights)
+
+
+def basic_self_attention(x: Tensor, *, similarity: str = "dot") -> tuple[Tensor, Tensor]:
+    """Attention without parameters: each token is replaced by an average of all tokens, weighted by similarity.
+
+    ``weights[i, j] = softmaxⱼ(sᵢⱼ)`` with ``sᵢⱼ = xᵢ · xⱼ`` (``similarity="dot"``, the source post's x xᵀ) or
+    ``sᵢⱼ = xᵢ · xⱼ / (‖xᵢ‖ ‖xⱼ‖)`` (``similarity="cosine"``: the tokens are normalised first); then
+    ``y = weights @ x``. No scaling by √C and no learned projections (chapter 4 adds both).
+
+    Args:
+        x: (..., N, C) tokens, e.g. (N, C) for one sentence or (B, N, C) for a batch.
+        similarity: "dot" or "cosine". Cosine similarity is undefined for a zero token and is refused.
+    Returns:
+        (y, weights): y (..., N, C) the mixed tokens (the values are the raw tokens in both modes);
+        weights (..., N, N), each row sums to 1.
+    """
+    check_tensor(x, "x", min_ndim=2)
+    check_choice(similarity, "similarity", ("dot", "cosine"))
+    keys = x
+    if similarity == "cosine":
+        norms = x.norm(dim=-1, keepdim=True)  # (..., N, 1)
+        if bool((norms == 0).any()):
+            raise ValueError(
+                "cosine similarity is undefined for a zero token; got x with at least one all-zero token "
+                "(use similarity='dot' or drop it)"
+            )
+        keys = x / norms
+    scores = keys @ keys.transpose(-2, -1)  # (..., N, C) @ (..., C, N) -> (..., N, N)
+    weights = torch.softmax(scores, dim=-1)  # normalise over the inputs j: each row sums to 1
+    return weights @ x, weights  # (..., N, N) @ (..., N, C) -> (..., N, C)
+
+
+def causal_mask(n: int, m: int | None = None, *, device: torch.device | str | None = None) -> Tensor:
+    """Boolean (n, m) mask, True where query i may attend to key j, i.e. j ≤ i (SDPA's convention).
+
+    The same lower triangle (aligned at the top-left corner when n ≠ m) that PyTorch builds for
+    ``scaled_dot_product_attention(..., is_causal=True)``. For ``nn.MultiheadAttention`` pass ``~causal_mask(n)``.
+    """
+    check_int(n, "n", minimum=1)
+    m = n if m is None else check_int(m, "m", minimum=1)
+    return torch.ones(n, m, dtype=torch.bool, device=device).tril()
+
+
+def _check_mask(mask: object, q: Tensor, batch: torch.Size, n: int, m: int) -> Tensor:
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"mask must be a torch.Tensor or None; got {type(mask).__name__}")
+    if mask.dtype != torch.bool and mask.dtype != q.dtype:
+        raise TypeError(
+            f"mask must be boolean (True = may attend) or have q's dtype {q.dtype} (added to the logits); "
+            f"got {mask.dtype}"
+        )
+    if mask.dtype != torch.bool and bool((torch.isnan(mask) | (mask == float("inf"))).any()):
+        raise ValueError("a float mask must not contain NaN or +inf (use -inf to block a key)")
+    if mask.ndim < 2 or mask.shape[-2:] != (n, m):
+        raise ValueError(
+            f"mask must have shape (..., N, M) = (..., {n}, {m}) for q with N = {n} queries and k with "
+            f"M = {m} keys; got {shape_str(mask.shape)}"
+        )
+    try:
+        torch.broadcast_shapes(mask.shape, (*batch, n, m))
+    except RuntimeError:
+        raise ValueError(
+            f"mask's leading dimensions must broadcast to the batch shape {shape_str(batch)}; "
+            f"got mask {shape_str(mask.shape)}"
+        ) from None
+    return mask
+
+
+def scaled_dot_product_attention(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    *,
+    mask: Tensor | None = None,
+    is_causal: bool = False,
+    scale: float | None = None,
+) -> tuple[Tensor, Tensor]:
+    """softmax(q kᵀ / √d + mask) v, equal to ``torch.nn.functional.scaled_dot_product_attention``.
+
+    Args:
+        q: (..., N, d) queries; k: (..., M, d) keys; v: (..., M, dv) values. Leading dimensions broadcast.
+        mask: None, or broadcastable to (..., N, M): bool, True where query i may attend to key j; or a float
+            tensor of q's dtype added to the logits (−inf blocks a key).
+        is_causal: attend only to keys j ≤ i (cannot be combined with a mask, as in PyTorch).
+        scale: multiplies the logits; 1/√d by default.
+    Returns:
+        (out, weights): out (..., N, dv); weights (..., N, M), each row sums to 1, except that a query whose
+        every key is masked gets weights 0 and output 0 (what PyTorch's SDPA returns, rather than NaN).
+    """
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        check_tensor(t, name, min_ndim=2)
+    if not q.dtype == k.dtype == v.dtype:
+        raise TypeError(f"q, k and v must have the same dtype; got {q.dtype}, {k.dtype} and {v.dtype}")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(
+            f"q and k must have the same last dimension; got q {shape_str(q.shape)} and k {shape_str(k.shape)}"
+        )
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            f"k and v must have the same number of tokens M (dimension -2); got k {shape_str(k.shape)} "
+            f"and v {shape_str(v.shape)}"
+        )
+    try:
+        batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except RuntimeError:
+        raise ValueError(
+            f"the leading (batch, head) dimensions of q, k and v must broadcast; got q {shape_str(q.shape)}, "
+            f"k {shape_str(k.shape)} and v {shape_str(v.shape)}"
+        ) from None
+    check_bool(is_causal, "is_causal")
+    n, m = q.shape[-2], k.shape[-2]
+    if mask is not None:
+        if is_causal:
+            raise ValueError("pass either mask or is_causal=True, not both (PyTorch refuses the pair too)")
+        _check_mask(mask, q, batch, n, m)
+    if scale is None:
+        scale = 1.0 / math.sqrt(q.shape[-1])
+    elif isinstance(scale, bool) or not isinstance(scale, (int, float)):
+        raise TypeError(f"scale must be a number or None; got {type(scale).__name__}")
+
+    scores = (q @ k.transpose(-2, -1)) * scale  # (..., N, d) @ (..., d, M) -> (..., N, M)
+    if is_causal:
+        mask = causal_mask(n, m, device=q.device)
+    if mask is not None:
+        if mask.dtype == torch.bool:
+            scores = scores.masked_fill(~mask, float("-inf"))  # True = may attend: block the rest
+        else:
+            scores = scores + mask  # additive: 0 keeps a key, -inf blocks it, anything else biases it
+    # over the keys j; only a mask can block a whole row, and the plain softmax keeps one n×n tensor, not two
+    weights = torch.softmax(scores, dim=-1) if mask is None else _safe_softmax(scores)
+    return weights @ v, weights  # (..., N, M) @ (..., M, dv) -> (..., N, dv)
+
+
+def _as_batch(x: Tensor, dim: int) -> tuple[Tensor, bool]:
+    """(N, C) or (B, N, C) -> (B, N, C), and whether a batch dimension was added."""
+    check_tensor(x, "x", min_ndim=2)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"x must have shape (B, N, C) or (N, C); got {shape_str(x.shape)}")
+    if x.shape[-1] != dim:
+        raise ValueError(
+            f"x must have C = dim = {dim} features per token; got x of shape {shape_str(x.shape)}"
+        )
+    return (x.unsqueeze(0), True) if x.ndim == 2 else (x, False)
+
+
+class SelfAttention(nn.Module):
+    """Single-head QKV self-attention: y = softmax(q kᵀ / √d_qk) v with q, k, v = x W_Qᵀ, x W_Kᵀ, x W_Vᵀ.
+
+    Args:
+        dim: C, features per input token.
+        qk_dim: size of queries and keys (d_k); ``dim`` by default.
+        v_dim: size of values; ``dim`` by default.
+        bias: give the projections biases (off: the post's q = W_Q x).
+        out_proj: end with a linear map from v_dim back to dim (as ``nn.MultiheadAttention`` does).
+    Attributes ``q_proj``, ``k_proj``, ``v_proj`` (and ``out_proj`` or None) are ``nn.Linear`` layers whose
+    ``.weight`` are W_Q (qk_dim, dim), W_K (qk_dim, dim), W_V (v_dim, dim).
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        qk_dim: int | None = None,
+        v_dim: int | None = None,
+        *,
+        bias: bool = False,
+        out_proj: bool = False,
+    ):
+        super().__init__()
+        check_int(dim, "dim", minimum=1)
+        qk_dim = dim if qk_dim is None else check_int(qk_dim, "qk_dim", minimum=1)
+        v_dim = dim if v_dim is None else check_int(v_dim, "v_dim", minimum=1)
+        check_bool(bias, "bias")
+        check_bool(out_proj, "out_proj")
+        self.dim, self.qk_dim, self.v_dim = dim, qk_dim, v_dim
+        self.q_proj = nn.Linear(dim, qk_dim, bias=bias)
+        self.k_proj = nn.Linear(dim, qk_dim, bias=bias)
+        self.v_proj = nn.Linear(dim, v_dim, bias=bias)
+        self.out_proj = nn.Linear(v_dim, dim, bias=bias) if out_proj else None
+
+    def forward(
+        self,
+        x: Tensor,
+        *,
+        mask: Tensor | None = None,
+        is_causal: bool = False,
+        return_weights: bool = False,
+    ) -> Tensor | tuple[Tensor, Tensor]:
+        """x (B, N, C) or (N, C) -> y (B, N, C_out) [, weights (B, N, N)]; C_out = dim with out_proj, else v_dim.
+
+        mask: broadcastable to (B, N, N), bool True = may attend, or float added to the logits (as SDPA).
+        """
+        check_bool(return_weights, "return_weights")
+        x, unbatched = _as_batch(x, self.dim)
+        q, k, v = (
+            self.q_proj(x),
+            self.k_proj(x),
+            self.v_proj(x),
+        )  # (B, N, qk_dim), (B, N, qk_dim), (B, N, v_dim)
+        y, weights = scaled_dot_product_attention(q, k, v, mask=mask, is_causal=is_causal)  # (B, N, v_dim)
+        if self.out_proj is not None:
+            y = self.out_proj(y)  # (B, N, dim)
+        if unbatched:
+            y, weights = y[0], weights[0]
+        return (y, weights) if return_weights else y
+
+
+class MultiHeadSelfAttention(nn.Module):
+    """Multi-head self-attention, equal to ``nn.MultiheadAttention(dim, num_heads, batch_first=True)``.
+
+    The C features of each query, key and value are split into nh heads of hd = C / nh features; each head
+    attends on its own, the heads are concatenated and mixed by ``out_proj``. The parameter count, 4C² (+ 4C
+    biases), depends neither on nh nor on the sequence length N.
+
+    Args:
+        dim: C, features per token (``embed_dim``).
+        num_heads: nh; must divide dim.
+        bias: biases in all four projections (``nn.MultiheadAttention``'s default).
+    """
+
+    def __init__(self, dim: int, num_heads: int, *, bias: bool = True):
+        super().__init__()
+        check_int(dim, "dim", minimum=1)
+        check_int(num_heads, "num_heads", minimum=1)
+        check_bool(bias, "bias")
+        if dim % num_heads:
+            raise ValueError(f"num_heads must divide dim; got dim = {dim} and num_heads = {num_heads}")
+        self.dim, self.num_heads, self.head_dim = dim, num_heads, dim // num_heads
+        self.q_proj = nn.Linear(dim, dim, bias=bias)
+        self.k_proj = nn.Linear(dim, dim, bias=bias)
+        self.v_proj = nn.Linear(dim, dim, bias=bias)
+        self.out_proj = nn.Linear(dim, dim, bias=bias)
+
+    def forward(
+        self,
+        x: Tensor,
+        *,
+        mask: Tensor | None = None,
+        is_causal: bool = False,
+        return_weights: bool = False,
+    ) -> Tensor | tuple[Tensor, Tensor]:
+        """x (B, N, C) or (N, C) -> y of the same shape [, weights (B, nh, N, N) or (nh, N, N): every head].
+
+        mask: SDPA's convention (bool True = may attend, or float added to the logits), of shape (N, N),
+        (B, N, N) (the same for every head) or (B, nh, N, N). ``nn.MultiheadAttention`` wants ``~mask``.
+        """
+        check_bool(return_weights, "return_weights")
+        x, unbatched = _as_batch(x, self.dim)
+        B, N, C = x.shape
+        nh, hd = self.num_heads, self.head_dim
+        q = self.q_proj(x).view(B, N, nh, hd).transpose(1, 2)  # (B, nh, N, hd)
+        k = self.k_proj(x).view(B, N, nh, hd).transpose(1, 2)  # (B, nh, N, hd)
+        v = self.v_proj(x).view(B, N, nh, hd).transpose(1, 2)  # (B, nh, N, hd)
+        if isinstance(mask, Tensor) and mask.ndim == 3:
+            mask = mask.unsqueeze(1)  # (B, N, N) -> (B, 1, N, N): the same mask for every head
+        y, weights = scaled_dot_product_attention(q, k, v, mask=mask, is_causal=is_causal)  # (B, nh, N, hd)
+        y = self.out_proj(y.transpose(1, 2).reshape(B, N, C))  # heads side by side: (B, N, nh·hd = C)
+        if unbatched:
+            y, weights = y[0], weights[0]
+        return (y, weights) if return_weights else y
+
+
+def _projections(module: nn.Module) -> list[tuple[Tensor, Tensor | None]]:
+    """[(W_Q, b_Q), (W_K, b_K), (W_V, b_V), (W_O, b_O)] as views of the module's own parameters."""
+    if isinstance(module, nn.MultiheadAttention):
+        if not module._qkv_same_embed_dim or module.bias_k is not None or module.add_zero_attn:
+            raise ValueError(
+                "only nn.MultiheadAttention with kdim = vdim = embed_dim, add_bias_kv=False and "
+                "add_zero_attn=False matches self-attention"
+            )
+        w_q, w_k, w_v = module.in_proj_weight.chunk(3)  # in_proj_weight is (3C, C): W_Q, W_K, W_V stacked
+        b = module.in_proj_bias.chunk(3) if module.in_proj_bias is not None else (None, None, None)
+        return [(w_q, b[0]), (w_k, b[1]), (w_v, b[2]), (module.out_proj.weight, module.out_proj.bias)]
+    layers = [module.q_proj, module.k_proj, module.v_proj, module.out_proj]
+    return [(layer.weight, layer.bias) for layer in layers]
+
+
+def _describe(module: nn.Module) -> tuple[int, int, bool]:
+    """(dim, num_heads, bias) of an attention module that can be copied to or from nn.MultiheadAttention."""
+    if isinstance(module, nn.MultiheadAttention):
+        return module.embed_dim, module.num_heads, module.in_proj_bias is not None
+    if isinstance(module, MultiHeadSelfAttention):
+        return module.dim, module.num_heads, module.q_proj.bias is not None
+    if isinstance(module, SelfAttention):
+        if module.out_proj is None or module.qk_dim != module.dim or module.v_dim != module.dim:
+            raise ValueError(
+                "a SelfAttention matches nn.MultiheadAttention(num_heads=1) only with out_proj=True and "
+                f"qk_dim = v_dim = dim; got dim = {module.dim}, qk_dim = {module.qk_dim}, v_dim = {module.v_dim}, "
+                f"out_proj = {module.out_proj is not None}"
+            )
+        return module.dim, 1, module.q_proj.bias is not None
+    raise TypeError(
+        "expected nn.MultiheadAttention, MultiHeadSelfAttention or SelfAttention; "
+        f"got {type(module).__name__}"
+    )
+
+
+def copy_attention_weights(src: nn.Module, dst: nn.Module) -> nn.Module:
+    """Copy the weights of one attention layer into another, either way between ours and PyTorch's.
+
+    One of ``src``, ``dst`` must be an ``nn.MultiheadAttention`` and the other a :class:`MultiHeadSelfAttention`
+    (or a :class:`SelfAttention` with ``out_proj=True``, as a single head), with the same dim, number of heads
+    and bias setting. PyTorch stacks W_Q, W_K, W_V into one ``in_proj_weight`` of shape (3C, C), in that order;
+    each is (out, in), as in ``nn.Linear``, so nothing is transposed. Returns ``dst``.
+    """
+    if isinstance(src, nn.MultiheadAttention) == isinstance(dst, nn.MultiheadAttention):
+        raise TypeError(
+            "exactly one of src and dst must be a torch.nn.MultiheadAttention; "
+            f"got {type(src).__name__} and {type(dst).__name__}"
+        )
+    got_src, got_dst = _describe(src), _describe(dst)
+    if got_src != got_dst:
+        raise ValueError(
+            "src and dst must have the same (dim, num_heads, bias); "
+            f"got {got_src} for {type(src).__name__} and {got_dst} for {type(dst).__name__}"
+        )
+    with torch.no_grad():
+        for (w_src, b_src), (w_dst, b_dst) in zip(_projections(src), _projections(dst), strict=True):
+            w_dst.copy_(w_src)  # chunks of in_proj_weight are views: this writes into it
+            if b_dst is not None:
+                b_dst.copy_(b_src)
+    return dst

@@ -1,0 +1,369 @@
+"""Convolution written from scratch (chapter 2): loops first, then im2col + one matrix product.
+
+What deep-learning libraries call a convolution is a *cross-correlation*: the kernel slides over the input
+unflipped, ``y[i] = Σ_t w[t] · x[i·s − p + t·d]`` (stride s, padding p, dilation d). Every output reads a
+small window of neighbours (locality) with the same weights at every position (weight sharing); the
+connection matrix of such a layer is built in :mod:`convattn.connections`.
+
+Two forms of each layer, both equal to ``torch.nn.functional.conv1d`` / ``conv2d``:
+
+- :func:`conv1d_loops`, :func:`conv2d_loops`: one Python loop per output value, what a learner writes first;
+  slow, for tiny inputs;
+- :func:`conv1d`, :func:`conv2d`: every window gathered at once into the *im2col* matrix (one column per
+  output position, one row per kernel weight; one strided slice of the input per kernel tap), then one
+  (grouped) matrix product with the flattened kernels. The book uses these.
+
+Tensors are channels-first, as in PyTorch: signals ``(B, C, N)``, images ``(B, C, H, W)``; weights
+``(C_out, C_in / groups, k)`` and ``(C_out, C_in / groups, kh, kw)``. ``groups = C_in = C_out`` is a
+*depthwise* convolution (one kernel per channel), which CoAtNet's MBConv blocks use (Dai et al., 2021).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from ._validate import check_choice, check_int, check_same_dtype, check_tensor, shape_str
+
+__all__ = [
+    "conv1d",
+    "conv2d",
+    "conv1d_loops",
+    "conv2d_loops",
+    "conv_output_size",
+    "same_padding",
+    "PADDING_MODES",
+]
+
+PADDING_MODES = ("zeros", "circular")  # what lies beyond the border: zeros, or the other end of the input
+
+Padding = int | str | Sequence[int]
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def _ints(value: object, n: int, name: str, *, minimum: int) -> tuple[int, ...]:
+    """An int, or a tuple/list of n ints, as a tuple of n ints that are each >= minimum."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != n:
+            raise ValueError(f"{name} must be an int or a tuple of {n} ints; got {value!r}")
+        return tuple(check_int(v, name, minimum=minimum) for v in value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int or a tuple of {n} ints; got {type(value).__name__} {value!r}")
+    return (check_int(value, name, minimum=minimum),) * n
+
+
+def same_padding(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
+    """(left, right) zero padding that keeps the size at stride 1, as PyTorch's ``padding='same'`` pads.
+
+    A kernel spans d(k − 1) + 1 inputs, so the output keeps the input's size when d(k − 1) zeros are added
+    in total. When that total is odd (an even kernel), PyTorch puts the extra zero on the right.
+    """
+    check_int(kernel_size, "kernel_size", minimum=1)
+    check_int(dilation, "dilation", minimum=1)
+    total = dilation * (kernel_size - 1)
+    return total // 2, total - total // 2
+
+
+def _resolve_padding(
+    padding: Padding, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+) -> tuple[tuple[int, int], ...]:
+    """Padding as (left, right) per spatial dimension; 'same' is refused for stride > 1, as in PyTorch."""
+    n = len(kernel)
+    if isinstance(padding, str):
+        check_choice(padding, "padding", ("valid", "same"))
+        if padding == "valid":
+            return ((0, 0),) * n
+        if any(s != 1 for s in stride):
+            raise ValueError(
+                f"padding='same' is not supported for strided convolutions (as in PyTorch); got stride "
+                f"{stride if n > 1 else stride[0]}. With stride s the output is about 1/s of the input, so no "
+                "padding keeps its size: give the padding as an int instead"
+            )
+        return tuple(same_padding(k, d) for k, d in zip(kernel, dilation, strict=True))
+    return tuple((p, p) for p in _ints(padding, n, "padding", minimum=0))
+
+
+def conv_output_size(
+    size: int, kernel_size: int, stride: int = 1, padding: int | str = 0, dilation: int = 1
+) -> int:
+    """Output length along one dimension: ⌊(n + 2p − d(k − 1) − 1) / s⌋ + 1.
+
+    The kernel spans d(k − 1) + 1 inputs; it fits at positions 0, s, 2s, … of the padded input of length
+    n + 2p, and the last window that fits completely is the last output (a window hanging over the end is
+    not computed, hence the floor). ``padding`` may also be ``'valid'`` (0) or ``'same'`` (stride 1 only).
+    """
+    check_int(size, "size", minimum=1)
+    check_int(kernel_size, "kernel_size", minimum=1)
+    check_int(stride, "stride", minimum=1)
+    check_int(dilation, "dilation", minimum=1)
+    ((left, right),) = _resolve_padding(padding, (kernel_size,), (stride,), (dilation,))
+    span = dilation * (kernel_size - 1) + 1
+    if size + left + right < span:
+        raise ValueError(
+            f"the kernel (k = {kernel_size}, dilation {dilation}: it spans {span} inputs) does not fit in the "
+            f"padded input of length {size + left + right}"
+        )
+    return (size + left + right - span) // stride + 1
+
+
+def _prepare(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: object,
+    padding: Padding,
+    dilation: object,
+    groups: int,
+    padding_mode: str,
+    n: int,
+) -> tuple[Tensor, bool, tuple[int, ...], tuple[int, ...], tuple[tuple[int, int], ...]]:
+    """Validate a conv call in n spatial dimensions; return (x batched, was_unbatched, stride, dilation, pads)."""
+    spatial = ("N",) if n == 1 else ("H", "W")
+    kernel_dims = ("k",) if n == 1 else ("kh", "kw")
+    x_dims = ", ".join(("B", "C", *spatial))
+    check_tensor(x, "x", min_ndim=1)
+    if x.ndim not in (n + 1, n + 2):
+        raise ValueError(f"x must have shape ({x_dims}) or ({x_dims[3:]}); got {shape_str(x.shape)}")
+    check_tensor(weight, "weight", ("C_out", "C_in/groups", *kernel_dims))
+    check_same_dtype("x", x, "weight", weight)
+    check_int(groups, "groups", minimum=1)
+    check_choice(padding_mode, "padding_mode", PADDING_MODES)
+    unbatched = x.ndim == n + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    c_in, c_out = x.shape[1], weight.shape[0]
+    if c_in % groups or c_out % groups:
+        raise ValueError(
+            f"groups = {groups} must divide both the input channels (C = {c_in}) and the output channels "
+            f"(C_out = {c_out})"
+        )
+    if weight.shape[1] * groups != c_in:
+        raise ValueError(
+            f"weight must have shape (C_out, C_in/groups, {', '.join(kernel_dims)}) with C_in/groups = "
+            f"{c_in}/{groups} = {c_in // groups}; got {shape_str(weight.shape)}"
+        )
+    if bias is not None:
+        check_tensor(bias, "bias", ("C_out",))
+        check_same_dtype("x", x, "bias", bias)
+        if bias.shape[0] != c_out:
+            raise ValueError(f"bias must have shape (C_out,) = ({c_out},); got {shape_str(bias.shape)}")
+    kernel = tuple(weight.shape[2:])
+    stride_t = _ints(stride, n, "stride", minimum=1)
+    dilation_t = _ints(dilation, n, "dilation", minimum=1)
+    pads = _resolve_padding(padding, kernel, stride_t, dilation_t)
+    for size, k, d, (left, right), name in zip(x.shape[2:], kernel, dilation_t, pads, spatial, strict=True):
+        span = d * (k - 1) + 1
+        if size + left + right < span:
+            raise ValueError(
+                f"the kernel spans {span} inputs along {name} (k = {k}, dilation {d}) but the padded input "
+                f"has only {size + left + right} ({name} = {size}, padding {left} + {right})"
+            )
+    return x, unbatched, stride_t, dilation_t, pads
+
+
+def _pad(x: Tensor, pads: tuple[tuple[int, int], ...], mode: str) -> Tensor:
+    """Pad the trailing len(pads) dimensions of x: zeros, or wrap around (circular)."""
+    for axis, (left, right) in zip(range(x.ndim - len(pads), x.ndim), pads, strict=True):
+        if left == right == 0:
+            continue
+        size = x.shape[axis]
+        if mode == "circular":  # position −1 is the last input, position n the first
+            index = torch.arange(-left, size + right, device=x.device) % size
+            x = x.index_select(axis, index)
+        else:
+            shape = list(x.shape)
+            shape[axis] = size + left + right
+            padded = x.new_zeros(shape)
+            padded.narrow(axis, left, size).copy_(x)
+            x = padded
+    return x
+
+
+# ---------------------------------------------------------------- loops: what a learner writes first
+
+
+def conv1d_loops(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: Padding = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+    *,
+    padding_mode: str = "zeros",
+) -> Tensor:
+    """1-D convolution (cross-correlation), one output value per loop step. Slow: for tiny inputs.
+
+    Args:
+        x: (B, C, N) or (C, N).
+        weight: (C_out, C / groups, k).
+        bias: (C_out,) or None.
+        stride, padding, dilation, groups: as in ``torch.nn.functional.conv1d``; padding is an int, a
+            1-tuple, ``'valid'`` or ``'same'``.
+        padding_mode: ``'zeros'`` or ``'circular'`` (as ``nn.Conv1d(padding_mode=...)``).
+    Returns:
+        (B, C_out, N_out) or (C_out, N_out), N_out = ⌊(N + 2p − d(k − 1) − 1) / s⌋ + 1.
+    """
+    x, unbatched, (s,), (d,), pads = _prepare(
+        x, weight, bias, stride, padding, dilation, groups, padding_mode, 1
+    )
+    xp = _pad(x, pads, padding_mode)  # (B, C, N + left + right)
+    B, C_out, k = x.shape[0], weight.shape[0], weight.shape[2]
+    c_g, o_g = weight.shape[1], C_out // groups  # input / output channels per group
+    span = d * (k - 1) + 1  # inputs covered by one dilated kernel
+    n_out = (xp.shape[2] - span) // s + 1
+    y = x.new_zeros(B, C_out, n_out)
+    for b in range(B):
+        for o in range(C_out):
+            g = o // o_g  # the group of output channel o: it sees input channels g·c_g … (g + 1)·c_g − 1
+            for i in range(n_out):
+                window = xp[b, g * c_g : (g + 1) * c_g, i * s : i * s + span : d]  # (c_g, k)
+                y[b, o, i] = (weight[o] * window).sum()  # no flip: cross-correlation
+    if bias is not None:
+        y = y + bias[:, None]
+    return y[0] if unbatched else y
+
+
+def conv2d_loops(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: Padding = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+    *,
+    padding_mode: str = "zeros",
+) -> Tensor:
+    """2-D convolution (cross-correlation), one output pixel per loop step. Slow: for tiny inputs.
+
+    Args:
+        x: (B, C, H, W) or (C, H, W).
+        weight: (C_out, C / groups, kh, kw).
+        bias: (C_out,) or None.
+        stride, padding, dilation: an int or a pair (along H, along W); padding may be ``'valid'`` or
+            ``'same'``. groups and padding_mode as in :func:`conv1d_loops`.
+    Returns:
+        (B, C_out, H_out, W_out) or (C_out, H_out, W_out).
+    """
+    x, unbatched, (sh, sw), (dh, dw), pads = _prepare(
+        x, weight, bias, stride, padding, dilation, groups, padding_mode, 2
+    )
+    xp = _pad(x, pads, padding_mode)  # (B, C, H + pads, W + pads)
+    B, C_out, kh, kw = x.shape[0], weight.shape[0], weight.shape[2], weight.shape[3]
+    c_g, o_g = weight.shape[1], C_out // groups
+    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    h_out, w_out = (xp.shape[2] - span_h) // sh + 1, (xp.shape[3] - span_w) // sw + 1
+    y = x.new_zeros(B, C_out, h_out, w_out)
+    for b in range(B):
+        for o in range(C_out):
+            g = o // o_g
+            for i in range(h_out):
+                for j in range(w_out):
+                    window = xp[
+                        b,
+                        g * c_g : (g + 1) * c_g,
+                        i * sh : i * sh + span_h : dh,
+                        j * sw : j * sw + span_w : dw,
+                    ]  # (c_g, kh, kw)
+                    y[b, o, i, j] = (weight[o] * window).sum()
+    if bias is not None:
+        y = y + bias[:, None, None]
+    return y[0] if unbatched else y
+
+
+# ---------------------------------------------------------------- vectorised: im2col + matrix product
+
+
+def conv2d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: Padding = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+    *,
+    padding_mode: str = "zeros",
+) -> Tensor:
+    """2-D convolution as one matrix product, equal to ``torch.nn.functional.conv2d``.
+
+    im2col: every (dilated) kh×kw window of the padded input becomes one column of a matrix, the kernels
+    become the rows of another, and the convolution is their product.
+
+    Args:
+        x: (B, C, H, W) or (C, H, W).
+        weight: (C_out, C / groups, kh, kw).
+        bias: (C_out,) or None.
+        stride, padding, dilation: an int or a pair (along H, along W); padding may be ``'valid'`` or
+            ``'same'`` (stride 1 only, as in PyTorch).
+        groups: input and output channels split into this many independent groups; ``groups = C`` with
+            weight (C, 1, kh, kw) is a depthwise convolution.
+        padding_mode: ``'zeros'`` or ``'circular'`` (as ``nn.Conv2d(padding_mode=...)``).
+    Returns:
+        (B, C_out, H_out, W_out) or (C_out, H_out, W_out); see :func:`conv_output_size`.
+    """
+    x, unbatched, (sh, sw), (dh, dw), pads = _prepare(
+        x, weight, bias, stride, padding, dilation, groups, padding_mode, 2
+    )
+    B = x.shape[0]
+    C_out, c_g, kh, kw = weight.shape
+    G, o_g = groups, C_out // groups
+    xp = _pad(x, pads, padding_mode)  # (B, C, Hp, Wp)
+    h_out = (xp.shape[2] - dh * (kh - 1) - 1) // sh + 1
+    w_out = (xp.shape[3] - dw * (kw - 1) - 1) // sw + 1
+    # Tap (u, v) of the kernel reads, for every output pixel (i, j), the input at (i·sh + u·dh, j·sw + v·dw):
+    # one strided slice of the padded input per tap, (B, C, H_out, W_out) each.
+    taps = [
+        xp[:, :, u * dh : u * dh + (h_out - 1) * sh + 1 : sh, v * dw : v * dw + (w_out - 1) * sw + 1 : sw]
+        for u in range(kh)
+        for v in range(kw)
+    ]
+    # im2col, (B, G, c_g·kh·kw, H_out·W_out): column p holds the inputs output pixel p sees, in kernel order
+    cols = torch.stack(taps, dim=2).reshape(B, G, c_g * kh * kw, h_out * w_out)
+    kernels = weight.reshape(G, o_g, c_g * kh * kw)  # one row per output channel
+    y = (kernels @ cols).reshape(B, C_out, h_out, w_out)  # (B, G, o_g, H_out·W_out): already channels first
+    if bias is not None:
+        y = y + bias[:, None, None]
+    return y[0] if unbatched else y
+
+
+def conv1d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: Padding = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+    *,
+    padding_mode: str = "zeros",
+) -> Tensor:
+    """1-D convolution, equal to ``torch.nn.functional.conv1d``: a 2-D one on a signal of height 1.
+
+    Args:
+        x: (B, C, N) or (C, N).
+        weight: (C_out, C / groups, k).
+        bias: (C_out,) or None.
+        stride, padding, dilation, groups, padding_mode: as in :func:`conv1d_loops`.
+    Returns:
+        (B, C_out, N_out) or (C_out, N_out).
+    """
+    x, unbatched, stride_t, dilation_t, pads = _prepare(
+        x, weight, bias, stride, padding, dilation, groups, padding_mode, 1
+    )
+    x = _pad(x, pads, padding_mode)  # 'same' may pad unevenly: pad here, then no padding in 2-D
+    y = conv2d(
+        x.unsqueeze(2),  # (B, C, 1, N + pads)
+        weight.unsqueeze(2),  # (C_out, C / groups, 1, k)
+        bias,
+        stride=(1, stride_t[0]),
+        dilation=(1, dilation_t[0]),
+        groups=groups,
+    ).squeeze(2)  # (B, C_out, N_out)
+    return y[0] if unbatched else y

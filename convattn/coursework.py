@@ -1,0 +1,957 @@
+"""Coursework: the student edition of the chapters, and a grader for learners' submissions.
+
+Serves every chapter (it is the course's tooling, not one chapter's idea) and the instructor page
+``book/instructors.md``. It is the one module of ``convattn`` that reads notebooks.
+
+The exercise convention it relies on (``book/fully_connected.ipynb`` is the model)::
+
+    markdown  :::{exercise} Title            with  :label: LABEL
+    markdown  :::{solution-start} LABEL      with  :class: dropdown
+    code      the solution                   tagged  solution
+    markdown  :::{solution-end}
+    code      check.<fn>(...)                tagged  check   (prints "Correct: …" or raises CheckFailed)
+
+Exercises are discovered from these tags and labels, never from a list of chapters.
+
+- **Student edition** (:func:`make_student_edition`): copies of the chapters with every ``solution`` cell
+  replaced by a stub that raises ``NotImplementedError`` and the outputs of solution and check cells cleared;
+  :func:`restore_solutions` puts the solutions back.
+- **Grading** (:func:`grade`): each submission runs in a fresh kernel with a per-cell time limit; each exercise
+  is *passed*, *failed* (with the check's hint), *not attempted* (the stub still raises), *error*, *timeout*,
+  *missing* or *not run*. The submitted file is only read, never written.
+
+Command line::
+
+    python -m convattn.coursework student OUT [--book book]
+    python -m convattn.coursework grade SUBMISSION.ipynb [...] [--chapter NAME] [--timeout S] [--csv P | --json P]
+    python -m convattn.coursework selftest [CHAPTER ...] [--book book] [--timeout S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import csv
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from nbconvert.exporters import NotebookExporter
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+from nbformat import NotebookNode
+
+__all__ = [
+    "SOLUTION_TAG",
+    "CHECK_TAG",
+    "MARKER",
+    "DEFAULT_TIMEOUT",
+    "Exercise",
+    "GradeRow",
+    "StubSolutions",
+    "find_exercises",
+    "student_notebook",
+    "make_student_edition",
+    "restore_solutions",
+    "grade",
+    "format_report",
+    "write_csv",
+    "write_json",
+    "verify_student_notebook",
+    "main",
+]
+
+SOLUTION_TAG = "solution"
+CHECK_TAG = "check"
+MARKER = ".convattn-student-edition.json"  # written into OUT: how a later run recognises its own output
+DEFAULT_TIMEOUT = (
+    180  # seconds per cell, as `execute.timeout` in _config.yml (the hybrid chapter's slowest cell)
+)
+_TIMEOUT_ENAME = "CellTimeout"  # the error the grader records for a cell it interrupted
+_PROBE = "convattn_probe"  # metadata key of the grader's own "is the kernel still responsive?" cell
+
+_EXERCISE = re.compile(r"\A\s*:::\{exercise\}[ \t]*(?P<title>[^\n]*)")
+_LABEL = re.compile(r"^:label:[ \t]*(?P<label>\S+)", re.MULTILINE)
+_SOLUTION_START = re.compile(r"\A\s*:::\{solution-start\}[ \t]*(?P<label>\S+)")
+_SOLUTION_END = re.compile(r"\A\s*:::\{solution-end\}")
+_NAME_ERROR = re.compile(r"name '(?P<name>\w+)' is not defined")
+
+_log = logging.getLogger("convattn.coursework.kernel")  # nbclient's own logging, kept out of the report
+_log.addHandler(logging.NullHandler())
+_log.propagate = False
+
+# ---------------------------------------------------------------- discovering exercises
+
+
+@dataclasses.dataclass(frozen=True)
+class Exercise:
+    """One exercise of a notebook, located by its label.
+
+    Args:
+        label: the ``:label:`` of its ``{exercise}`` block (and of its ``{solution-start}``).
+        title: the text after ``:::{exercise}``; the label if there is none.
+        solution_cells: indices of its solution code cells (tagged ``solution`` or between the markers).
+        check_cells: indices of its ``check``-tagged code cells after the solution.
+        start: index of its ``{solution-start}`` cell, or None.
+        end: index after which its check cells sit (the ``{solution-end}`` cell or the last solution cell).
+    """
+
+    label: str
+    title: str
+    solution_cells: tuple[int, ...]
+    check_cells: tuple[int, ...]
+    start: int | None
+    end: int | None
+
+
+def _tags(cell: NotebookNode) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _as_notebook(nb: object, name: str) -> NotebookNode:
+    if isinstance(nb, NotebookNode):
+        return nb
+    if isinstance(nb, dict):
+        return nbformat.from_dict(nb)
+    raise TypeError(f"{name} must be a notebook (nbformat.NotebookNode or dict); got {type(nb).__name__}")
+
+
+def find_exercises(nb: NotebookNode) -> dict[str, Exercise]:
+    """The exercises of a notebook, in order, keyed by label.
+
+    A code cell belongs to the solution of the exercise whose ``{solution-start}`` came last if it is tagged
+    ``solution`` or lies before the matching ``{solution-end}``; a ``check``-tagged code cell after it, up to
+    the next exercise, is one of its checks. Solution cells with no ``{solution-start}`` above them have no
+    label and are not listed.
+    """
+    nb = _as_notebook(nb, "nb")
+    titles: dict[str, str] = {}
+    order: list[str] = []
+    solutions: dict[str, list[int]] = {}
+    checks: dict[str, list[int]] = {}
+    start: dict[str, int] = {}
+    end: dict[str, int] = {}
+    current: str | None = None
+    inside = False  # between {solution-start} and {solution-end}
+
+    def note(label: str) -> None:
+        if label not in order:
+            order.append(label)
+            solutions[label], checks[label] = [], []
+
+    for i, cell in enumerate(nb.cells):
+        source = cell.get("source", "")
+        if cell.cell_type == "markdown":
+            if m := _EXERCISE.match(source):
+                current, inside = None, False
+                if label := _LABEL.search(source):
+                    note(label["label"])
+                    titles[label["label"]] = m["title"].strip() or label["label"]
+            elif m := _SOLUTION_START.match(source):
+                current, inside = m["label"], True
+                note(current)
+                start[current] = end[current] = i
+            elif _SOLUTION_END.match(source) and current is not None:
+                inside = False
+                end[current] = i
+            continue
+        if cell.cell_type != "code" or current is None:
+            continue
+        if CHECK_TAG in _tags(cell):
+            checks[current].append(i)
+        elif SOLUTION_TAG in _tags(cell) or inside:
+            solutions[current].append(i)
+            end[current] = max(end[current], i)
+    return {
+        label: Exercise(
+            label=label,
+            title=titles.get(label, label),
+            solution_cells=tuple(solutions[label]),
+            check_cells=tuple(checks[label]),
+            start=start.get(label),
+            end=end.get(label),
+        )
+        for label in order
+    }
+
+
+def _bound_names(source: str) -> list[str]:
+    """Names a cell binds at top level (assignments, imports, defs), in order; [] if it is not plain Python."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics, or a learner's half-written code
+        return []
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.append(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names += [(a.asname or a.name).split(".")[0] for a in node.names]
+        else:
+            names += [
+                n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            ]
+    return list(dict.fromkeys(names))
+
+
+def _used_names(source: str) -> set[str]:
+    try:
+        return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return set()
+
+
+def _names_for_check(nb: NotebookNode, ex: Exercise) -> list[str]:
+    """The names the solution defines that its check cells read: what a learner's answer must define."""
+    bound = [n for i in ex.solution_cells for n in _bound_names(nb.cells[i].source)]
+    used = set().union(*(_used_names(nb.cells[i].source) for i in ex.check_cells))
+    return [n for n in dict.fromkeys(bound) if n in used]
+
+
+# ---------------------------------------------------------------- the student edition
+
+
+def _stub(label: str | None, title: str | None, names: Sequence[str]) -> str:
+    what = f"Exercise {label} ({title})" if label else "This exercise"
+    lines = [
+        f"# {what}.",
+        "# Write your solution here, in place of the `raise` line below; then run the check cell after it.",
+    ]
+    if names:
+        lines.append(f"# Your code should define: {', '.join(names)}")
+    lines.append(f"raise NotImplementedError({what + ': write your solution in this cell'!r})")
+    return "\n".join(lines)
+
+
+class StubSolutions(Preprocessor):
+    """Replace the source of every ``solution``-tagged code cell with a stub that raises NotImplementedError.
+
+    The stub names the exercise and the variables its check reads. Outputs are cleared elsewhere (by
+    ``TagRemovePreprocessor``, see :func:`student_notebook`); cell metadata, tags and ids are kept, so the
+    grader and :func:`restore_solutions` find the cell again.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        exercises = find_exercises(nb)
+        owner = {i: ex for ex in exercises.values() for i in ex.solution_cells}
+        stubs = {}
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == "code" and SOLUTION_TAG in _tags(cell):
+                ex = owner.get(i)
+                names = _names_for_check(nb, ex) if ex else []
+                stubs[i] = _stub(ex.label if ex else None, ex.title if ex else None, names)
+        for i, source in stubs.items():
+            nb.cells[i].source = source
+            nb.cells[i].outputs = []
+            nb.cells[i].execution_count = None
+        return nb, resources
+
+
+def _student_exporter() -> NotebookExporter:
+    exporter = NotebookExporter()
+    # Clear the outputs (and execution counts) of solution and check cells, then stub the solutions.
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_all_outputs_tags={SOLUTION_TAG, CHECK_TAG}), enabled=True
+    )
+    exporter.register_preprocessor(StubSolutions(), enabled=True)
+    return exporter
+
+
+def student_notebook(nb: NotebookNode) -> NotebookNode:
+    """The student edition of one notebook (a new object; ``nb`` is left as it is)."""
+    nb = _as_notebook(nb, "nb")
+    text, _ = _student_exporter().from_notebook_node(nb)
+    return nbformat.reads(text, as_version=4)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _check_out_dir(out: Path) -> dict[str, str]:
+    """Raise FileExistsError unless ``out`` is new, empty or holds only this tool's unchanged earlier output.
+
+    Returns the files of the earlier output (name -> sha256), to be replaced.
+    """
+    if not out.exists():
+        return {}
+    if not out.is_dir():
+        raise FileExistsError(f"OUT must be a folder; got {str(out)!r}, which is a file")
+    entries = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir())  # we write no folders
+    if not entries:
+        return {}
+    marker = out / MARKER
+    if not marker.is_file():
+        raise FileExistsError(
+            f"refusing to write into {str(out)!r}: it holds files the student edition did not write "
+            f"({', '.join(entries[:5])}{', …' if len(entries) > 5 else ''}). Choose a new or empty folder."
+        )
+    try:
+        files = json.loads(marker.read_text())["files"]
+        if not isinstance(files, dict) or not all(isinstance(k, str) and k == Path(k).name for k in files):
+            raise TypeError  # only plain file names inside OUT: never delete anything outside it
+    except (ValueError, KeyError, TypeError):
+        raise FileExistsError(f"refusing to write into {str(out)!r}: its {MARKER} is damaged") from None
+    foreign = [e for e in entries if e != MARKER and e not in files]
+    if foreign:
+        raise FileExistsError(
+            f"refusing to write into {str(out)!r}: besides an earlier student edition it holds "
+            f"{', '.join(foreign[:5])}{', …' if len(foreign) > 5 else ''}. Move those away or choose another folder."
+        )
+    changed = [
+        name for name, digest in files.items() if (out / name).is_file() and _sha256(out / name) != digest
+    ]
+    if changed:
+        raise FileExistsError(
+            f"refusing to overwrite {str(out)!r}: {', '.join(changed)} changed since the student edition wrote "
+            "it (a learner's work?). Move it away or choose another folder."
+        )
+    return files
+
+
+def _readme(chapters: list[tuple[str, dict[str, Exercise]]]) -> str:
+    lines = [
+        "# Convolution vs. Attention: exercises (student edition)",
+        "",
+        "These are the course's chapter notebooks with the solutions taken out. Each exercise has a cell",
+        "that raises `NotImplementedError`: replace it with your solution, then run the *check* cell right",
+        "after it. The check prints `Correct: …`, or raises `CheckFailed` with a hint that names the likely",
+        'mistake ("you forgot to add the bias b"). Run a chapter from the top, so that its earlier cells',
+        "define what the exercises use.",
+        "",
+        "- Open the notebooks in the course's environment (`jupyter lab`, see the course README) or upload",
+        "  them to Google Colab: their first cell installs the `convattn` package there, and only there.",
+        "- The Markdown cells `:::{solution-start}` and `:::{solution-end}` mark where a solution goes (in",
+        "  the book they fold the solution away); keep them, and keep the cells' tags: the grader uses them.",
+        "- Hand in the notebook file itself (renaming it is fine). Check cells are run as the book has them,",
+        "  so editing one does not change its verdict.",
+        "",
+        "| notebook | exercises |",
+        "|---|---|",
+    ]
+    for name, exercises in chapters:
+        listed = "; ".join(f"{ex.title} (`{ex.label}`)" for ex in exercises.values()) or "none"
+        lines.append(f"| `{name}.ipynb` | {listed} |")
+    lines += [
+        "",
+        f"Written by `python -m convattn.coursework student`; `{MARKER}` marks this folder as its output.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def make_student_edition(book_dir: str | Path, out_dir: str | Path) -> list[Path]:
+    """Write the student edition of every notebook in ``book_dir`` into ``out_dir``, with a README.
+
+    Notebooks without exercises are copied unchanged. ``out_dir`` must be new, empty, or hold only an
+    earlier, unmodified student edition (recognised by its marker file); it may not lie inside ``book_dir``.
+
+    Returns:
+        The paths written (notebooks, README.md, the marker).
+    Raises:
+        ValueError: ``book_dir`` is not a folder with notebooks, or ``out_dir`` is inside it.
+        FileExistsError: ``out_dir`` holds anything but this function's own earlier output.
+    """
+    book, out = Path(book_dir), Path(out_dir)
+    notebooks = _book_notebooks(book)
+    if out.resolve() == book.resolve() or book.resolve() in out.resolve().parents:
+        raise ValueError(f"out_dir must lie outside the book folder {str(book)!r}; got {str(out)!r}")
+    previous = _check_out_dir(out)
+    exporter = _student_exporter()
+    texts, chapters = {}, []
+    for path in notebooks:  # convert everything first: a broken notebook leaves OUT as it was
+        nb = nbformat.read(path, as_version=4)
+        chapters.append((path.stem, find_exercises(nb)))
+        texts[path.name], _ = exporter.from_notebook_node(nb)
+    texts["README.md"] = _readme(chapters)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in previous:
+        (out / name).unlink(missing_ok=True)
+    written = [out / name for name in texts]
+    for path, text in zip(written, texts.values(), strict=True):
+        path.write_text(text, encoding="utf-8")
+    record = {
+        "written_by": "python -m convattn.coursework student",
+        "files": {p.name: _sha256(p) for p in written},
+    }
+    (out / MARKER).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    return [*written, out / MARKER]
+
+
+def _book_notebooks(book: Path) -> list[Path]:
+    if not book.is_dir():
+        raise ValueError(
+            f"book_dir must be the folder of the chapter notebooks (run from the repository root or pass "
+            f"--book); got {str(book)!r}"
+        )
+    notebooks = sorted(book.glob("*.ipynb"))
+    if not notebooks:
+        raise ValueError(f"book_dir must hold chapter notebooks (*.ipynb); {str(book)!r} holds none")
+    return notebooks
+
+
+# ---------------------------------------------------------------- putting the solutions back
+
+
+def _replace_cells(nb: NotebookNode, indices: Sequence[int], new: Sequence[NotebookNode], at: int) -> None:
+    """Remove the cells at ``indices`` and insert ``new`` where the first of them was (else after ``at``)."""
+    position = indices[0] if indices else at + 1
+    for i in sorted(indices, reverse=True):
+        del nb.cells[i]
+    nb.cells[position:position] = [copy.deepcopy(c) for c in new]
+
+
+def restore_solutions(student_nb: NotebookNode, original_nb: NotebookNode) -> NotebookNode:
+    """Put the original's solution and check cells (sources, outputs, metadata) back into a student notebook.
+
+    Cells are matched by exercise label, so cells a learner added elsewhere stay. For a student edition
+    made from ``original_nb``, the result equals ``original_nb``.
+
+    Raises:
+        ValueError: the two notebooks do not have the same exercises.
+    """
+    student_nb = _as_notebook(student_nb, "student_nb")
+    original_nb = _as_notebook(original_nb, "original_nb")
+    original = find_exercises(original_nb)
+    result = copy.deepcopy(student_nb)
+    if list(find_exercises(result)) != list(original):
+        raise ValueError(
+            f"student_nb must have the exercises of original_nb {list(original)}; "
+            f"got {list(find_exercises(result))}"
+        )
+    for label, ex in original.items():
+        mine = find_exercises(result)[label]
+        new = [original_nb.cells[i] for i in ex.solution_cells]
+        _replace_cells(result, mine.solution_cells, new, mine.start if mine.start is not None else -1)
+        mine = find_exercises(result)[label]
+        _replace_cells(
+            result, mine.check_cells, [original_nb.cells[i] for i in ex.check_cells], mine.end or 0
+        )
+    return result
+
+
+# ---------------------------------------------------------------- executing a notebook
+
+
+@dataclasses.dataclass
+class _Run:
+    """What happened when a notebook ran: each executed code cell's reply, and why it stopped early."""
+
+    replies: dict[int, dict] = dataclasses.field(default_factory=dict)
+    stopped: str | None = None  # why cells after `stopped_at` did not run
+    stopped_at: int | None = None
+
+
+_MAX_OUTPUT = 1_000_000  # characters of output kept per cell: an endless print() must not fill the memory
+
+
+class _Client(NotebookClient):
+    """nbclient's executor, keeping at most ``_MAX_OUTPUT`` characters of stream and display output per cell."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept: dict[int, int] = {}
+
+    def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> NotebookNode | None:
+        content = msg.get("content", {})
+        size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
+        room = _MAX_OUTPUT - self._kept.get(cell_index, 0)
+        self._kept[cell_index] = self._kept.get(cell_index, 0) + size
+        if size <= room or msg.get("msg_type") == "error":
+            return super().output(outs, msg, display_id, cell_index)
+        if msg.get("msg_type") == "stream" and room > 0:
+            text = content["text"][:room] + "\n[… the rest of this output was cut by the grader]\n"
+            return super().output(outs, {**msg, "content": {**content, "text": text}}, display_id, cell_index)
+        return None
+
+
+def _execute(nb: NotebookNode, timeout: float, cwd: str | Path | None = None) -> _Run:
+    """Run ``nb`` in place in a fresh python3 kernel; never raises for anything the notebook does.
+
+    ``timeout`` is in whole seconds (as :func:`_check_timeout` returns it); ``cwd`` defaults to a scratch folder.
+    """
+    run = _Run()
+    probe_timeout = max(2, min(int(timeout), 10))
+
+    def on_executed(cell: NotebookNode, cell_index: int, execute_reply: dict | None) -> None:
+        run.replies[cell_index] = dict(execute_reply["content"]) if execute_reply else {"status": "ok"}
+
+    with tempfile.TemporaryDirectory(prefix="convattn-grade-") as scratch:
+        client = _Client(
+            nb,
+            kernel_name="python3",  # the grader's own environment, whatever kernel the file names
+            timeout=int(timeout),
+            timeout_func=lambda cell: probe_timeout if cell.metadata.get(_PROBE) else int(timeout),
+            allow_errors=True,  # a failing exercise must not stop the later ones
+            interrupt_on_timeout=True,
+            error_on_timeout={
+                "ename": _TIMEOUT_ENAME,
+                "evalue": f"ran longer than {timeout:g} s",
+                "traceback": [],
+            },
+            record_timing=False,
+            resources={"metadata": {"path": str(cwd or scratch)}},
+            on_cell_executed=on_executed,
+            log=_log,
+        )
+        index = None
+        try:
+            with client.setup_kernel(stderr=subprocess.DEVNULL):  # not the kernel's own warnings
+                for index, cell in enumerate(nb.cells):
+                    if cell.cell_type != "code":
+                        continue
+                    client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+                    if run.replies.get(index, {}).get("ename") == _TIMEOUT_ENAME and not _responsive(
+                        client, run
+                    ):
+                        run.stopped = (
+                            f"{_cell(index)} ran longer than {timeout:g} s and the kernel did not stop it"
+                        )
+                        run.stopped_at = index
+                        break
+        except DeadKernelError:
+            run.stopped = (
+                f"the kernel died while running {_cell(index)} (out of memory, or the code ended Python)"
+            )
+            run.stopped_at = index
+        except Exception as e:  # noqa: BLE001 - a kernel that cannot start, a lost connection: report it
+            where = "the kernel could not start" if index is None else f"execution stopped at {_cell(index)}"
+            run.stopped = f"{where}: {type(e).__name__}: {_short(str(e))}"
+            run.stopped_at = index
+    return run
+
+
+def _responsive(client: NotebookClient, run: _Run) -> bool:
+    """After an interrupted cell: does the kernel answer a trivial cell in a few seconds?"""
+    probe = nbformat.v4.new_code_cell("pass", metadata={_PROBE: True})
+    client.nb.cells.append(probe)  # nbclient addresses outputs by index: the probe needs one
+    index = len(client.nb.cells) - 1
+    try:
+        client.execute_cell(probe, index, store_history=False)
+    finally:
+        client.nb.cells.pop()
+    return run.replies.pop(index, {}).get("ename") != _TIMEOUT_ENAME
+
+
+def _cell(index: int | None) -> str:
+    """How reports name a cell: counted from 1, as a reader counts them."""
+    return "a cell" if index is None else f"cell {index + 1}"
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _error_text(reply: dict) -> str:
+    return _short(f"{reply.get('ename', 'Error')}: {reply.get('evalue', '')}".rstrip(": "))
+
+
+# ---------------------------------------------------------------- grading
+
+PASSED, FAILED, NOT_ATTEMPTED, ERROR, TIMEOUT, MISSING, NOT_RUN = (
+    "passed",
+    "failed",
+    "not attempted",
+    "error",
+    "timeout",
+    "missing",
+    "not run",
+)
+GRADED, INVALID, WRONG_CHAPTER, GRADER_ERROR = "graded", "invalid", "wrong chapter", "grader error"
+
+
+@dataclasses.dataclass(frozen=True)
+class GradeRow:
+    """One line of the gradebook.
+
+    Each submission has one summary row (``exercise == ""``, status ``graded``, ``invalid``, ``wrong chapter``
+    or ``grader error``) and, when it was run, one row per exercise of its chapter (status ``passed``,
+    ``failed``, ``not attempted``, ``error``, ``timeout``, ``missing`` or ``not run``). ``detail`` holds the
+    check's hint, the error, or the score ("2/3 passed").
+    """
+
+    submission: str
+    chapter: str
+    exercise: str
+    title: str
+    status: str
+    detail: str
+
+
+@dataclasses.dataclass(frozen=True)
+class _Chapter:
+    name: str
+    nb: NotebookNode
+    exercises: dict[str, Exercise]
+
+
+def _load_book(book_dir: str | Path) -> dict[str, _Chapter]:
+    chapters = {}
+    for path in _book_notebooks(Path(book_dir)):
+        nb = nbformat.read(path, as_version=4)
+        if exercises := find_exercises(nb):
+            chapters[path.stem] = _Chapter(path.stem, nb, exercises)
+    if not chapters:
+        raise ValueError(
+            f"book_dir must hold chapters with exercises; no notebook in {str(book_dir)!r} has one"
+        )
+    return chapters
+
+
+def _read_submission(path: Path) -> NotebookNode | str:
+    """The notebook in ``path``, or a sentence saying why it is not one."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        return f"cannot read the file: {e.strerror or e}"
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return "not a notebook: the file is not text (a binary file?)"
+    if not text.lstrip().startswith(("{", "[")):
+        start = _short(text.lstrip()[:40], 40)
+        return f"not a notebook: the file is not JSON (it starts with {start!r}); was another file handed in?"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        return (
+            f"malformed JSON ({e.msg}: line {e.lineno}, column {e.colno}); the file is damaged or truncated"
+        )
+    if not isinstance(data, dict) or not {"cells", "nbformat"} <= data.keys():
+        what = f"an object with keys {sorted(data)[:5]}" if isinstance(data, dict) else type(data).__name__
+        return f"not a notebook: valid JSON, but {what} instead of a notebook's 'cells' and 'nbformat'"
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except Exception as e:  # noqa: BLE001 - nbformat raises several kinds; all mean "not a valid notebook"
+        return f"not a valid notebook: {_short(str(e).splitlines()[0] if str(e) else type(e).__name__, 200)}"
+    return nb
+
+
+def _identify(exercises: dict[str, Exercise], book: dict[str, _Chapter]) -> str | None:
+    """The chapter that shares the most exercise labels with the submission, or None."""
+    overlap = {name: len(set(exercises) & set(ch.exercises)) for name, ch in book.items()}
+    best = max(overlap, key=overlap.__getitem__)
+    return best if overlap[best] else None
+
+
+def _with_book_checks(nb: NotebookNode, chapter: _Chapter) -> NotebookNode:
+    """A copy of the submission whose check cells are the book's, outputs cleared: editing a check gains nothing."""
+    nb = copy.deepcopy(nb)
+    for label, ex in chapter.exercises.items():
+        mine = find_exercises(nb).get(label)
+        if mine is None or (not mine.solution_cells and mine.start is None):
+            continue
+        checks = []
+        for i in ex.check_cells:
+            cell = copy.deepcopy(chapter.nb.cells[i])
+            cell.outputs, cell.execution_count = [], None
+            checks.append(cell)
+        _replace_cells(nb, mine.check_cells, checks, mine.end if mine.end is not None else len(nb.cells) - 1)
+    return nb
+
+
+def _stdout(cell: NotebookNode) -> str:
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+
+
+def _verdict(nb: NotebookNode, ex: Exercise | None, run: _Run, timeout: float) -> tuple[str, str]:
+    """(status, detail) of one exercise after the run."""
+    missing = "no solution cell for this exercise (its cells, or their labels and tags, were removed)"
+    if ex is None or not (ex.solution_cells or ex.check_cells):
+        return MISSING, missing
+    solution = [run.replies.get(i) for i in ex.solution_cells]
+    checks = [run.replies.get(i) for i in ex.check_cells]
+    for reply in checks:
+        if reply and reply.get("ename") == "CheckFailed":
+            return FAILED, _short(reply.get("evalue", ""))
+    if checks and all(r and r.get("status") == "ok" for r in checks):
+        said = [
+            ln for i in ex.check_cells for ln in _stdout(nb.cells[i]).splitlines() if ln.startswith("Correct")
+        ]
+        return PASSED, _short(said[0] if said else "the check passed")
+    if not ex.solution_cells:
+        return MISSING, missing
+    if any(r and r.get("ename") == "NotImplementedError" for r in solution):
+        return NOT_ATTEMPTED, "the stub still raises NotImplementedError"
+    if all(not nb.cells[i].source.strip() for i in ex.solution_cells):
+        return NOT_ATTEMPTED, "the solution cell is empty"
+    for reply in solution + checks:
+        if reply and reply.get("ename") == _TIMEOUT_ENAME:
+            return TIMEOUT, f"a cell ran longer than {timeout:g} s and was interrupted (an endless loop?)"
+    for where, replies in (("solution", solution), ("check", checks)):
+        for reply in replies:
+            if reply and reply.get("status") == "error":
+                return ERROR, f"{_error_text(reply)} (in the {where} cell)"
+    if not ex.check_cells:
+        return MISSING, "the exercise has no check cell"
+    return NOT_RUN, run.stopped or "its cells were not run"
+
+
+def _grade_one(path: Path, book: dict[str, _Chapter], timeout: float, chapter: str | None) -> list[GradeRow]:
+    name = str(path)
+    nb = _read_submission(path)
+    if isinstance(nb, str):
+        return [GradeRow(name, "", "", "", INVALID, nb)]
+    exercises = find_exercises(nb)
+    found = _identify(exercises, book)
+    if found is None:
+        labels = ", ".join(exercises) or "none"
+        return [
+            GradeRow(
+                name, "", "", "", WRONG_CHAPTER, f"no exercise of this course's chapters (labels: {labels})"
+            )
+        ]
+    if chapter is not None and found != chapter:
+        detail = f"holds the exercises of {found} ({', '.join(book[found].exercises)}), not of {chapter}"
+        return [GradeRow(name, found, "", "", WRONG_CHAPTER, detail)]
+    reference = book[found]
+    work = _with_book_checks(nb, reference)
+    run = _execute(work, timeout)
+    mine = find_exercises(work)
+    rows = []
+    for label, ex in reference.exercises.items():
+        status, detail = _verdict(work, mine.get(label), run, timeout)
+        rows.append(GradeRow(name, found, label, ex.title, status, detail))
+    passed = sum(r.status == PASSED for r in rows)
+    notes = [f"{passed}/{len(rows)} passed"]
+    in_exercises = {i for ex in mine.values() for i in ex.solution_cells + ex.check_cells}
+    outside = [
+        (i, r) for i, r in sorted(run.replies.items()) if i not in in_exercises and r.get("status") == "error"
+    ]
+    notes += [f"{_cell(i)} (not an exercise) raised {_error_text(r)}" for i, r in outside[:3]]
+    if len(outside) > 3:
+        notes.append(f"and {len(outside) - 3} more cells outside the exercises failed")
+    if run.stopped:
+        notes.append(run.stopped)
+    return [GradeRow(name, found, "", "", GRADED, "; ".join(notes)), *rows]
+
+
+def _paths(paths: str | Path | Iterable[str | Path]) -> list[Path]:
+    if isinstance(paths, str | Path):
+        return [Path(paths)]
+    try:
+        items = list(paths)
+    except TypeError:
+        raise TypeError(f"paths must be a path or a list of paths; got {type(paths).__name__}") from None
+    for p in items:
+        if not isinstance(p, str | Path):
+            raise TypeError(f"paths must hold str or pathlib.Path; got {type(p).__name__} {p!r}")
+    return [Path(p) for p in items]
+
+
+def _check_timeout(timeout: object) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise TypeError(f"timeout must be a number of seconds; got {type(timeout).__name__}")
+    if not timeout > 0:
+        raise ValueError(f"timeout must be positive (seconds per cell); got {timeout}")
+    return float(math.ceil(timeout))  # nbclient counts whole seconds
+
+
+def grade(
+    paths: str | Path | Iterable[str | Path],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    book_dir: str | Path = "book",
+    chapter: str | None = None,
+) -> list[GradeRow]:
+    """Grade submitted notebooks: run each in a fresh kernel and judge each exercise by its check.
+
+    A submission's chapter is recognised by its exercise labels. Its check cells are replaced by the book's
+    before it runs (in memory: the file is only read). A file that cannot be read, is not a notebook, belongs
+    to another chapter, loops or kills its kernel gets a row that says so; this function does not raise
+    for anything a submission holds.
+
+    Args:
+        paths: the submitted ``.ipynb`` files.
+        timeout: seconds a cell may run before it is interrupted and reported.
+        book_dir: the folder of the book's notebooks, the reference for labels and checks.
+        chapter: the chapter that was assigned (a notebook name such as ``"fully_connected"``); a submission
+            of another chapter is then reported as the wrong chapter. None: any chapter.
+    Returns:
+        The rows of the gradebook (see :class:`GradeRow`), submission by submission.
+    """
+    files = _paths(paths)
+    timeout = _check_timeout(timeout)
+    book = _load_book(book_dir)
+    if chapter is not None and chapter not in book:
+        raise ValueError(f"chapter must be one of {sorted(book)}; got {chapter!r}")
+    rows: list[GradeRow] = []
+    for path in files:
+        rows += _grade_safely(path, book, timeout, chapter)
+    return rows
+
+
+def _grade_safely(
+    path: Path, book: dict[str, _Chapter], timeout: float, chapter: str | None
+) -> list[GradeRow]:
+    try:
+        return _grade_one(path, book, timeout, chapter)
+    except Exception as e:  # noqa: BLE001 - one bad submission must never stop the others
+        return [GradeRow(str(path), "", "", "", GRADER_ERROR, f"{type(e).__name__}: {_short(str(e))}")]
+
+
+def format_report(rows: Sequence[GradeRow], width: int = 100) -> str:
+    """The per-exercise table, one block per submission, as printed by the command line."""
+    lines = []
+    label_width = max([len(r.exercise) for r in rows] + [8])
+    for row in rows:
+        if not row.exercise:
+            where = f"  [{row.chapter}]" if row.chapter else ""
+            state = row.detail if row.status == GRADED else f"NOT GRADED ({row.status}): {row.detail}"
+            lines += ["", f"{row.submission}{where}  {state}"]
+        else:
+            detail = row.detail if len(row.detail) <= width else row.detail[: width - 1] + "…"
+            lines.append(f"  {row.exercise:<{label_width}}  {row.status:<13}  {detail}")
+    return "\n".join(lines[1:])
+
+
+def write_csv(rows: Sequence[GradeRow], path: str | Path) -> None:
+    """Write the gradebook as CSV, one row per submission summary and per exercise."""
+    with Path(path).open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=[field.name for field in dataclasses.fields(GradeRow)])
+        writer.writeheader()
+        writer.writerows(dataclasses.asdict(r) for r in rows)
+
+
+def write_json(rows: Sequence[GradeRow], path: str | Path) -> None:
+    """Write the gradebook as a JSON list of rows."""
+    text = json.dumps([dataclasses.asdict(r) for r in rows], indent=1, ensure_ascii=False)
+    Path(path).write_text(text + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------- checking the student edition itself
+
+
+def verify_student_notebook(
+    student_path: str | Path, original_path: str | Path, *, timeout: float = DEFAULT_TIMEOUT
+) -> list[str]:
+    """Problems of one student-edition notebook; [] when it is sound.
+
+    Sound means: restoring the solutions gives back the original notebook exactly, and executing the student
+    edition fails only where a stub raises ``NotImplementedError`` — apart from its check cells, which may
+    find the names the stub did not define missing (``NameError``). Any other error, an error in a cell that
+    is not part of an exercise, a timeout or a dead kernel is a problem.
+    """
+    timeout = _check_timeout(timeout)
+    student = nbformat.read(Path(student_path), as_version=4)
+    original = nbformat.read(Path(original_path), as_version=4)
+    problems = []
+    if restore_solutions(student, original) != original:
+        problems.append("restoring the solutions does not give back the original notebook")
+    exercises = find_exercises(original)
+    stubs = {i for i, c in enumerate(student.cells) if c.cell_type == "code" and SOLUTION_TAG in _tags(c)}
+    owner = {i: ex for ex in exercises.values() for i in ex.check_cells}
+    work = copy.deepcopy(student)
+    run = _execute(work, timeout, cwd=Path(student_path).parent)
+    if run.stopped:
+        problems.append(run.stopped)
+    for i in sorted(stubs):
+        if run.replies.get(i, {}).get("ename") != "NotImplementedError":
+            problems.append(f"{_cell(i)} is a stub but did not raise NotImplementedError")
+    for i, reply in sorted(run.replies.items()):
+        if reply.get("status") != "error" or i in stubs:
+            continue
+        missing = _NAME_ERROR.search(reply.get("evalue", ""))
+        ex = owner.get(i)
+        if ex and reply.get("ename") == "NameError" and missing:
+            defined = {n for j in ex.solution_cells for n in _bound_names(original.cells[j].source)}
+            if missing["name"] in defined:
+                continue
+        where = f"the check of {ex.label}" if ex else "not an exercise"
+        problems.append(f"{_cell(i)} ({where}) raised {_error_text(reply)}")
+    return problems
+
+
+def _selftest(book_dir: Path, names: Sequence[str], timeout: float) -> int:
+    notebooks = {p.stem: p for p in _book_notebooks(book_dir)}
+    unknown = [n for n in names if n not in notebooks]
+    if unknown:
+        raise ValueError(f"chapters must be among {sorted(notebooks)}; got {unknown}")
+    failures = 0
+    with tempfile.TemporaryDirectory(prefix="convattn-student-") as tmp:
+        out = Path(tmp) / "student"
+        make_student_edition(book_dir, out)
+        for name in names or sorted(notebooks):
+            problems = verify_student_notebook(out / f"{name}.ipynb", notebooks[name], timeout=timeout)
+            failures += bool(problems)
+            n = len(find_exercises(nbformat.read(notebooks[name], as_version=4)))
+            state = "ok" if not problems else "FAILED"
+            print(f"{name}: {state} ({n} exercises; only the stubs fail; solutions restore the original)")
+            for problem in problems:
+                print(f"  - {problem}")
+    return 1 if failures else 0
+
+
+# ---------------------------------------------------------------- command line
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m convattn.coursework {student,grade,selftest} ...``; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m convattn.coursework", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("student", help="write the student edition of every chapter into OUT")
+    p.add_argument(
+        "out", metavar="OUT", type=Path, help="a new or empty folder, or an earlier student edition"
+    )
+    p.add_argument("--book", type=Path, default=Path("book"), help="the book's notebooks (default: book)")
+    p = sub.add_parser("grade", help="run submitted notebooks and print a per-exercise table")
+    p.add_argument("submissions", metavar="SUBMISSION", nargs="+", type=Path)
+    p.add_argument("--book", type=Path, default=Path("book"), help="the book's notebooks (default: book)")
+    p.add_argument("--chapter", help="the assigned chapter (e.g. fully_connected): others are reported")
+    p.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per cell (default: %(default)s)"
+    )
+    gradebook = p.add_mutually_exclusive_group()
+    gradebook.add_argument("--csv", type=Path, metavar="PATH", help="also write the gradebook as CSV")
+    gradebook.add_argument("--json", type=Path, metavar="PATH", help="also write the gradebook as JSON")
+    p = sub.add_parser("selftest", help="execute the student edition: only the stubs may fail")
+    p.add_argument("chapters", nargs="*", metavar="CHAPTER", help="notebook names (default: all)")
+    p.add_argument("--book", type=Path, default=Path("book"), help="the book's notebooks (default: book)")
+    p.add_argument("--timeout", type=float, default=600, help="seconds per cell (default: %(default)s)")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "student":
+            written = make_student_edition(args.book, args.out)
+            print(f"Student edition: {len(written) - 2} notebook(s) and a README in {args.out}")
+            return 0
+        if args.command == "selftest":
+            return _selftest(args.book, args.chapters, _check_timeout(args.timeout))
+        timeout = _check_timeout(args.timeout)
+        book = _load_book(args.book)
+        if args.chapter is not None and args.chapter not in book:
+            raise ValueError(f"--chapter must be one of {sorted(book)}; got {args.chapter!r}")
+        rows: list[GradeRow] = []
+        print(
+            f"Grading {len(args.submissions)} submission(s) against {args.book}/ (at most {timeout:g} s per cell)"
+        )
+        for path in args.submissions:
+            graded = _grade_safely(path, book, timeout, args.chapter)
+            print(f"\n{format_report(graded)}", flush=True)
+            rows += graded
+        if args.csv:
+            write_csv(rows, args.csv)
+        if args.json:
+            write_json(rows, args.json)
+        if args.csv or args.json:
+            print(f"Gradebook written to {args.csv or args.json}")
+        return 0
+    except (ValueError, TypeError, FileExistsError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

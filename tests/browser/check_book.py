@@ -1,0 +1,448 @@
+"""A real browser reads the built book: ``python tests/browser/check_book.py [_build/html]``.
+
+Run by ``make browser-test`` (after the book is built), not by ``pytest`` (its name does not start with
+``test_``). It copies the built HTML to a temporary folder, points the MathJax ``<script>`` at a local
+MathJax 3 (``--mathjax``; the published site keeps the CDN), serves the copy on 127.0.0.1 at a free port, and
+drives headless Chromium (Debian's ``chromium`` + ``chromium-driver``, through Selenium, with the driver's
+path given so that Selenium Manager never downloads anything) through every HTML page of the build. For each
+page it checks:
+
+* no ``SEVERE`` entry in the browser console (JavaScript errors, failed requests);
+* no request leaves 127.0.0.1 (the theme must not load fonts or scripts from elsewhere; links to Colab,
+  Binder or GitHub are fine, they are only followed by a reader); the browser cannot resolve any other host;
+* every ``<img>`` loaded (``naturalWidth > 0``);
+* every internal link resolves: the file exists, and a ``#fragment`` is an ``id`` on the target page;
+* every math element (``.math``) was typeset by MathJax (holds an ``mjx-container``), with no TeX error
+  (``mjx-merror``) and no raw ``\\(``, ``\\[`` or ``$$`` left in the prose;
+* on chapter pages (those built from a notebook, ``_sources/<page>.ipynb``): the launch buttons (Colab,
+  Binder) point at that notebook, and the download buttons (.ipynb, .pdf) exist.
+
+It saves a full-page screenshot of each page under ``--screenshots`` (default ``_build/screenshots``),
+prints a summary, and exits 1 with the list of what is broken (2 when it cannot run at all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import html.parser
+import http.server
+import json
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+# Headless, as root, on a machine without a network: no sandbox, no GPU, none of Chromium's own background
+# connections (each would be refused and logged), and no host name resolves except 127.0.0.1.
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,900",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+NOT_PAGES = {"_static", "_sources", "_images", "_downloads", "_panels_static"}
+MATHJAX_CDN = re.compile(r'src="(?:https?:)?//[^"]*?mathjax[^"]*?/es5/([\w.-]+\.js)"', re.IGNORECASE)
+MATHJAX_LOCAL = "_mathjax"  # where the local MathJax is served from, at the site root
+LAUNCHERS = ("Colab", "Binder")
+MAX_SHOT_HEIGHT = 16000  # px; longer pages are cut in the screenshot only
+TIMEOUT_S = 60
+
+# Runs in the page once it has loaded: waits for MathJax and the images, then reports what it sees.
+INSPECT_JS = r"""
+const done = arguments[arguments.length - 1];
+const timeoutMs = arguments[0];
+(async () => {
+  const sleep = ms => new Promise(r => setTimeout(r, ms));
+  const deadline = Date.now() + timeoutMs;
+  const mathNodes = Array.from(document.querySelectorAll('.math'));
+  let mathjax = 'not needed';
+  if (mathNodes.length) {
+    const ready = () => window.MathJax && MathJax.startup && MathJax.startup.promise;
+    while (!ready() && Date.now() < deadline) await sleep(50);
+    if (!ready()) {
+      mathjax = 'MathJax never started (is its <script> on the page and served?)';
+    } else {
+      try { await MathJax.startup.promise; mathjax = 'ok'; }
+      catch (e) { mathjax = 'MathJax failed: ' + e; }
+    }
+  }
+  const imgs = Array.from(document.images);
+  imgs.forEach(i => { if (i.loading === 'lazy') i.loading = 'eager'; });
+  while (imgs.some(i => !i.complete) && Date.now() < deadline) await sleep(50);
+  const rawTeX = [];
+  const walker = document.createTreeWalker(document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode: n => n.parentElement.closest('pre, code, script, style, mjx-container, .highlight, textarea')
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT
+  });
+  while (walker.nextNode()) {
+    const t = walker.currentNode.textContent;
+    const m = t.match(/\\\(|\\\[|\$\$/);
+    if (m) rawTeX.push(t.slice(Math.max(0, m.index - 30), m.index + 50).trim());
+  }
+  const launch = Array.from(document.querySelectorAll('.dropdown-launch-buttons a'))
+    .map(a => ({title: [a.getAttribute('title'), a.getAttribute('data-bs-original-title'), a.textContent]
+                  .filter(Boolean).join(' ').trim(), href: a.href}));
+  const download = Array.from(document.querySelectorAll('.btn-download-source-button'))
+    .map(a => a.getAttribute('href') || '');
+  done({
+    url: location.href,
+    mathjax,
+    math: mathNodes.map(n => ({ok: n.querySelector('mjx-container') !== null,
+                               text: (n.textContent || '').trim().slice(0, 60)})),
+    mathErrors: Array.from(document.querySelectorAll('mjx-merror'))
+      .map(e => e.getAttribute('data-mjx-error') || e.textContent.slice(0, 60)),
+    rawTeX,
+    images: imgs.map(i => ({src: i.getAttribute('src'), url: i.currentSrc || i.src,
+                            complete: i.complete, width: i.naturalWidth})),
+    links: Array.from(document.querySelectorAll('a[href]')).map(a => ({raw: a.getAttribute('href'), url: a.href})),
+    launch,
+    download,
+    pdfButton: document.querySelector('.btn-download-pdf-button') !== null,
+    hasIcon: document.querySelector('link[rel~="icon"]') !== null,
+  });
+})().catch(e => done({fatal: String(e)}));
+"""
+
+
+class SetupError(Exception):
+    """The check cannot run (no build, no browser, no local MathJax): exit status 2."""
+
+
+@dataclass
+class Totals:
+    """What was checked, over all pages."""
+
+    pages: int = 0
+    chapters: int = 0
+    redirects: int = 0
+    images: int = 0
+    links: int = 0
+    external_links: int = 0
+    math: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- the site
+
+
+def find_pages(root: Path) -> list[Path]:
+    """Every HTML page of the build (relative to ``root``), not the theme's assets."""
+    found = [p.relative_to(root) for p in root.rglob("*.html")]
+    return sorted(p for p in found if not NOT_PAGES.intersection(p.parts[:-1]))
+
+
+def rewrite_mathjax(text: str) -> tuple[str, int]:
+    """Point every MathJax 3 CDN ``<script src>`` at the local copy; returns the text and the count."""
+    return MATHJAX_CDN.subn(lambda m: f'src="/{MATHJAX_LOCAL}/{m.group(1)}"', text)
+
+
+def prepare_site(build: Path, mathjax: Path, dest: Path) -> int:
+    """Copy the build to ``dest`` with MathJax served locally; returns how many pages load MathJax."""
+    shutil.copytree(build, dest)
+    (dest / MATHJAX_LOCAL).symlink_to(mathjax.resolve(), target_is_directory=True)
+    rewritten = 0
+    for page in find_pages(dest):
+        path = dest / page
+        text, count = rewrite_mathjax(path.read_text(encoding="utf-8"))
+        if count:
+            for name in MATHJAX_CDN.findall(path.read_text(encoding="utf-8")):
+                if not (mathjax / name).is_file():
+                    raise SetupError(f"{page} loads MathJax's {name}, which the local copy {mathjax} lacks")
+            path.write_text(text, encoding="utf-8")
+            rewritten += 1
+    return rewritten
+
+
+def redirect_target(path: Path) -> str | None:
+    """The ``url=`` of a ``<meta http-equiv="refresh">`` page (Sphinx's root index.html), else None."""
+    match = re.search(
+        r'<meta\s+http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"', path.read_text(encoding="utf-8"), re.I
+    )
+    return match.group(1) if match else None
+
+
+class _Ids(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for key, value in attrs:
+            if value and (key == "id" or (tag == "a" and key == "name")):
+                self.ids.add(value)
+
+
+@functools.cache
+def anchors(path: Path) -> frozenset[str]:
+    """The ``id`` (and ``<a name>``) values of an HTML file."""
+    parser = _Ids()
+    parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+    return frozenset(parser.ids)
+
+
+def resolve_local(root: Path, url_path: str) -> Path:
+    """The file a URL path of the local server serves."""
+    target = root / unquote(url_path).lstrip("/")
+    return target / "index.html" if url_path.endswith("/") or target.is_dir() else target
+
+
+def link_problem(root: Path, origin: str, url: str) -> str | None:
+    """Why an internal link (absolute URL on the local server ``origin``) is broken, or None."""
+    parts = urlsplit(url)
+    target = resolve_local(root, parts.path)
+    if not target.is_file():
+        return f"links to {parts.path} (missing file)"
+    fragment = unquote(parts.fragment)
+    if fragment and target.suffix == ".html" and fragment not in anchors(target):
+        return f"links to {parts.path}#{fragment} (no such id on that page)"
+    return None
+
+
+# ---------------------------------------------------------------- serving and browsing
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files without logging each request (failed ones show up in the browser console)."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serve(root: Path) -> Iterator[str]:
+    """Serve ``root`` on 127.0.0.1 at a free port; yields the origin, ``http://127.0.0.1:PORT``."""
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def chromium(binary: str, driver_path: str, profile: Path) -> Iterator[Any]:
+    """Headless Chromium under Selenium, with the given driver (Selenium Manager is never asked)."""
+    for path, package in ((binary, "chromium"), (driver_path, "chromium-driver")):
+        if not Path(path).is_file():
+            raise SetupError(f"{path} not found: install Debian's {package} (make browser-deps does it)")
+    try:
+        from selenium import webdriver
+        from selenium.common.exceptions import WebDriverException
+        from selenium.webdriver.chrome.options import Options
+        from selenium.webdriver.chrome.service import Service
+    except ImportError as err:
+        raise SetupError("selenium is not installed in this Python: pip install -r requirements.txt") from err
+    options = Options()
+    options.binary_location = binary
+    for flag in [*FLAGS, f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    log = profile.parent / "chromedriver.log"
+    try:
+        driver = webdriver.Chrome(
+            service=Service(executable_path=driver_path, log_output=str(log)), options=options
+        )
+    except WebDriverException as err:
+        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+        raise SetupError(f"Chromium did not start: {err.msg}\n{tail}") from err
+    driver.set_page_load_timeout(TIMEOUT_S)
+    driver.set_script_timeout(TIMEOUT_S)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def outside_requests(driver: Any, origin: str) -> list[str]:
+    """URLs the page asked for that are not on the local server (from Chromium's network log)."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            url = message["params"]["request"]["url"]
+            if urlsplit(url).scheme in {"http", "https", "ws", "wss"} and not url.startswith(origin):
+                urls.append(url)
+    return sorted(set(urls))
+
+
+def screenshot(driver: Any, path: Path) -> None:
+    """A full-page PNG (cut at MAX_SHOT_HEIGHT px): the viewport is made as tall as the page, then restored."""
+    size = driver.get_window_size()
+    width, height = size["width"], size["height"]
+    full = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(width, min(max(full, height), MAX_SHOT_HEIGHT))
+    try:
+        driver.save_screenshot(str(path))
+    finally:
+        driver.set_window_size(width, height)
+
+
+# ---------------------------------------------------------------- one page
+
+
+def check_page(driver: Any, site: Path, origin: str, page: Path, shots: Path, totals: Totals) -> list[str]:
+    """Load one page, check it, screenshot it; returns its problems."""
+    problems: list[str] = []
+    driver.get(f"{origin}/{page.as_posix()}")
+    seen = driver.execute_async_script(INSPECT_JS, TIMEOUT_S * 1000 - 5000)
+    if "fatal" in seen:
+        return [f"the page inspection failed: {seen['fatal']}"]
+
+    for entry in driver.get_log("browser"):
+        message = entry["message"].replace(origin, "")
+        # Without a <link rel="icon">, the browser itself asks for /favicon.ico; the page did not.
+        if entry["level"] == "SEVERE" and not (message.startswith("/favicon.ico ") and not seen["hasIcon"]):
+            problems.append(f"console error: {message}")
+    problems += [f"loads an outside resource: {url}" for url in outside_requests(driver, origin)]
+
+    for image in seen["images"]:
+        totals.images += 1
+        if not image["complete"] or image["width"] == 0:
+            problems.append(f"image did not load: {image['src']}")
+
+    checked: set[str] = set()
+    for link in seen["links"]:
+        url, raw = link["url"], link["raw"]
+        if raw in {"", "#"} or url in checked:
+            continue
+        checked.add(url)
+        if url.startswith(origin + "/"):
+            totals.links += 1
+            problem = link_problem(site, origin, url)
+            if problem:
+                problems.append(f"{problem}: href={raw!r}")
+        elif urlsplit(url).scheme in {"http", "https"}:
+            totals.external_links += 1
+
+    if seen["mathjax"] not in {"ok", "not needed"}:
+        problems.append(seen["mathjax"])
+    for math in seen["math"]:
+        totals.math += 1
+        if not math["ok"]:
+            problems.append(f"math not typeset: {math['text']!r}")
+    problems += [f"TeX error in math: {error}" for error in seen["mathErrors"]]
+    problems += [f"raw TeX left in the text: {text!r}" for text in seen["rawTeX"]]
+
+    if (site / "_sources" / page.with_suffix(".ipynb")).is_file():
+        totals.chapters += 1
+        problems += chapter_buttons(page, seen)
+
+    screenshot(driver, shots / (page.with_suffix("").as_posix().replace("/", "__") + ".png"))
+    return problems
+
+
+def chapter_buttons(page: Path, seen: dict[str, Any]) -> list[str]:
+    """The launch buttons open this chapter's notebook; the download buttons exist."""
+    problems = []
+    notebook = page.with_suffix(".ipynb").as_posix()
+    for name in LAUNCHERS:
+        hrefs = [b["href"] for b in seen["launch"] if name.lower() in b["title"].lower()]
+        if not hrefs:
+            problems.append(f"no 'Launch on {name}' button")
+        elif not any(notebook in href for href in hrefs):
+            problems.append(f"the {name} button does not open {notebook}: {hrefs[0]}")
+    if not any(href.endswith(".ipynb") for href in seen["download"]):
+        problems.append("no .ipynb download button")
+    if not seen["pdfButton"]:
+        problems.append("no .pdf download (print) button")
+    return problems
+
+
+# ---------------------------------------------------------------- all pages
+
+
+def run(build: Path, mathjax: Path, shots: Path, binary: str, driver_path: str) -> Totals:
+    """Check every page of ``build``; raises SetupError when it cannot."""
+    if not (build / "index.html").is_file():
+        raise SetupError(f"no built book at {build} (no index.html): build it first (make book)")
+    if not (mathjax / "tex-mml-chtml.js").is_file():
+        raise SetupError(
+            f"no local MathJax 3 at {mathjax} (tex-mml-chtml.js): make browser-deps installs it "
+            "(npm install --prefix .venv/browser mathjax@3.2.2)"
+        )
+    shots.mkdir(parents=True, exist_ok=True)
+    for old in shots.glob("*.png"):
+        old.unlink()
+    totals = Totals()
+    with tempfile.TemporaryDirectory(prefix="convattn-browser-") as tmp:
+        site = Path(tmp) / "html"
+        prepare_site(build, mathjax, site)
+        (Path(tmp) / "profile").mkdir()
+        with serve(site) as origin, chromium(binary, driver_path, Path(tmp) / "profile") as driver:
+            driver.get_log("browser")  # start from empty logs
+            driver.get_log("performance")
+            for page in find_pages(site):
+                totals.pages += 1
+                target = redirect_target(site / page)
+                if target is not None:
+                    totals.redirects += 1
+                    totals.links += 1
+                    problem = link_problem(site, origin, f"{origin}/{(page.parent / target).as_posix()}")
+                    problems = [f"redirect {problem}"] if problem else []
+                else:
+                    problems = check_page(driver, site, origin, page, shots, totals)
+                totals.problems += [f"{page.as_posix()}: {p}" for p in problems]
+    return totals
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: check the book, print the summary, return the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("html", nargs="?", default="_build/html", type=Path, help="the built book")
+    parser.add_argument(
+        "--mathjax",
+        type=Path,
+        default=Path(".venv/browser/node_modules/mathjax/es5"),
+        help="a local MathJax 3 'es5' folder (default: what make browser-deps installs)",
+    )
+    parser.add_argument(
+        "--screenshots", type=Path, help="where to save them (default: <html>/../screenshots)"
+    )
+    parser.add_argument("--chromium", default=CHROMIUM)
+    parser.add_argument("--chromedriver", default=CHROMEDRIVER)
+    args = parser.parse_args(argv)
+    shots = args.screenshots or args.html.parent / "screenshots"
+    start = time.perf_counter()
+    try:
+        totals = run(args.html, args.mathjax, shots, args.chromium, args.chromedriver)
+    except SetupError as err:
+        print(f"browser test cannot run: {err}", file=sys.stderr)
+        return 2
+    seconds = time.perf_counter() - start
+    print(
+        f"browser test: {totals.pages} pages ({totals.chapters} from notebooks, {totals.redirects} redirects), "
+        f"{totals.images} images, {totals.links} internal links, {totals.external_links} external links "
+        f"(not followed), {totals.math} math elements; screenshots in {shots}; {seconds:.1f} s"
+    )
+    if totals.problems:
+        print(f"{len(totals.problems)} problems:", file=sys.stderr)
+        for problem in totals.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    print("browser test: no problems")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,376 @@
+"""The student edition and the grader (convattn/coursework.py).
+
+Most tests use a tiny synthetic chapter built with nbformat: its checks are defined in its first cell, so a
+kernel starts in about a second without importing torch. One test executes the real student edition of
+chapter 1; `python -m convattn.coursework selftest` does that for every chapter.
+"""
+
+import copy
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from convattn import coursework
+from convattn.coursework import (
+    MARKER,
+    find_exercises,
+    grade,
+    make_student_edition,
+    restore_solutions,
+    student_notebook,
+    verify_student_notebook,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+CHAPTERS = sorted(p for p in BOOK.glob("*.ipynb") if find_exercises(nbformat.read(p, as_version=4)))
+
+SETUP = '''\
+class CheckFailed(AssertionError):
+    """Stands in for convattn.check.CheckFailed: the grader knows a failed check by this name."""
+
+
+def check_count(answer):
+    if answer == 16:
+        raise CheckFailed("you counted the weights (16) but not the biases (+4).")
+    if answer != 20:
+        raise CheckFailed(f"{answer} is not n² + n.")
+    print("Correct: n² + n = 20.")
+
+
+def check_double(fn):
+    if fn(3) != 6:
+        raise CheckFailed("double(3) should be 6.")
+    print("Correct: double(x) = 2x.")
+'''
+
+
+def tagged(source, tag, outputs=()):
+    cell = new_code_cell(source, metadata={"tags": [tag]}, execution_count=1 if outputs else None)
+    cell.outputs = [new_output("stream", name="stdout", text=t) for t in outputs]
+    return cell
+
+
+def exercise(label, title, solution, check, solution_output=(), check_output=("Correct: …\n",)):
+    return [
+        new_markdown_cell(f":::{{exercise}} {title}\n:label: {label}\n\nDo it.\n:::"),
+        new_markdown_cell(f":::{{solution-start}} {label}\n:class: dropdown\n:::"),
+        tagged(solution, "solution", solution_output),
+        new_markdown_cell(":::{solution-end}\n:::"),
+        tagged(check, "check", check_output),
+    ]
+
+
+def chapter(*exercises, extra=()):
+    setup = new_code_cell(SETUP, execution_count=1)
+    story = new_code_cell("x = 4\nprint(x)", execution_count=2, metadata={"custom": {"kept": True}})
+    story.outputs = [new_output("stream", name="stdout", text="4\n")]
+    cells = [new_markdown_cell("# Toy\n\n**What you will see.** Two exercises."), setup, story]
+    for ex in exercises:
+        cells += ex
+    cells += [new_code_cell(src) for src in extra] + [new_markdown_cell("## Summary\n\nDone.")]
+    nb = new_notebook(cells=cells)
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    return nb
+
+
+def toy(count="answer = x * x + x", double="def double(v):\n    return 2 * v", extra=()):
+    return chapter(
+        exercise("toy-count", "Count", count, "check_count(answer)", ("20\n",)),
+        exercise("toy-double", "Double", double, "check_double(double)"),
+        extra=extra,
+    )
+
+
+def other():
+    return chapter(
+        exercise("other-one", "Other", "y = 1", "check_count(y)"),
+        exercise("other-two", "Two", "z = 2", "check_count(z)"),
+    )
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("book")
+    nbformat.write(toy(), folder / "toy.ipynb")
+    nbformat.write(other(), folder / "other.ipynb")
+    return folder
+
+
+def snapshot(folder):
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+# ---------------------------------------------------------------- finding exercises
+
+
+def test_find_exercises_from_labels_and_tags():
+    exercises = find_exercises(toy())
+    assert list(exercises) == ["toy-count", "toy-double"]
+    count = exercises["toy-count"]
+    assert (count.title, count.solution_cells, count.check_cells, count.start, count.end) == (
+        "Count",
+        (5,),
+        (7,),
+        4,
+        6,
+    )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_chapter_exercise_has_a_solution_and_a_check(path):
+    exercises = find_exercises(nbformat.read(path, as_version=4))
+    assert len(exercises) >= 2
+    for ex in exercises.values():
+        assert ex.solution_cells and ex.check_cells, f"{path.name}: {ex.label}"
+
+
+# ---------------------------------------------------------------- the student edition
+
+
+def test_student_notebook_stubs_solutions_and_keeps_everything_else():
+    original = toy()
+    kept = copy.deepcopy(original)
+    student = student_notebook(original)
+    assert student.metadata == original.metadata and len(student.cells) == len(original.cells)
+    ex = find_exercises(original)
+    solutions = {i for e in ex.values() for i in e.solution_cells}
+    checks = {i for e in ex.values() for i in e.check_cells}
+    for i, (new, old) in enumerate(zip(student.cells, original.cells, strict=True)):
+        assert new.metadata == old.metadata and new.get("id") == old.get("id")
+        if i in solutions:
+            assert "raise NotImplementedError(" in new.source and "write your solution" in new.source
+            assert new.outputs == [] and new.execution_count is None
+        elif i in checks:
+            assert new.source == old.source and new.outputs == [] and new.execution_count is None
+        else:
+            assert new == old
+    assert "Exercise toy-count (Count)" in student.cells[5].source
+    assert "should define: answer" in student.cells[5].source  # the name its check reads
+    assert original == kept, "the original is left as it was"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_restoring_solutions_gives_back_every_chapter(path):
+    original = nbformat.read(path, as_version=4)
+    student = student_notebook(original)
+    assert student != original
+    assert restore_solutions(student, original) == original  # sources identical, outputs as stored
+
+
+def test_restore_keeps_cells_a_learner_added():
+    original = toy()
+    student = student_notebook(original)
+    student.cells.insert(3, new_code_cell("scratch = 1"))
+    restored = restore_solutions(student, original)
+    assert [c.source for c in restored.cells if c.source == "scratch = 1"] == ["scratch = 1"]
+    assert restored.cells[:3] == original.cells[:3] and restored.cells[4:] == original.cells[3:]
+
+
+def test_restore_refuses_other_chapters_and_non_notebooks():
+    with pytest.raises(ValueError, match="must have the exercises of original_nb"):
+        restore_solutions(student_notebook(other()), toy())
+    with pytest.raises(TypeError, match="student_nb must be a notebook"):
+        restore_solutions("toy.ipynb", toy())
+
+
+def test_make_student_edition_writes_readme_and_marker_and_leaves_the_book(book, tmp_path):
+    before = snapshot(book)
+    out = tmp_path / "student"
+    written = make_student_edition(book, out)
+    assert sorted(p.name for p in written) == sorted([MARKER, "README.md", "other.ipynb", "toy.ipynb"])
+    assert snapshot(book) == before, "nothing is written into the book"
+    readme = (out / "README.md").read_text()
+    assert "NotImplementedError" in readme and "`toy-count`" in readme and "other.ipynb" in readme
+    toy_book = nbformat.read(book / "toy.ipynb", as_version=4)
+    assert nbformat.read(out / "toy.ipynb", as_version=4) == student_notebook(toy_book)
+    make_student_edition(book, out)  # its own earlier output may be replaced
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
+
+
+def test_make_student_edition_refuses_foreign_or_changed_folders(book, tmp_path):
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="did not write.*notes.txt"):
+        make_student_edition(book, foreign)
+    assert (foreign / "notes.txt").read_text() == "mine"
+    out = tmp_path / "student"
+    make_student_edition(book, out)
+    (out / "extra.ipynb").write_text("{}")
+    with pytest.raises(FileExistsError, match="besides an earlier student edition it holds extra.ipynb"):
+        make_student_edition(book, out)
+    (out / "extra.ipynb").unlink()
+    (out / "toy.ipynb").write_text(
+        (out / "toy.ipynb").read_text().replace("raise NotImplementedError", "pass #")
+    )
+    with pytest.raises(FileExistsError, match="toy.ipynb changed since"):
+        make_student_edition(book, out)
+    with pytest.raises(ValueError, match="outside the book folder"):
+        make_student_edition(book, book / "student")
+    with pytest.raises(ValueError, match="book_dir must be the folder"):
+        make_student_edition(tmp_path / "nowhere", tmp_path / "out")
+
+
+def test_student_edition_of_chapter_1_fails_only_in_its_stubs(tmp_path):
+    """CI's check (a) on the model chapter: every failure is a stub's NotImplementedError; (b) restores."""
+    make_student_edition(BOOK, tmp_path / "student")
+    original = BOOK / "fully_connected.ipynb"
+    assert verify_student_notebook(tmp_path / "student" / original.name, original, timeout=120) == []
+
+
+def test_verify_student_notebook_finds_a_chapter_that_needs_a_solution_later(tmp_path):
+    original = toy(extra=["print(answer + 1)"])  # a story cell that uses the exercise's answer
+    nbformat.write(original, tmp_path / "toy.ipynb")
+    nbformat.write(student_notebook(original), tmp_path / "student.ipynb")
+    problems = verify_student_notebook(tmp_path / "student.ipynb", tmp_path / "toy.ipynb", timeout=20)
+    assert len(problems) == 1 and "(not an exercise) raised NameError" in problems[0]
+
+
+# ---------------------------------------------------------------- grading
+
+
+SUBMISSIONS = {
+    "wrong.ipynb": lambda: toy(count="answer = x * x"),  # toy-count fails with its hint; toy-double passes
+    "untouched.ipynb": lambda: student_notebook(toy()),
+    "erroring.ipynb": lambda: toy(count="answer = 1 / 0"),
+    "endless.ipynb": lambda: toy(count="while True:\n    pass"),
+    "dies.ipynb": lambda: toy(count="import os\n\nos._exit(1)"),
+    "other.ipynb": other,
+}
+
+
+@pytest.fixture(scope="module")
+def graded(book, tmp_path_factory):
+    """Grade every kind of submission once (one fresh kernel each) and keep the files' bytes before and after."""
+    folder = tmp_path_factory.mktemp("submissions")
+    for name, make in SUBMISSIONS.items():
+        nbformat.write(make(), folder / name)
+    (folder / "malformed.ipynb").write_text('{"cells": [{"cell_type": "code", "source": "x = ')
+    (folder / "script.ipynb").write_text("print('hello')\n")
+    (folder / "data.ipynb").write_text('{"answer": 42}')
+    before = snapshot(folder)
+    rows = grade(sorted(folder.iterdir()), timeout=3, book_dir=book, chapter="toy")
+    return {"rows": rows, "before": before, "after": snapshot(folder)}
+
+
+def rows_of(graded, name):
+    return {r.exercise: (r.status, r.detail) for r in graded["rows"] if Path(r.submission).name == name}
+
+
+def test_grading_never_changes_a_submitted_file(graded):
+    assert graded["after"] == graded["before"]
+
+
+def test_a_wrong_answer_fails_with_the_checks_hint(graded):
+    rows = rows_of(graded, "wrong.ipynb")
+    assert rows["toy-count"] == ("failed", "you counted the weights (16) but not the biases (+4).")
+    assert rows["toy-double"] == ("passed", "Correct: double(x) = 2x.")
+    assert rows[""] == ("graded", "1/2 passed")
+
+
+def test_an_untouched_student_edition_is_not_attempted(graded):
+    rows = rows_of(graded, "untouched.ipynb")
+    assert rows["toy-count"][0] == rows["toy-double"][0] == "not attempted"
+    assert "NotImplementedError" in rows["toy-count"][1]
+
+
+def test_an_error_is_reported_and_later_exercises_still_graded(graded):
+    rows = rows_of(graded, "erroring.ipynb")
+    assert rows["toy-count"] == ("error", "ZeroDivisionError: division by zero (in the solution cell)")
+    assert rows["toy-double"][0] == "passed"
+
+
+def test_a_never_ending_cell_is_interrupted_and_reported(graded):
+    rows = rows_of(graded, "endless.ipynb")
+    assert rows["toy-count"][0] == "timeout" and "longer than 3 s" in rows["toy-count"][1]
+    assert rows["toy-double"][0] == "passed"
+
+
+def test_a_dying_kernel_is_reported(graded):
+    rows = rows_of(graded, "dies.ipynb")
+    assert rows["toy-count"][0] == rows["toy-double"][0] == "not run"
+    assert "kernel died while running cell 6" in rows[""][1]
+
+
+@pytest.mark.parametrize(
+    "name, status, detail",
+    [
+        ("malformed.ipynb", "invalid", "malformed JSON (Unterminated string"),
+        ("script.ipynb", "invalid", "not a notebook: the file is not JSON"),
+        ("data.ipynb", "invalid", "not a notebook: valid JSON"),
+        ("other.ipynb", "wrong chapter", "holds the exercises of other (other-one, other-two), not of toy"),
+    ],
+)
+def test_unusable_submissions_get_a_clear_line(graded, name, status, detail):
+    rows = rows_of(graded, name)
+    assert list(rows) == [""] and rows[""][0] == status and detail in rows[""][1]
+
+
+def test_report_and_gradebooks(graded, tmp_path):
+    report = coursework.format_report(graded["rows"])
+    assert "wrong.ipynb  [toy]  1/2 passed" in report
+    assert "toy-count   failed" in report and "NOT GRADED (invalid): malformed JSON" in report
+    coursework.write_csv(graded["rows"], tmp_path / "grades.csv")
+    lines = (tmp_path / "grades.csv").read_text().splitlines()
+    assert (
+        lines[0] == "submission,chapter,exercise,title,status,detail"
+        and len(lines) == len(graded["rows"]) + 1
+    )
+
+
+def test_command_line_grades_and_writes_json(book, tmp_path, capsys):
+    (tmp_path / "bad.ipynb").write_bytes(b"\x89PNG\r\n\x1a\n\x00")
+    (tmp_path / "unknown.ipynb").write_text(nbformat.writes(new_notebook()))
+    args = [
+        "grade",
+        str(tmp_path / "bad.ipynb"),
+        str(tmp_path / "unknown.ipynb"),
+        str(tmp_path / "missing.ipynb"),
+    ]
+    assert coursework.main([*args, "--book", str(book), "--json", str(tmp_path / "g.json")]) == 0
+    out = capsys.readouterr().out
+    assert "bad.ipynb  NOT GRADED (invalid): not a notebook: the file is not text" in out
+    assert "unknown.ipynb  NOT GRADED (wrong chapter): no exercise of this course's chapters" in out
+    assert "missing.ipynb  NOT GRADED (invalid): cannot read the file" in out
+    rows = json.loads((tmp_path / "g.json").read_text())
+    assert [r["status"] for r in rows] == ["invalid", "wrong chapter", "invalid"]
+
+
+def test_command_line_student_edition_and_its_refusal(book, tmp_path, capsys):
+    assert coursework.main(["student", str(tmp_path / "out"), "--book", str(book)]) == 0
+    (tmp_path / "out" / "mine.txt").write_text("x")
+    assert coursework.main(["student", str(tmp_path / "out"), "--book", str(book)]) == 2
+    assert "refusing to write" in capsys.readouterr().err
+
+
+def test_the_grader_keeps_only_the_first_million_characters_a_cell_prints():
+    client = coursework._Client(new_notebook())
+    client.clear_before_next_output = False  # as nbclient sets it before it runs a cell
+    outs = []
+    for _ in range(3):  # what `while True: print(...)` sends: large batched stream messages
+        msg = {"msg_type": "stream", "header": {"msg_type": "stream"}, "parent_header": {"msg_id": "m"}}
+        client.output(outs, {**msg, "content": {"name": "stdout", "text": "x" * 600_000}}, None, 0)
+    text = "".join(o.text for o in outs)
+    assert (
+        text.startswith("x" * 1_000_000) and text.endswith("cut by the grader]\n") and len(text) < 1_000_100
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(timeout=0), ValueError, "timeout must be positive"),
+        (dict(timeout="10"), TypeError, "timeout must be a number"),
+        (dict(chapter="nope"), ValueError, r"chapter must be one of \['other', 'toy'\]"),
+        (dict(paths=[3]), TypeError, "paths must hold str or pathlib.Path"),
+        (dict(book_dir="no/such/book"), ValueError, "book_dir must be the folder"),
+    ],
+)
+def test_grade_bad_arguments(book, kwargs, error, match):
+    kwargs = {"paths": ["x.ipynb"], "book_dir": book, **kwargs}
+    with pytest.raises(error, match=match):
+        grade(**kwargs)

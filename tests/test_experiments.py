@@ -1,0 +1,128 @@
+"""The chapter-5 sweep: model sizes, the plan, deterministic runs, summaries, the results file, the CLI."""
+
+import statistics
+
+import pytest
+
+from convattn import count_params
+from convattn.experiments import (
+    COLUMNS,
+    FULL,
+    LAYOUTS,
+    MODELS,
+    REDUCED,
+    Protocol,
+    Run,
+    build_model,
+    main,
+    plan,
+    read_results,
+    run_one,
+    run_sweep,
+    summarize,
+    write_results,
+)
+
+TINY = Protocol(steps=2, seeds=(0,), fractions=(0.1,), shifts=(0, 4))
+
+
+@pytest.mark.parametrize("image_size", [8, 16])
+def test_models_have_comparable_sizes(image_size):
+    counts = {name: count_params(build_model(name, image_size)) for name in MODELS}
+    median = statistics.median(counts.values())
+    for name, n in counts.items():
+        assert 0.8 <= n / median <= 1.2, f"{name} has {n} parameters, median {median}"
+
+
+def test_full_plan_covers_every_experiment_once():
+    runs = plan(FULL)
+    assert len(runs) == len(set(runs)) == 3 * (4 * 3 + 2 * 3 + 5 + 4 * 3)  # the hybrid is also a layout
+    for seed in FULL.seeds:
+        for f in FULL.fractions:
+            for m in ("mlp", "cnn", "vit", "CCTT", *LAYOUTS):
+                assert Run(m, "digits", f, seed) in runs
+            assert Run("mlp", "shuffled", f, seed) in runs and Run("cnn", "shuffled", f, seed) in runs
+        assert Run("vit-nopos", "canvas", 1.0, seed) in runs
+    assert all(r.data != "shuffled" or r.model in ("mlp", "cnn") for r in runs)
+    assert len(plan(REDUCED)) == 2 * (3 + 1 + 1)
+
+
+def test_run_one_is_deterministic_and_reports_every_column():
+    run = Run("mlp", "digits", 0.1, 0)
+    rows = run_one(run, TINY)
+    assert rows == run_one(run, TINY)
+    assert len(rows) == 1 and set(rows[0]) == set(COLUMNS)
+    row = rows[0]
+    assert row["model"] == "mlp" and row["shift"] == 0 and row["steps"] == 2
+    assert row["params"] == count_params(build_model("mlp"))
+    assert 0 <= row["test_acc"] <= 1 and 0 <= row["train_acc"] <= 1 and row["train_loss"] > 0
+    assert rows != run_one(Run("mlp", "digits", 0.1, 1), TINY)  # another seed: another subset and init
+
+
+def test_canvas_runs_report_each_shift_and_no_position_vit_ignores_patch_shifts():
+    rows = run_one(Run("vit-nopos", "canvas", 0.1, 0), TINY)
+    assert [r["shift"] for r in rows] == [0, 4]
+    assert rows[0]["params"] == count_params(build_model("vit-nopos", 16))
+    assert rows[0]["test_acc"] == rows[1]["test_acc"]  # 4 pixels = one 4×4 patch: tokens are only permuted
+
+
+def test_run_sweep_in_process_equals_run_one():
+    runs = [Run("mlp", "shuffled", 0.1, 0), Run("cnn", "digits", 0.1, 0)]
+    assert run_sweep(runs, TINY) == run_one(runs[0], TINY) + run_one(runs[1], TINY)
+
+
+def test_summarize_means_and_sample_std():
+    rows = [dict(model="a", data="digits", fraction=0.1, shift=0, test_acc=v) for v in (0.5, 0.7, 0.9)] + [
+        dict(model="b", data="digits", fraction=0.1, shift=0, test_acc=0.4)
+    ]
+    stats = summarize(rows)
+    a = stats[("a", "digits", 0.1, 0)]
+    assert a.n == 3 and a.mean == pytest.approx(0.7) and a.std == pytest.approx(0.2)
+    assert stats[("b", "digits", 0.1, 0)].std == 0.0
+    assert summarize(rows, by=("model",))[("b",)].values == (0.4,)
+
+
+def test_results_file_round_trip(tmp_path):
+    rows = run_one(Run("mlp", "digits", 0.1, 0), TINY)
+    path = tmp_path / "sub" / "r.csv"
+    write_results(rows, path, header=["made by a test", "second line"])
+    text = path.read_text()
+    assert text.startswith("# made by a test\n# second line\nmodel,data,")
+    back = read_results(path)
+    assert back[0]["model"] == "mlp" and back[0]["seed"] == 0 and back[0]["steps"] == 2
+    assert back[0]["test_acc"] == pytest.approx(rows[0]["test_acc"], rel=1e-5)
+    with pytest.raises(FileNotFoundError, match="python -m convattn.experiments"):
+        read_results(tmp_path / "missing.csv")
+
+
+def test_command_line_writes_the_reduced_sweep(tmp_path, capsys):
+    out = tmp_path / "reduced.csv"
+    assert main([str(out), "--reduced", "--steps", "1", "--seeds", "0", "--workers", "1"]) == 0
+    text = out.read_text()
+    assert "# " + "  python -m convattn.experiments " in text and "--reduced" in text
+    assert "machine:" in text and "steps=1" in text
+    rows = read_results(out)
+    assert {r["model"] for r in rows} == {"cnn", "vit", "CCTT", "CCCC"}
+    assert "wrote" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: Run("resnet"), ValueError, "model must be one of"),
+        (lambda: Run("mlp", "mnist"), ValueError, "data must be one of"),
+        (lambda: Run("mlp", fraction=0), ValueError, r"fraction must be a number in \(0, 1\]"),
+        (lambda: Protocol(steps=0), ValueError, "steps must be >= 1"),
+        (lambda: Protocol(lr=-1), ValueError, "lr must be a positive number"),
+        (lambda: Protocol(seeds=()), ValueError, "seeds must be a non-empty tuple"),
+        (lambda: Protocol(fractions=(0.5, 2.0)), ValueError, "fractions must be a tuple"),
+        (lambda: Protocol(layouts=("CCXX",)), ValueError, "every entry of layouts must be one of"),
+        (lambda: build_model("mlp", 12), ValueError, "image_size must be one of"),
+        (lambda: plan("full"), TypeError, "protocol must be a Protocol"),
+        (lambda: run_one("mlp"), TypeError, "run must be a Run"),
+        (lambda: run_sweep([], TINY, workers=0), ValueError, "workers must be >= 1"),
+    ],
+)
+def test_experiments_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
