@@ -18,7 +18,7 @@ help:
 	@echo "make book         set up .venv if needed, build the HTML book, print where it is"
 	@echo "make test         set up .venv if needed, then lint, unit tests, nbval on every chapter, strict book build"
 	@echo "make student      write the student edition (solutions replaced by stubs) into student/"
-	@echo "make coursework   execute the student edition of every chapter: only the stubs may fail"
+	@echo "make coursework   execute the student edition of every chapter: only the stubs may fail (part of make test)"
 	@echo "make browser-test build the book and check every page in headless Chromium (SKIP_BROWSER_TEST=1 skips, loudly)"
 	@echo "make times        execute each chapter and list its execution time in _build/times.md"
 	@echo "make bench        run the benchmark of every layer and store it in book/data/bench_cpu.csv"
@@ -58,15 +58,18 @@ build: install
 	@rm -rf _build/html _build/.doctrees
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-test: lint unit notebooks build browser-test
+# coursework executes every chapter a second time (its student edition) and compares the story's outputs with
+# the stored ones again: with nbval's run, each chapter is shown to give the same text outputs twice.
+test: lint unit notebooks coursework build browser-test
 	@echo "make test: all checks passed"
 
 student: install
 	$(BIN)/python -m convattn.coursework student student
 
-# Executes the student edition of every chapter: only the stubs may fail; solutions restore each chapter.
+# Executes the student edition of every chapter, offline: only the stubs may fail, every other cell prints what
+# the book stores (nbval's sanitizers applied), and putting the solutions back restores each chapter.
 coursework: install
-	$(BIN)/python -m convattn.coursework selftest
+	CONVATTN_OFFLINE=1 PYTHONPATH=$(CURDIR)/tests/offline_site $(BIN)/python -m convattn.coursework selftest
 
 # A real browser reads the built book: Debian's Chromium (installed with apt where this user can) and a
 # local MathJax 3 (npm, into .venv/browser), since these machines are offline.

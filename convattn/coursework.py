@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import configparser
 import copy
 import csv
 import dataclasses
@@ -39,6 +40,7 @@ import json
 import logging
 import math
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,12 +71,15 @@ __all__ = [
     "write_csv",
     "write_json",
     "verify_student_notebook",
+    "read_sanitizers",
+    "text_outputs",
     "main",
 ]
 
 SOLUTION_TAG = "solution"
 CHECK_TAG = "check"
 MARKER = ".convattn-student-edition.json"  # written into OUT: how a later run recognises its own output
+DATA = "data"  # the folder beside the chapters with the files they read (stored results); copied along
 DEFAULT_TIMEOUT = (
     180  # seconds per cell, as `execute.timeout` in _config.yml (the hybrid chapter's slowest cell)
 )
@@ -279,6 +284,12 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _ours(name: str) -> bool:
+    """Is ``name`` a path the student edition may write: a plain file name in OUT, or in OUT/data?"""
+    parts = Path(name).parts
+    return len(parts) == 1 or (len(parts) == 2 and parts[0] == DATA)
+
+
 def _check_out_dir(out: Path) -> dict[str, str]:
     """Raise FileExistsError unless ``out`` is new, empty or holds only this tool's unchanged earlier output.
 
@@ -288,7 +299,10 @@ def _check_out_dir(out: Path) -> dict[str, str]:
         return {}
     if not out.is_dir():
         raise FileExistsError(f"OUT must be a folder; got {str(out)!r}, which is a file")
-    entries = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir())  # we write no folders
+    entries = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir())
+    if (out / DATA).is_dir():  # the one folder we write: list its files as data/NAME
+        entries.remove(f"{DATA}/")
+        entries += sorted(f"{DATA}/{p.name}" + ("/" if p.is_dir() else "") for p in (out / DATA).iterdir())
     if not entries:
         return {}
     marker = out / MARKER
@@ -299,8 +313,8 @@ def _check_out_dir(out: Path) -> dict[str, str]:
         )
     try:
         files = json.loads(marker.read_text())["files"]
-        if not isinstance(files, dict) or not all(isinstance(k, str) and k == Path(k).name for k in files):
-            raise TypeError  # only plain file names inside OUT: never delete anything outside it
+        if not isinstance(files, dict) or not all(isinstance(k, str) and _ours(k) for k in files):
+            raise TypeError  # only plain file names in OUT or OUT/data: never delete anything outside it
     except (ValueError, KeyError, TypeError):
         raise FileExistsError(f"refusing to write into {str(out)!r}: its {MARKER} is damaged") from None
     foreign = [e for e in entries if e != MARKER and e not in files]
@@ -354,11 +368,12 @@ def _readme(chapters: list[tuple[str, dict[str, Exercise]]]) -> str:
 def make_student_edition(book_dir: str | Path, out_dir: str | Path) -> list[Path]:
     """Write the student edition of every notebook in ``book_dir`` into ``out_dir``, with a README.
 
-    Notebooks without exercises are copied unchanged. ``out_dir`` must be new, empty, or hold only an
+    Notebooks without exercises are copied unchanged, and so are the files of ``book_dir/data`` (the stored
+    results some chapters read) into ``out_dir/data``. ``out_dir`` must be new, empty, or hold only an
     earlier, unmodified student edition (recognised by its marker file); it may not lie inside ``book_dir``.
 
     Returns:
-        The paths written (notebooks, README.md, the marker).
+        The paths written (notebooks, README.md, the data files, the marker).
     Raises:
         ValueError: ``book_dir`` is not a folder with notebooks, or ``out_dir`` is inside it.
         FileExistsError: ``out_dir`` holds anything but this function's own earlier output.
@@ -381,9 +396,13 @@ def make_student_edition(book_dir: str | Path, out_dir: str | Path) -> list[Path
     written = [out / name for name in texts]
     for path, text in zip(written, texts.values(), strict=True):
         path.write_text(text, encoding="utf-8")
+    data = sorted(p for p in (book / DATA).glob("*") if p.is_file())
+    if data:
+        (out / DATA).mkdir(exist_ok=True)
+        written += [Path(shutil.copyfile(p, out / DATA / p.name)) for p in data]
     record = {
         "written_by": "python -m convattn.coursework student",
-        "files": {p.name: _sha256(p) for p in written},
+        "files": {p.relative_to(out).as_posix(): _sha256(p) for p in written},
     }
     (out / MARKER).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     return [*written, out / MARKER]
@@ -476,10 +495,13 @@ class _Client(NotebookClient):
         return None
 
 
-def _execute(nb: NotebookNode, timeout: float, cwd: str | Path | None = None) -> _Run:
+def _execute(
+    nb: NotebookNode, timeout: float, cwd: str | Path | None = None, data: Path | None = None
+) -> _Run:
     """Run ``nb`` in place in a fresh python3 kernel; never raises for anything the notebook does.
 
-    ``timeout`` is in whole seconds (as :func:`_check_timeout` returns it); ``cwd`` defaults to a scratch folder.
+    ``timeout`` is in whole seconds (as :func:`_check_timeout` returns it); ``cwd`` defaults to a scratch folder,
+    into which the folder ``data`` (the book's stored results, if given) is copied as ``data/``.
     """
     run = _Run()
     probe_timeout = max(2, min(int(timeout), 10))
@@ -488,6 +510,8 @@ def _execute(nb: NotebookNode, timeout: float, cwd: str | Path | None = None) ->
         run.replies[cell_index] = dict(execute_reply["content"]) if execute_reply else {"status": "ok"}
 
     with tempfile.TemporaryDirectory(prefix="convattn-grade-") as scratch:
+        if cwd is None and data is not None and data.is_dir():
+            shutil.copytree(data, Path(scratch) / DATA)
         client = _Client(
             nb,
             kernel_name="python3",  # the grader's own environment, whatever kernel the file names
@@ -700,7 +724,9 @@ def _verdict(nb: NotebookNode, ex: Exercise | None, run: _Run, timeout: float) -
     return NOT_RUN, run.stopped or "its cells were not run"
 
 
-def _grade_one(path: Path, book: dict[str, _Chapter], timeout: float, chapter: str | None) -> list[GradeRow]:
+def _grade_one(
+    path: Path, book: dict[str, _Chapter], timeout: float, chapter: str | None, data: Path | None = None
+) -> list[GradeRow]:
     name = str(path)
     nb = _read_submission(path)
     if isinstance(nb, str):
@@ -719,7 +745,7 @@ def _grade_one(path: Path, book: dict[str, _Chapter], timeout: float, chapter: s
         return [GradeRow(name, found, "", "", WRONG_CHAPTER, detail)]
     reference = book[found]
     work = _with_book_checks(nb, reference)
-    run = _execute(work, timeout)
+    run = _execute(work, timeout, data=data)
     mine = find_exercises(work)
     rows = []
     for label, ex in reference.exercises.items():
@@ -790,15 +816,15 @@ def grade(
         raise ValueError(f"chapter must be one of {sorted(book)}; got {chapter!r}")
     rows: list[GradeRow] = []
     for path in files:
-        rows += _grade_safely(path, book, timeout, chapter)
+        rows += _grade_safely(path, book, timeout, chapter, Path(book_dir) / DATA)
     return rows
 
 
 def _grade_safely(
-    path: Path, book: dict[str, _Chapter], timeout: float, chapter: str | None
+    path: Path, book: dict[str, _Chapter], timeout: float, chapter: str | None, data: Path | None = None
 ) -> list[GradeRow]:
     try:
-        return _grade_one(path, book, timeout, chapter)
+        return _grade_one(path, book, timeout, chapter, data)
     except Exception as e:  # noqa: BLE001 - one bad submission must never stop the others
         return [GradeRow(str(path), "", "", "", GRADER_ERROR, f"{type(e).__name__}: {_short(str(e))}")]
 
@@ -835,8 +861,43 @@ def write_json(rows: Sequence[GradeRow], path: str | Path) -> None:
 # ---------------------------------------------------------------- checking the student edition itself
 
 
+def read_sanitizers(path: str | Path) -> list[tuple[re.Pattern, str]]:
+    """The (regex, replacement) pairs of an nbval sanitizer file such as ``book/sanitize.cfg``; [] if absent."""
+    config = configparser.ConfigParser()
+    config.read(path, encoding="utf-8")
+    return [(re.compile(config[s]["regex"]), config[s]["replace"]) for s in config.sections()]
+
+
+def text_outputs(cell: NotebookNode, sanitizers: Sequence[tuple[re.Pattern, str]] = ()) -> list[str]:
+    """The text outputs of a code cell as nbval compares them: streams (consecutive chunks of one stream
+    joined), and the text/plain of results and displays (a figure's is ``<Figure size … with 1 Axes>``), with
+    the sanitizers applied; images are left out.
+    """
+    texts, previous_stream = [], None
+    for out in cell.get("outputs", []):
+        stream = out.name if out.output_type == "stream" else None
+        if stream:
+            text = out.text
+        elif out.output_type in ("execute_result", "display_data") and "text/plain" in out.get("data", {}):
+            text = out.data["text/plain"]
+        else:
+            continue
+        if stream and stream == previous_stream:  # a kernel splits a stream into chunks as it pleases
+            texts[-1] += text
+        else:
+            texts.append(text)
+        previous_stream = stream
+    for regex, replace in sanitizers:
+        texts = [regex.sub(replace, text) for text in texts]
+    return texts
+
+
 def verify_student_notebook(
-    student_path: str | Path, original_path: str | Path, *, timeout: float = DEFAULT_TIMEOUT
+    student_path: str | Path,
+    original_path: str | Path,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    sanitizers: Sequence[tuple[re.Pattern, str]] | None = None,
 ) -> list[str]:
     """Problems of one student-edition notebook; [] when it is sound.
 
@@ -844,6 +905,10 @@ def verify_student_notebook(
     edition fails only where a stub raises ``NotImplementedError`` — apart from its check cells, which may
     find the names the stub did not define missing (``NameError``). Any other error, an error in a cell that
     is not part of an exercise, a timeout or a dead kernel is a problem.
+
+    With ``sanitizers`` (see :func:`read_sanitizers`), every cell outside the exercises must also print what
+    the original stores, as nbval would compare it (cells tagged ``nbval-ignore-output`` excepted): the
+    learner sees the book's numbers, and the chapter is shown to give the same outputs on a second execution.
     """
     timeout = _check_timeout(timeout)
     student = nbformat.read(Path(student_path), as_version=4)
@@ -872,11 +937,24 @@ def verify_student_notebook(
                 continue
         where = f"the check of {ex.label}" if ex else "not an exercise"
         problems.append(f"{_cell(i)} ({where}) raised {_error_text(reply)}")
+    if sanitizers is not None:
+        in_exercises = {i for ex in exercises.values() for i in ex.solution_cells + ex.check_cells}
+        for i, (new, old) in enumerate(zip(work.cells, student.cells, strict=True)):
+            if new.cell_type != "code" or i in in_exercises or "nbval-ignore-output" in _tags(old):
+                continue
+            if i in run.replies and run.replies[i].get("status") != "error":
+                expected, got = text_outputs(old, sanitizers), text_outputs(new, sanitizers)
+                if got != expected:
+                    problems.append(
+                        f"{_cell(i)} (not an exercise) printed {_short(repr(got), 200)}; the book stores "
+                        f"{_short(repr(expected), 200)}"
+                    )
     return problems
 
 
 def _selftest(book_dir: Path, names: Sequence[str], timeout: float) -> int:
     notebooks = {p.stem: p for p in _book_notebooks(book_dir)}
+    sanitizers = read_sanitizers(book_dir / "sanitize.cfg")
     unknown = [n for n in names if n not in notebooks]
     if unknown:
         raise ValueError(f"chapters must be among {sorted(notebooks)}; got {unknown}")
@@ -885,11 +963,17 @@ def _selftest(book_dir: Path, names: Sequence[str], timeout: float) -> int:
         out = Path(tmp) / "student"
         make_student_edition(book_dir, out)
         for name in names or sorted(notebooks):
-            problems = verify_student_notebook(out / f"{name}.ipynb", notebooks[name], timeout=timeout)
+            problems = verify_student_notebook(
+                out / f"{name}.ipynb", notebooks[name], timeout=timeout, sanitizers=sanitizers
+            )
             failures += bool(problems)
             n = len(find_exercises(nbformat.read(notebooks[name], as_version=4)))
             state = "ok" if not problems else "FAILED"
-            print(f"{name}: {state} ({n} exercises; only the stubs fail; solutions restore the original)")
+            print(
+                f"{name}: {state} ({n} exercises; only the stubs fail; every other cell prints what the book "
+                "stores; solutions restore the original)",
+                flush=True,
+            )
             for problem in problems:
                 print(f"  - {problem}")
     return 1 if failures else 0
@@ -925,7 +1009,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "student":
             written = make_student_edition(args.book, args.out)
-            print(f"Student edition: {len(written) - 2} notebook(s) and a README in {args.out}")
+            n = sum(p.suffix == ".ipynb" for p in written)
+            print(f"Student edition: {n} notebook(s), a README and the book's data/ in {args.out}")
             return 0
         if args.command == "selftest":
             return _selftest(args.book, args.chapters, _check_timeout(args.timeout))
@@ -938,7 +1023,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"Grading {len(args.submissions)} submission(s) against {args.book}/ (at most {timeout:g} s per cell)"
         )
         for path in args.submissions:
-            graded = _grade_safely(path, book, timeout, args.chapter)
+            graded = _grade_safely(path, book, timeout, args.chapter, args.book / DATA)
             print(f"\n{format_report(graded)}", flush=True)
             rows += graded
         if args.csv:

@@ -1,8 +1,8 @@
 """The student edition and the grader (convattn/coursework.py).
 
 Most tests use a tiny synthetic chapter built with nbformat: its checks are defined in its first cell, so a
-kernel starts in about a second without importing torch. One test executes the real student edition of
-chapter 1; `python -m convattn.coursework selftest` does that for every chapter.
+kernel starts in about a second without importing torch. The real chapters' student editions are executed by
+`python -m convattn.coursework selftest` (`make coursework`, part of `make test`), not here.
 """
 
 import copy
@@ -215,11 +215,84 @@ def test_make_student_edition_refuses_foreign_or_changed_folders(book, tmp_path)
         make_student_edition(tmp_path / "nowhere", tmp_path / "out")
 
 
-def test_student_edition_of_chapter_1_fails_only_in_its_stubs(tmp_path):
-    """CI's check (a) on the model chapter: every failure is a stub's NotImplementedError; (b) restores."""
-    make_student_edition(BOOK, tmp_path / "student")
-    original = BOOK / "fully_connected.ipynb"
-    assert verify_student_notebook(tmp_path / "student" / original.name, original, timeout=120) == []
+def reads_data():
+    """A chapter whose story reads a stored result from data/, as the hybrid and cost chapters do."""
+    return chapter(
+        exercise("toy-count", "Count", "answer = x * x + x", "check_count(answer)", ("20\n",)),
+        exercise("toy-double", "Double", "def double(v):\n    return 2 * v", "check_double(double)"),
+        extra=['print(open("data/stored.csv").read())'],
+    )
+
+
+@pytest.fixture
+def book_with_data(tmp_path):
+    folder = tmp_path / "book_with_data"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "stored.csv").write_text("a,b\n1,2\n")
+    nbformat.write(reads_data(), folder / "toy.ipynb")
+    return folder
+
+
+def test_student_edition_carries_the_books_data_folder(book_with_data, tmp_path):
+    out = tmp_path / "student"
+    written = make_student_edition(book_with_data, out)
+    assert (out / "data" / "stored.csv").read_text() == "a,b\n1,2\n"
+    assert out / "data" / "stored.csv" in written
+    assert "data/stored.csv" in json.loads((out / MARKER).read_text())["files"]
+    assert verify_student_notebook(out / "toy.ipynb", book_with_data / "toy.ipynb", timeout=20) == []
+    make_student_edition(book_with_data, out)  # its own data files may be replaced
+    (out / "data" / "mine.csv").write_text("x")
+    with pytest.raises(FileExistsError, match="it holds data/mine.csv"):
+        make_student_edition(book_with_data, out)
+    (out / "data" / "mine.csv").unlink()
+    (out / "data" / "stored.csv").write_text("changed")
+    with pytest.raises(FileExistsError, match="data/stored.csv changed since"):
+        make_student_edition(book_with_data, out)
+
+
+def test_grading_gives_the_submission_the_books_data(book_with_data, tmp_path):
+    nbformat.write(reads_data(), tmp_path / "submission.ipynb")
+    rows = {
+        r.exercise: (r.status, r.detail)
+        for r in grade(tmp_path / "submission.ipynb", timeout=20, book_dir=book_with_data)
+    }
+    assert rows[""] == ("graded", "2/2 passed"), rows[""]  # no "(not an exercise) raised FileNotFoundError"
+
+
+def test_text_outputs_join_stream_chunks_keep_text_plain_and_sanitize():
+    cell = new_code_cell("...")
+    cell.outputs = [
+        new_output("stream", name="stdout", text="took 12.5 ms per call\n"),
+        new_output("stream", name="stdout", text="b\n"),
+        new_output(
+            "display_data", data={"image/png": "iVBOR", "text/plain": "<Figure size 4x3 with 1 Axes>"}
+        ),
+        new_output("stream", name="stdout", text="c\n"),
+    ]
+    sanitizers = coursework.read_sanitizers(BOOK / "sanitize.cfg")
+    assert coursework.text_outputs(cell, sanitizers) == [
+        "took TIME\nb\n",
+        "<Figure size 4x3 with 1 Axes>",
+        "c\n",
+    ]
+    assert coursework.read_sanitizers(BOOK / "no-such.cfg") == []
+
+
+def test_verify_student_notebook_compares_the_story_with_the_book(tmp_path):
+    original = toy()
+    nbformat.write(student_notebook(original), tmp_path / "student.ipynb")
+    nbformat.write(original, tmp_path / "toy.ipynb")
+    assert (
+        verify_student_notebook(tmp_path / "student.ipynb", tmp_path / "toy.ipynb", timeout=20, sanitizers=[])
+        == []
+    )
+    original.cells[2].outputs[0].text = "5\n"  # the book stores what the story no longer prints
+    nbformat.write(original, tmp_path / "toy.ipynb")
+    nbformat.write(student_notebook(original), tmp_path / "student.ipynb")
+    problems = verify_student_notebook(
+        tmp_path / "student.ipynb", tmp_path / "toy.ipynb", timeout=20, sanitizers=[]
+    )
+    assert problems == ["cell 3 (not an exercise) printed ['4\\n']; the book stores ['5\\n']"]
 
 
 def test_verify_student_notebook_finds_a_chapter_that_needs_a_solution_later(tmp_path):
