@@ -911,6 +911,8 @@ def _least_squares(xs: Sequence[float], ys: Sequence[float]) -> float:
 
 # ---------------------------------------------------------------- summary chapter: the five layers compared
 
+__all__ += ["permutation_equivariant_layers", "receptive_field_of", "translation_error_function"]
+
 _EQUIVARIANCE_WHY = {
     "fc": "a fully-connected layer gives every position its own weights, so moving the inputs around changes "
     "which weights they meet",
@@ -968,4 +970,81 @@ def receptive_field_of(answer: object, kind: str, n: int, kernel_size: int = 3) 
         )
     raise CheckFailed(
         f"{answer} is not it: count the non-zero entries in one row of the {n}×{n} connection matrix."
+    )
+
+
+def _roll(v: Tensor, dims: int = 0, shifts: int = 1) -> Tensor:
+    return torch.roll(v, shifts, dims=dims)
+
+
+def translation_error_function(fn: Callable[[Callable[[Tensor], Tensor], Tensor], object]) -> None:
+    """Check a learner's ``fn(layer, x)`` = max |layer(shift x) − shift layer(x)| for x (N, C), shift by one position.
+
+    It is tried on three layers of :mod:`convattn.compare` (FC, a circular convolution, QKV attention), where the
+    right answer, the invariance error and a shift along the channels give different numbers.
+    """
+    from .compare import make_layer
+
+    if not callable(fn):
+        raise CheckFailed(f"pass your function itself (e.g. translation_error), not {type(fn).__name__}")
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(8, 3, generator=gen, dtype=torch.float64)  # (N, C)
+    # seed 0: the FC layer's largest difference is negative, so a forgotten abs() gives another number
+    layers = {kind: make_layer(kind, 8, 3, seed=0).fn for kind in ("fc", "conv", "qkv attention")}
+
+    def error(layer: Callable[[Tensor], Tensor], shifted_in: Tensor, shifted_out: Tensor) -> float:
+        return (layer(shifted_in) - shifted_out).abs().max().item()
+
+    variants = {
+        "right": lambda f: error(f, _roll(x), _roll(f(x))),
+        "invariance": lambda f: error(f, _roll(x), f(x)),
+        "channels": lambda f: error(f, _roll(x, dims=1), _roll(f(x), dims=1)),
+        "opposite": lambda f: error(f, _roll(x), _roll(f(x), shifts=-1)),
+        "signed": lambda f: (f(_roll(x)) - _roll(f(x))).max().item(),
+    }
+    with torch.no_grad():
+        expected = {name: [v(layer) for layer in layers.values()] for name, v in variants.items()}
+        answers = []
+        for kind, layer in layers.items():
+            try:
+                value = fn(layer, x.clone())
+            except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
+                raise CheckFailed(
+                    f"your function raised {type(e).__name__} for the {kind} layer and x of shape (8, 3): {e}"
+                ) from None
+            number = _number(value)
+            if isinstance(value, Tensor) and value.numel() != 1:
+                raise CheckFailed(
+                    f"your function returned a tensor of shape {tuple(value.shape)}; reduce it to one number: "
+                    "the largest absolute difference, .abs().max().item()"
+                )
+            if number is None:
+                raise CheckFailed(
+                    f"your function should return one number (a float, e.g. with .item()); it returned "
+                    f"{type(value).__name__} {repr(value)[:80]}"
+                )
+            answers.append(number)
+
+    def matches(name: str) -> bool:
+        return all(abs(a - b) <= 1e-9 + 1e-6 * abs(b) for a, b in zip(answers, expected[name], strict=True))
+
+    if matches("right"):
+        shown = [f"{k} {v:.2g}" if v > 1e-9 else f"{k} 0" for k, v in zip(layers, answers, strict=True)]
+        return _ok(
+            f"max |f(shift x) − shift f(x)|: {', '.join(shown)} (to rounding). Zero means equivariant."
+        )
+    hints = {
+        "invariance": "you compared f(shift x) with f(x): that measures *invariance*. Equivariance compares it with "
+        "shift f(x), the output moved the same way as the input.",
+        "channels": "you shifted the channels (dim 1). A translation moves the tokens to other positions: "
+        "torch.roll(x, 1, dims=0) for x of shape (N, C).",
+        "opposite": "you shifted the output the opposite way to the input; move both by the same shift.",
+        "signed": "take the absolute value before the maximum: max |f(shift x) − shift f(x)|.",
+    }
+    for name, hint in hints.items():
+        if matches(name):
+            raise CheckFailed(hint)
+    raise CheckFailed(
+        "not the equivariance error. Shift the input by one position (torch.roll(x, 1, dims=0)), apply the layer, "
+        "and compare with the layer's output shifted the same way: (fn(shift(x)) − shift(fn(x))).abs().max()."
     )

@@ -529,3 +529,38 @@ def test_receptive_field_of_correct(capsys):
     check.receptive_field_of(3, "conv", n=10)
     check.receptive_field_of(10, "relative attention", n=10)
     assert capsys.readouterr().out.count("Correct") == 2
+
+
+def _shift(v, dims=0, shifts=1):
+    return torch.roll(v, shifts, dims=dims)
+
+
+def test_translation_error_function_correct(capsys):
+    def translation_error(fn, x):
+        return (fn(_shift(x)) - _shift(fn(x))).abs().max().item()
+
+    check.translation_error_function(translation_error)
+    check.translation_error_function(
+        lambda fn, x: (fn(_shift(x)) - _shift(fn(x))).abs().max()
+    )  # a 0-d tensor
+    out = capsys.readouterr().out
+    assert out.count("Correct") == 2 and "conv 0," in out and "qkv attention 0 " in out  # no rounding noise
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda fn, x: (fn(_shift(x)) - fn(x)).abs().max().item(), "measures \\*invariance\\*"),
+        (lambda fn, x: (fn(_shift(x, 1)) - _shift(fn(x), 1)).abs().max().item(), "shifted the channels"),
+        (lambda fn, x: (fn(_shift(x)) - _shift(fn(x), shifts=-1)).abs().max().item(), "opposite way"),
+        (lambda fn, x: (fn(_shift(x)) - _shift(fn(x))).max().item(), "absolute value"),
+        (lambda fn, x: (fn(_shift(x)) - _shift(fn(x))).abs(), r"tensor of shape \(8, 3\)"),
+        (lambda fn, x: "small", "one number"),
+        (lambda fn, x: 1 / 0, "raised ZeroDivisionError for the fc layer"),
+        (lambda fn, x: 1.0, "not the equivariance error"),
+        ("translation_error", "pass your function itself"),
+    ],
+)
+def test_translation_error_function_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.translation_error_function(fn)
