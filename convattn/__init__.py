@@ -211,3 +211,8 @@ __all__ += [
     "shift_images",
     "plot_errorbars",
 ]
+
+# ---------------------------------------------------------------- chapter: summary
+from .compare import LAYER_KINDS, LayerProperties, make_layer, measure_layer, position_connections  # noqa: E402
+
+__all__ += ["LAYER_KINDS", "LayerProperties", "make_layer", "measure_layer", "position_connections"]
