@@ -10,12 +10,22 @@ rather than letting a bare PyTorch shape error surface from deep inside a comput
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-__all__ = ["check_tensor", "check_int", "check_bool", "check_choice", "shape_str"]
+__all__ = [
+    "check_tensor",
+    "check_int",
+    "check_bool",
+    "check_choice",
+    "check_number",
+    "check_numbers",
+    "check_module_dtype",
+    "shape_str",
+]
 
 
 def shape_str(shape: Sequence[int]) -> str:
@@ -63,7 +73,9 @@ def check_tensor(
     if finite and x.is_floating_point():
         values = x.detach()  # the check must stay out of the autograd graph
         if not bool(torch.isfinite(values.sum())) and not bool(torch.isfinite(values).all()):
-            raise ValueError(f"{name} must contain only finite values; got NaN or infinity")
+            nan, inf = bool(torch.isnan(values).any()), bool(torch.isinf(values).any())
+            found = "NaN and infinity" if nan and inf else "NaN" if nan else "infinity"
+            raise ValueError(f"{name} must contain only finite values; got {found}")
     return x
 
 
@@ -74,6 +86,66 @@ def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value}")
     return value
+
+
+def check_number(value: object, name: str, *, minimum: float | None = None) -> float:
+    """A finite real number (an int or a float, not a bool) that is at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number; got {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number; got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value!r}")
+    return float(value)
+
+
+def check_numbers(values: object, name: str) -> list[float]:
+    """A 1-D sequence of finite numbers (a list, a tuple, a 1-D tensor or array), as a list of floats."""
+    if hasattr(values, "ndim") and hasattr(values, "dtype"):  # a tensor or a numpy array
+        if values.ndim != 1:
+            raise ValueError(f"{name} must be a 1-D sequence of numbers; got shape {shape_str(values.shape)}")
+        kind = getattr(values.dtype, "kind", None)  # numpy's dtype kind; torch dtypes have none
+        if (
+            values.dtype == torch.bool
+            or getattr(values.dtype, "is_complex", False)
+            or (kind is not None and kind not in "iuf")
+        ):
+            raise TypeError(f"{name} must hold real numbers; got dtype {values.dtype}")
+        values = values.tolist()
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a sequence of numbers; got {type(values).__name__} {values!r}")
+    out = []
+    for i, v in enumerate(values):
+        try:
+            if isinstance(v, str | bytes | bool):
+                raise TypeError
+            number = float(v)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(
+                f"{name} must hold numbers; got {type(v).__name__} {v!r} at position {i}"
+            ) from None
+        if not math.isfinite(number):
+            raise ValueError(f"{name} must hold finite numbers; got {number!r} at position {i}")
+        out.append(number)
+    return out
+
+
+def check_module_dtype(x: Tensor, module: nn.Module, name: str = "x") -> None:
+    """x must have the dtype of the module's floating parameters (as nn.Linear needs), outside autocast."""
+    param = next((p for p in module.parameters() if p.is_floating_point()), None)
+    if param is None or x.dtype == param.dtype or _autocast(x.device.type):
+        return
+    raise TypeError(
+        f"{name} must have the dtype of the module's parameters, {param.dtype} (convert x or the module with "
+        f".to()); got {x.dtype}"
+    )
+
+
+def _autocast(device_type: str) -> bool:
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except TypeError:  # PyTorch < 2.4 asks per device
+        return torch.is_autocast_enabled() or torch.is_autocast_cpu_enabled()
 
 
 def check_bool(value: object, name: str) -> bool:

@@ -24,7 +24,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from ._validate import check_bool, check_choice, check_int, check_tensor, shape_str
+from ._validate import check_bool, check_choice, check_int, check_module_dtype, check_tensor, shape_str
 
 __all__ = [
     "basic_self_attention",
@@ -81,6 +81,15 @@ def causal_mask(n: int, m: int | None = None, *, device: torch.device | str | No
     """
     check_int(n, "n", minimum=1)
     m = n if m is None else check_int(m, "m", minimum=1)
+    if device is not None:
+        if not isinstance(device, str | torch.device):
+            raise TypeError(
+                f"device must be a torch.device, a str such as 'cpu', or None; got {type(device).__name__} {device!r}"
+            )
+        try:
+            device = torch.device(device)
+        except RuntimeError:
+            raise ValueError(f"device must name a device such as 'cpu' or 'cuda'; got {device!r}") from None
     return torch.ones(n, m, dtype=torch.bool, device=device).tril()
 
 
@@ -92,8 +101,13 @@ def _check_mask(mask: object, q: Tensor, batch: torch.Size, n: int, m: int) -> T
             f"mask must be boolean (True = may attend) or have q's dtype {q.dtype} (added to the logits); "
             f"got {mask.dtype}"
         )
-    if mask.dtype != torch.bool and bool((torch.isnan(mask) | (mask == float("inf"))).any()):
-        raise ValueError("a float mask must not contain NaN or +inf (use -inf to block a key)")
+    if mask.dtype != torch.bool:
+        nan, inf = bool(torch.isnan(mask).any()), bool((mask == float("inf")).any())
+        if nan or inf:
+            found = "NaN and +inf" if nan and inf else "NaN" if nan else "+inf"
+            raise ValueError(
+                f"a float mask must not contain NaN or +inf (use -inf to block a key); got {found}"
+            )
     if mask.ndim < 2 or mask.shape[-2:] != (n, m):
         raise ValueError(
             f"mask must have shape (..., N, M) = (..., {n}, {m}) for q with N = {n} queries and k with "
@@ -174,15 +188,16 @@ def scaled_dot_product_attention(
     return weights @ v, weights  # (..., N, M) @ (..., M, dv) -> (..., N, dv)
 
 
-def _as_batch(x: Tensor, dim: int) -> tuple[Tensor, bool]:
+def _as_batch(x: Tensor, module: nn.Module) -> tuple[Tensor, bool]:
     """(N, C) or (B, N, C) -> (B, N, C), and whether a batch dimension was added."""
     check_tensor(x, "x", min_ndim=2)
     if x.ndim not in (2, 3):
         raise ValueError(f"x must have shape (B, N, C) or (N, C); got {shape_str(x.shape)}")
-    if x.shape[-1] != dim:
+    if x.shape[-1] != module.dim:
         raise ValueError(
-            f"x must have C = dim = {dim} features per token; got x of shape {shape_str(x.shape)}"
+            f"x must have C = dim = {module.dim} features per token; got x of shape {shape_str(x.shape)}"
         )
+    check_module_dtype(x, module)
     return (x.unsqueeze(0), True) if x.ndim == 2 else (x, False)
 
 
@@ -233,7 +248,7 @@ class SelfAttention(nn.Module):
         mask: broadcastable to (B, N, N), bool True = may attend, or float added to the logits (as SDPA).
         """
         check_bool(return_weights, "return_weights")
-        x, unbatched = _as_batch(x, self.dim)
+        x, unbatched = _as_batch(x, self)
         q, k, v = (
             self.q_proj(x),
             self.k_proj(x),
@@ -287,7 +302,7 @@ class MultiHeadSelfAttention(nn.Module):
         (B, N, N) (the same for every head) or (B, nh, N, N). ``nn.MultiheadAttention`` wants ``~mask``.
         """
         check_bool(return_weights, "return_weights")
-        x, unbatched = _as_batch(x, self.dim)
+        x, unbatched = _as_batch(x, self)
         B, N, C = x.shape
         nh, hd = self.num_heads, self.head_dim
         q = self.q_proj(x).view(B, N, nh, hd).transpose(1, 2)  # (B, nh, N, hd)
@@ -317,7 +332,7 @@ def _projections(module: nn.Module) -> list[tuple[Tensor, Tensor | None]]:
     return [(layer.weight, layer.bias) for layer in layers]
 
 
-def _describe(module: nn.Module) -> tuple[int, int, bool]:
+def _describe(module: nn.Module, name: str) -> tuple[int, int, bool]:
     """(dim, num_heads, bias) of an attention module that can be copied to or from nn.MultiheadAttention."""
     if isinstance(module, nn.MultiheadAttention):
         return module.embed_dim, module.num_heads, module.in_proj_bias is not None
@@ -326,13 +341,13 @@ def _describe(module: nn.Module) -> tuple[int, int, bool]:
     if isinstance(module, SelfAttention):
         if module.out_proj is None or module.qk_dim != module.dim or module.v_dim != module.dim:
             raise ValueError(
-                "a SelfAttention matches nn.MultiheadAttention(num_heads=1) only with out_proj=True and "
+                f"{name}: a SelfAttention matches nn.MultiheadAttention(num_heads=1) only with out_proj=True and "
                 f"qk_dim = v_dim = dim; got dim = {module.dim}, qk_dim = {module.qk_dim}, v_dim = {module.v_dim}, "
                 f"out_proj = {module.out_proj is not None}"
             )
         return module.dim, 1, module.q_proj.bias is not None
     raise TypeError(
-        "expected nn.MultiheadAttention, MultiHeadSelfAttention or SelfAttention; "
+        f"{name} must be an nn.MultiheadAttention, MultiHeadSelfAttention or SelfAttention; "
         f"got {type(module).__name__}"
     )
 
@@ -350,7 +365,7 @@ def copy_attention_weights(src: nn.Module, dst: nn.Module) -> nn.Module:
             "exactly one of src and dst must be a torch.nn.MultiheadAttention; "
             f"got {type(src).__name__} and {type(dst).__name__}"
         )
-    got_src, got_dst = _describe(src), _describe(dst)
+    got_src, got_dst = _describe(src, "src"), _describe(dst, "dst")
     if got_src != got_dst:
         raise ValueError(
             "src and dst must have the same (dim, num_heads, bias); "

@@ -84,6 +84,8 @@ def position_connections(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
     For a linear layer this is the (block-)norm of its connection matrix, the same at every x; for attention
     it is the local, input-dependent version of it.
     """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable; got {type(fn).__name__}")
     check_tensor(x, "x", ("N", "C"))
     jac = torch.autograd.functional.jacobian(fn, x)  # (N, C, N, C)
     if jac.shape != (*x.shape, *x.shape):

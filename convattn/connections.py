@@ -54,6 +54,8 @@ def linear_map_matrix(
     if not callable(fn):
         raise TypeError(f"fn must be callable; got {type(fn).__name__}")
     check_int(n_in, "n_in", minimum=1)
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"dtype must be a floating torch dtype such as torch.float64; got {dtype!r}")
     probes = torch.cat([torch.zeros(1, n_in, dtype=dtype), torch.eye(n_in, dtype=dtype)])  # (1 + n_in, n_in)
     with torch.no_grad():
         out = fn(probes)
@@ -150,7 +152,7 @@ def conv1d_connections(
     check_int(groups, "groups", minimum=1)
     x = weight.new_zeros(1, weight.shape[1] * groups, n_in)  # a probe input: validates like conv1d
     _, _, stride_t, dilation_t, pads = _prepare(
-        x, weight, None, stride, padding, dilation, groups, padding_mode, 1
+        x, weight, None, stride, padding, dilation, groups, padding_mode, 1, "n_in"
     )
     return _toeplitz_matrix(
         weight.unsqueeze(2),
@@ -195,7 +197,7 @@ def conv2d_connections(
     check_int(groups, "groups", minimum=1)
     x = weight.new_zeros(1, weight.shape[1] * groups, H, W)  # a probe input: validates like conv2d
     _, _, stride_t, dilation_t, pads = _prepare(
-        x, weight, None, stride, padding, dilation, groups, padding_mode, 2
+        x, weight, None, stride, padding, dilation, groups, padding_mode, 2, "input_size"
     )
     return _toeplitz_matrix(weight, (H, W), stride_t, dilation_t, pads, groups, padding_mode)
 

@@ -104,8 +104,8 @@ def conv_output_size(
     span = dilation * (kernel_size - 1) + 1
     if size + left + right < span:
         raise ValueError(
-            f"the kernel (k = {kernel_size}, dilation {dilation}: it spans {span} inputs) does not fit in the "
-            f"padded input of length {size + left + right}"
+            f"kernel_size = {kernel_size} (dilation {dilation}: it spans {span} inputs) does not fit in the "
+            f"padded input of length {size + left + right} (size {size}, padding {left} + {right})"
         )
     return (size + left + right - span) // stride + 1
 
@@ -120,8 +120,12 @@ def _prepare(
     groups: int,
     padding_mode: str,
     n: int,
+    input_name: str = "x",
 ) -> tuple[Tensor, bool, tuple[int, ...], tuple[int, ...], tuple[tuple[int, int], ...]]:
-    """Validate a conv call in n spatial dimensions; return (x batched, was_unbatched, stride, dilation, pads)."""
+    """Validate a conv call in n spatial dimensions; return (x batched, was_unbatched, stride, dilation, pads).
+
+    input_name: what the message calls the input (a caller that builds x from a size names the size).
+    """
     spatial = ("N",) if n == 1 else ("H", "W")
     kernel_dims = ("k",) if n == 1 else ("kh", "kw")
     x_dims = ", ".join(("B", "C", *spatial))
@@ -159,8 +163,9 @@ def _prepare(
         span = d * (k - 1) + 1
         if size + left + right < span:
             raise ValueError(
-                f"the kernel spans {span} inputs along {name} (k = {k}, dilation {d}) but the padded input "
-                f"has only {size + left + right} ({name} = {size}, padding {left} + {right})"
+                f"{input_name} is too small for weight's kernel: the kernel spans {span} inputs along {name} "
+                f"(k = {k}, dilation {d}) but the padded input has only {size + left + right} ({name} = {size}, "
+                f"padding {left} + {right})"
             )
     return x, unbatched, stride_t, dilation_t, pads
 

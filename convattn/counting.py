@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from ._validate import check_bool, check_int
+from ._validate import check_bool, check_int, check_numbers
 from .conv import conv_output_size
 
 __all__ = ["count_params", "fc_params", "image_fc_params", "loglog_slope"]
@@ -47,12 +47,12 @@ def image_fc_params(side: int, channels: int = 1, bias: bool = True) -> int:
 
 def loglog_slope(sizes: Sequence[float] | torch.Tensor, values: Sequence[float] | torch.Tensor) -> float:
     """Least-squares slope of log(values) against log(sizes): the exponent p in values ∝ sizesᵖ."""
-    xs = [float(s) for s in sizes]
-    ys = [float(v) for v in values]
+    xs = check_numbers(sizes, "sizes")
+    ys = check_numbers(values, "values")
     if len(xs) != len(ys):
         raise ValueError(f"sizes and values must have the same length; got {len(xs)} and {len(ys)}")
     if len(xs) < 2:
-        raise ValueError(f"need at least 2 points to fit a slope; got {len(xs)}")
+        raise ValueError(f"sizes and values need at least 2 points to fit a slope; got {len(xs)}")
     if min(xs) <= 0 or min(ys) <= 0:
         raise ValueError("sizes and values must be positive to take logarithms")
     lx = [math.log(v) for v in xs]
@@ -261,6 +261,7 @@ def conv1d_macs(
     """
     _conv_channels(in_channels, out_channels, groups)
     check_int(batch, "batch", minimum=1)
+    check_int(length, "length", minimum=1)
     n_out = conv_output_size(length, kernel_size, stride, padding, dilation)
     return batch * out_channels * n_out * (in_channels // groups) * kernel_size
 
@@ -363,7 +364,7 @@ def mbconv_flops(
     Args:
         size: H, or (H, W), of the input.
     """
-    from .models import _squeeze_channels  # the block's own rule for the squeeze width
+    from .models import _check_ratio, _squeeze_channels  # the block's own rules for the squeeze width
 
     check_int(in_dim, "in_dim", minimum=1)
     check_int(out_dim, "out_dim", minimum=1)
@@ -371,6 +372,7 @@ def mbconv_flops(
     check_int(kernel_size, "kernel_size", minimum=1)
     check_int(stride, "stride", minimum=1)
     check_int(batch, "batch", minimum=1)
+    se_ratio = _check_ratio(se_ratio, "se_ratio")
     h, w = _pair(size, "size")
     hidden = out_dim * expansion
     pad = kernel_size // 2

@@ -42,8 +42,12 @@ def load_digits_split(
         seed: seed of the split (the same seed always gives the same split).
         dtype: floating dtype of the images (float64 for exact-equality experiments).
     """
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be between 0 and 1; got {test_fraction}")
+    if (
+        isinstance(test_fraction, bool)
+        or not isinstance(test_fraction, int | float)
+        or not 0 < test_fraction < 1
+    ):
+        raise ValueError(f"test_fraction must be between 0 and 1; got {test_fraction!r}")
     check_int(seed, "seed", minimum=0)
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"dtype must be a floating torch dtype such as torch.float32; got {dtype!r}")

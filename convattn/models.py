@@ -12,10 +12,32 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ._validate import check_bool, check_choice, check_int, shape_str
+from ._validate import check_bool, check_choice, check_int, check_module_dtype, check_tensor, shape_str
 from .relative import RelativeSelfAttention, relative_attention_params
 
 __all__ = ["MLP"]
+
+
+def _check_hidden(hidden: object) -> tuple[int, ...]:
+    if (
+        isinstance(hidden, int | str | bytes)
+        or not isinstance(hidden, Sequence)
+        or not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in hidden)
+    ):
+        raise TypeError(f"hidden must be a sequence of positive ints, e.g. (32,); got {hidden!r}")
+    return tuple(hidden)
+
+
+def _check_images(x: object, module: nn.Module, channels: int, side: int | None = None) -> Tensor:
+    """x (B, C, H, W) with C = channels (and H = W = side when given), of the module's dtype."""
+    expected = f"(B, {channels}, {side}, {side})" if side else f"(B, {channels}, H, W)"
+    if isinstance(x, Tensor) and (
+        x.ndim != 4 or x.shape[1] != channels or (side is not None and x.shape[2:] != (side, side))
+    ):
+        raise ValueError(f"x must have shape {expected}; got {shape_str(x.shape)}")
+    check_tensor(x, "x")  # a floating tensor, not empty, finite
+    check_module_dtype(x, module)
+    return x
 
 
 class MLP(nn.Sequential):
@@ -27,8 +49,7 @@ class MLP(nn.Sequential):
     def __init__(self, n_in: int = 64, hidden: Sequence[int] = (32,), n_out: int = 10):
         check_int(n_in, "n_in", minimum=1)
         check_int(n_out, "n_out", minimum=1)
-        if isinstance(hidden, int) or not all(isinstance(h, int) and h >= 1 for h in hidden):
-            raise TypeError(f"hidden must be a sequence of positive ints, e.g. (32,); got {hidden!r}")
+        hidden = _check_hidden(hidden)
         layers: list[nn.Module] = [nn.Flatten()]
         width = n_in
         for h in hidden:
@@ -36,6 +57,17 @@ class MLP(nn.Sequential):
             width = h
         layers.append(nn.Linear(width, n_out))
         super().__init__(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x (batch, ...) with n_in values per example → logits (batch, n_out)."""
+        check_tensor(x, "x", min_ndim=2)
+        n_in = self[1].in_features
+        if x[0].numel() != n_in:
+            raise ValueError(
+                f"x must have shape (batch, ...) with n_in = {n_in} values per example; got {shape_str(x.shape)}"
+            )
+        check_module_dtype(x, self)
+        return super().forward(x)
 
 
 # ---------------------------------------------------------------- chapter 5: hybrid (CoAtNet)
@@ -67,6 +99,20 @@ STAGE_TYPES = ("C", "T")
 def _squeeze_channels(in_dim: int, se_ratio: float) -> int:
     """Width of the squeeze-excite bottleneck: a fraction of the block's *input* channels, at least 1."""
     return max(1, round(in_dim * se_ratio))
+
+
+def _side_pair(size: object, name: str = "size") -> tuple[int, int]:
+    """An int side (a square) or a pair (H, W) of positive ints."""
+    if isinstance(size, int) and not isinstance(size, bool):
+        size = (size, size)
+    if isinstance(size, str | bytes) or not isinstance(size, Sequence) or len(size) != 2:
+        raise TypeError(f"{name} must be an int or a pair (H, W) of ints; got {size!r}")
+    return check_int(size[0], name, minimum=1), check_int(size[1], name, minimum=1)
+
+
+def _check_config(config: object, cls: type) -> None:
+    if not isinstance(config, cls):
+        raise TypeError(f"config must be a {cls.__name__}; got {type(config).__name__}")
 
 
 def _check_ratio(value: object, name: str) -> float:
@@ -122,6 +168,7 @@ class MBConv(nn.Module):
             raise ValueError(f"kernel_size must be odd (so 'same' padding exists); got {kernel_size}")
         se_ratio = _check_ratio(se_ratio, "se_ratio")
         hidden = out_dim * expansion
+        self.in_dim = in_dim
         self.norm = nn.BatchNorm2d(in_dim)
         self.expand = nn.Linear(in_dim, hidden)  # a 1×1 conv
         self.depthwise = nn.Conv2d(
@@ -135,6 +182,7 @@ class MBConv(nn.Module):
         self.shortcut = nn.Linear(in_dim, out_dim) if in_dim != out_dim else nn.Identity()  # a 1×1 conv
 
     def forward(self, x: Tensor) -> Tensor:
+        _check_images(x, self, self.in_dim)
         h = F.gelu(self.expand(self.norm(x).permute(0, 2, 3, 1)))  # (B, H, W, e·C_out), channels last
         h = F.gelu(self.depthwise(h.permute(0, 3, 1, 2)))  # (B, e·C_out, H/s, W/s)
         h = self.project(self.se(h).permute(0, 2, 3, 1))  # (B, H/s, W/s, C_out)
@@ -147,6 +195,11 @@ def mbconv_params(
     in_dim: int, out_dim: int, *, expansion: int = 4, se_ratio: float = 0.25, kernel_size: int = 3
 ) -> int:
     """Closed form of count_params(MBConv(...)): the BatchNorm has 2·C_in, every conv a bias."""
+    check_int(in_dim, "in_dim", minimum=1)
+    check_int(out_dim, "out_dim", minimum=1)
+    check_int(expansion, "expansion", minimum=1)
+    check_int(kernel_size, "kernel_size", minimum=1)
+    se_ratio = _check_ratio(se_ratio, "se_ratio")
     hidden = out_dim * expansion
     n = 2 * in_dim  # pre-norm
     n += in_dim * hidden + hidden  # expand
@@ -187,9 +240,8 @@ class TransformerBlock(nn.Module):
         check_choice(stride, "stride", (1, 2))
         check_int(head_dim, "head_dim", minimum=1)
         check_int(mlp_ratio, "mlp_ratio", minimum=1)
-        if isinstance(size, int):
-            size = (size, size)
-        self.size = tuple(size)  # (H, W) of the *output*, after the stride
+        self.size = _side_pair(size)  # (H, W) of the *output*, after the stride
+        self.in_dim, self.stride = in_dim, stride
         heads = max(1, out_dim // head_dim)
         self.norm1 = nn.LayerNorm(in_dim)
         self.pool = nn.AvgPool2d(stride) if stride > 1 else nn.Identity()
@@ -203,10 +255,16 @@ class TransformerBlock(nn.Module):
         )
 
     def forward(self, x: Tensor, *, return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        check_bool(return_weights, "return_weights")
+        _check_images(x, self, self.in_dim)
         h = self.pool(self.norm1(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2))  # (B, C_in, H', W'), LN over C
         B, C, H, W = h.shape
         if (H, W) != self.size:
-            raise ValueError(f"this block attends over {self.size} positions; its input gives {(H, W)}")
+            s = self.stride
+            raise ValueError(
+                f"x must have shape (B, {self.in_dim}, {self.size[0] * s}, {self.size[1] * s}): this block attends "
+                f"over {self.size} positions after stride {s}, its input gives {(H, W)}; got {shape_str(x.shape)}"
+            )
         tokens = h.flatten(2).transpose(1, 2)  # (B, N, C_in), N = H'·W'
         attn = self.attn(tokens, return_weights=return_weights)
         attn, weights = attn if return_weights else (attn, None)  # (B, N, C_out)
@@ -226,8 +284,12 @@ def transformer_block_params(
     relative: bool = True,
 ) -> int:
     """Closed form of count_params(TransformerBlock(...)): two LayerNorms, attention, shortcut, MLP."""
-    if isinstance(size, int):
-        size = (size, size)
+    check_int(in_dim, "in_dim", minimum=1)
+    check_int(out_dim, "out_dim", minimum=1)
+    check_int(head_dim, "head_dim", minimum=1)
+    check_int(mlp_ratio, "mlp_ratio", minimum=1)
+    check_bool(relative, "relative")
+    size = _side_pair(size)
     heads = max(1, out_dim // head_dim)
     n = 2 * in_dim + 2 * out_dim  # LayerNorms
     n += relative_attention_params(in_dim, heads, head_dim, tuple(size), out_dim=out_dim)
@@ -342,16 +404,14 @@ class HybridNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         c = self.config
-        if x.ndim != 4 or x.shape[1:] != (c.in_channels, c.image_size, c.image_size):
-            raise ValueError(
-                f"x must have shape (B, {c.in_channels}, {c.image_size}, {c.image_size}); got {shape_str(x.shape)}"
-            )
+        _check_images(x, self, c.in_channels, c.image_size)
         h = self.stages(self.stem(x))  # (B, C_last, H', W')
         return self.head(self.norm(h.mean(dim=(2, 3))))  # global average pool → (B, n_classes)
 
 
 def hybrid_params(config: HybridConfig) -> int:
     """Closed form of count_params(HybridNet(config))."""
+    _check_config(config, HybridConfig)
     c = config
     n = c.in_channels * c.stem_channels * 9 + 2 * c.stem_channels  # stem conv (no bias) + BN
     width = c.stem_channels
@@ -409,9 +469,15 @@ class SmallCNN(nn.Sequential):
         super().__init__(*layers)
         self.config = config
 
+    def forward(self, x: Tensor) -> Tensor:
+        """x (B, in_channels, H, W), any H and W → logits (B, n_classes)."""
+        _check_images(x, self, self.config.in_channels)
+        return super().forward(x)
+
 
 def cnn_params(config: CNNConfig) -> int:
     """Closed form of count_params(SmallCNN(config)): Σ (9·C_in·C_out + C_out [+ 2·C_out BN]) + classifier."""
+    _check_config(config, CNNConfig)
     n, width = 0, config.in_channels
     for ch in config.channels:
         n += 9 * width * ch + ch + (2 * ch if config.batchnorm else 0)
@@ -482,10 +548,7 @@ class SmallViT(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         c = self.config
-        if x.ndim != 4 or x.shape[1:] != (c.in_channels, c.image_size, c.image_size):
-            raise ValueError(
-                f"x must have shape (B, {c.in_channels}, {c.image_size}, {c.image_size}); got {shape_str(x.shape)}"
-            )
+        _check_images(x, self, c.in_channels, c.image_size)
         h = self.patches(x)  # (B, dim, grid, grid)
         if self.pos is not None:
             h = h + self.pos
@@ -495,6 +558,7 @@ class SmallViT(nn.Module):
 
 def vit_params(config: ViTConfig) -> int:
     """Closed form of count_params(SmallViT(config))."""
+    _check_config(config, ViTConfig)
     c = config
     n = c.in_channels * c.patch_size**2 * c.dim + c.dim  # patch embedding
     n += c.dim * c.grid**2 if c.positions else 0
@@ -506,6 +570,9 @@ def vit_params(config: ViTConfig) -> int:
 
 def mlp_params(n_in: int, hidden: Sequence[int], n_out: int) -> int:
     """Closed form of count_params(MLP(n_in, hidden, n_out)): one weight and one bias per layer."""
+    check_int(n_in, "n_in", minimum=1)
+    check_int(n_out, "n_out", minimum=1)
+    hidden = _check_hidden(hidden)
     widths = [n_in, *hidden, n_out]
     return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
 
@@ -520,7 +587,9 @@ def parameter_table(models: Mapping[str, nn.Module], *, show: bool = True) -> di
         name → number of parameters.
     """
     if not isinstance(models, Mapping) or not models:
-        raise TypeError(f"models must be a non-empty mapping name → nn.Module; got {type(models).__name__}")
+        got = f"an empty {type(models).__name__}" if isinstance(models, Mapping) else type(models).__name__
+        raise TypeError(f"models must be a non-empty mapping name → nn.Module; got {got}")
+    check_bool(show, "show")
     counts = {}
     for name, model in models.items():
         if not isinstance(model, nn.Module):

@@ -12,6 +12,8 @@ by a *relative* bias, which keeps translation equivariance.)
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
@@ -36,7 +38,7 @@ def sinusoidal_positions(
     """
     check_int(n, "n", minimum=1)
     check_int(dim, "dim", minimum=1)
-    if isinstance(base, bool) or not isinstance(base, (int, float)) or base <= 1:
+    if isinstance(base, bool) or not isinstance(base, (int, float)) or not 1 < base < math.inf:
         raise ValueError(f"base must be a number > 1; got {base!r}")
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"dtype must be a floating torch dtype such as torch.float32; got {dtype!r}")
@@ -95,7 +97,7 @@ class LearnedPositionalEncoding(nn.Module):
         super().__init__()
         check_int(dim, "dim", minimum=1)
         check_int(max_len, "max_len", minimum=1)
-        if isinstance(std, bool) or not isinstance(std, (int, float)) or std < 0:
+        if isinstance(std, bool) or not isinstance(std, (int, float)) or not 0 <= std < math.inf:
             raise ValueError(f"std must be a number >= 0; got {std!r}")
         self.dim, self.max_len = dim, max_len
         self.table = nn.Parameter(torch.randn(max_len, dim) * std)

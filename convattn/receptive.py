@@ -62,7 +62,7 @@ def _layer_spec(layer: object) -> list[tuple[int, int, int]]:
         return [(k, _square(stride, "stride", layer), d)]
     if isinstance(layer, nn.Module):
         raise TypeError(
-            f"receptive_field knows convolutions, pooling and pointwise layers; got {type(layer).__name__}"
+            f"layers: receptive_field knows convolutions, pooling and pointwise layers; got {type(layer).__name__}"
         )
     if isinstance(layer, int) and not isinstance(layer, bool):
         layer = (layer,)
@@ -127,7 +127,14 @@ def empirical_receptive_field(
         raise ValueError(f"x must have shape (B, C, N) or (B, C, H, W); got {shape_str(x.shape)}")
     x = x.detach().clone().requires_grad_(True)
     with torch.enable_grad():
-        out = model(x)
+        try:
+            out = model(x)
+        except RuntimeError as e:  # a channel count or a dtype that does not fit the model
+            if isinstance(e, torch.cuda.OutOfMemoryError):
+                raise
+            raise ValueError(
+                f"model could not be applied to x of shape {shape_str(x.shape)} and dtype {x.dtype}: {e}"
+            ) from e
         if not isinstance(out, Tensor) or out.ndim != x.ndim:
             got = shape_str(out.shape) if isinstance(out, Tensor) else type(out).__name__
             raise ValueError(f"model must keep the layout of x {shape_str(x.shape)}; it returned {got}")

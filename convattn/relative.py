@@ -36,7 +36,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ._validate import check_bool, check_choice, check_int, check_tensor, shape_str
+from ._validate import check_bool, check_choice, check_int, check_module_dtype, check_tensor, shape_str
 
 __all__ = [
     "relative_position_index",
@@ -121,8 +121,10 @@ def _table_geometry(table: Tensor, circular: bool) -> tuple[int, ...]:
 def _check_table(table: object, name: str = "table") -> Tensor:
     """A floating table; −∞ is allowed (it masks an offset out), NaN and +∞ are not."""
     t = check_tensor(table, name, min_ndim=2, finite=False)
-    if bool(torch.isnan(t).any()) or bool((t == math.inf).any()):
-        raise ValueError(f"{name} must not contain NaN or +inf (-inf masks an offset out); got some")
+    nan, inf = bool(torch.isnan(t).any()), bool((t == math.inf).any())
+    if nan or inf:
+        found = "NaN and +inf" if nan and inf else "NaN" if nan else "+inf"
+        raise ValueError(f"{name} must not contain NaN or +inf (-inf masks an offset out); got {found}")
     return t
 
 
@@ -172,6 +174,8 @@ def relative_attention(
     check_tensor(v, "v", min_ndim=2)
     check_choice(normalization, "normalization", NORMALIZATIONS)
     check_bool(content, "content")
+    if not q.dtype == k.dtype == v.dtype:
+        raise TypeError(f"q, k and v must have the same dtype; got {q.dtype}, {k.dtype} and {v.dtype}")
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(
             f"q and k must have the same last dimension; got q {shape_str(q.shape)} and k {shape_str(k.shape)}"
@@ -180,14 +184,33 @@ def relative_attention(
         raise ValueError(
             f"k and v must have the same number of positions; got k {shape_str(k.shape)} and v {shape_str(v.shape)}"
         )
+    try:
+        batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except RuntimeError:
+        raise ValueError(
+            f"the leading (batch, head) dimensions of q, k and v must broadcast; got q {shape_str(q.shape)}, "
+            f"k {shape_str(k.shape)} and v {shape_str(v.shape)}"
+        ) from None
     n, m = q.shape[-2], k.shape[-2]
     if bias is not None:
         bias = _check_table(bias, "bias")
+        if bias.dtype != q.dtype:
+            raise TypeError(f"bias must have q's dtype {q.dtype}; got {bias.dtype}")
         if bias.shape[-2:] != (n, m):
             raise ValueError(f"bias must end in (N, M) = ({n}, {m}); got {shape_str(bias.shape)}")
+        try:
+            torch.broadcast_shapes(bias.shape, (*batch, n, m))
+        except RuntimeError:
+            raise ValueError(
+                f"bias's leading dimensions must broadcast to the batch shape {shape_str(batch)}; "
+                f"got bias {shape_str(bias.shape)}"
+            ) from None
         if normalization == "post" and not bool(torch.isfinite(bias).all()):
             raise ValueError("a post-normalisation bias must be finite; -inf only masks inside the softmax")
-    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+    if scale is None:
+        scale = 1.0 / math.sqrt(q.shape[-1])
+    elif isinstance(scale, bool) or not isinstance(scale, (int, float)):
+        raise TypeError(f"scale must be a number or None; got {type(scale).__name__}")
     if content:
         logits = (q @ k.transpose(-2, -1)) * scale  # (..., N, M)
     else:
@@ -203,7 +226,10 @@ def relative_attention(
 def _split_heads(x: Tensor, nh: int) -> Tensor:
     B, N, C = x.shape
     if C % nh:
-        raise ValueError(f"the channels C = {C} must split evenly into nh = {nh} heads")
+        raise ValueError(
+            f"x's channels C = {C} must split evenly into nh = {nh} heads (one per row of table); "
+            f"got x of shape {shape_str(x.shape)}"
+        )
     return x.view(B, N, nh, C // nh).transpose(1, 2)  # (B, nh, N, hd)
 
 
@@ -282,7 +308,7 @@ def bias_kernel(table: Tensor, *, circular: bool = True) -> Tensor:
         (nh, N) or (nh, H, W): entry [h, d] is head h's weight on input i − d. Non-negative; sums to 1.
     """
     table = _check_table(table)
-    if not circular:
+    if not check_bool(circular, "circular"):
         raise ValueError(
             "bias_kernel needs a circular table: without wrap-around the rows near the border see fewer "
             "offsets and are renormalised, so no single kernel describes the layer"
@@ -374,12 +400,14 @@ class RelativeSelfAttention(nn.Module):
 
     def forward(self, x: Tensor, *, return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor]:
         """x (B, N, C) → out (B, N, out_dim); with return_weights also the weights (B, nh, N, N)."""
+        check_bool(return_weights, "return_weights")
         check_tensor(x, "x", ("B", "N", "C"))
         B, N, C = x.shape
         if N != self.n_tokens or C != self.qkv.in_features:
             raise ValueError(
                 f"x must have shape (B, {self.n_tokens}, {self.qkv.in_features}); got {shape_str(x.shape)}"
             )
+        check_module_dtype(x, self)
         qkv = self.qkv(x).view(B, N, 3, self.heads, self.head_dim)  # (B, N, 3, nh, hd)
         q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, nh, N, hd)
         bias = self.bias()  # (nh, N, N) or None
@@ -411,9 +439,16 @@ def attention_from_conv2d(weight: Tensor, bias: Tensor | None, size: Sequence[in
     """
     check_tensor(weight, "weight", ("C_out", "C_in", "kh", "kw"))
     c_out, c_in, kh, kw = weight.shape
-    H, W = _size(size) if not isinstance(size, int) else (size, size)
+    dims = _size(size)
+    if len(dims) != 2:
+        dims = dims * 2 if isinstance(size, int) else None
+    if dims is None:
+        raise TypeError(f"size must be an int or a pair (H, W) of ints; got {size!r}")
+    H, W = dims
     if kh % 2 == 0 or kw % 2 == 0 or kh > H or kw > W:
-        raise ValueError(f"the kernel must have odd sides no larger than the image {H}×{W}; got {kh}×{kw}")
+        raise ValueError(
+            f"weight's kernel must have odd sides no larger than the image size {H}×{W}; got {kh}×{kw}"
+        )
     if bias is not None:
         check_tensor(bias, "bias", ("C_out",))
         if bias.shape[0] != c_out:

@@ -7,6 +7,7 @@ in the same order; the model's own initialisation is seeded by whoever builds it
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, field
 
@@ -45,6 +46,10 @@ def _check_data(data: object, name: str = "data") -> tuple[Tensor, Tensor]:
 
 def batch_order(n: int, batch_size: int, steps: int, seed: int) -> list[Tensor]:
     """Indices of each step's mini-batch: shuffled epochs drawn from a generator seeded with ``seed``."""
+    check_int(n, "n", minimum=1)
+    check_int(batch_size, "batch_size", minimum=1)
+    check_int(steps, "steps", minimum=0)
+    check_int(seed, "seed")  # any int seeds a generator; fit asks for >= 0
     gen = torch.Generator().manual_seed(seed)
     batches: list[Tensor] = []
     perm = torch.randperm(n, generator=gen)
@@ -96,7 +101,7 @@ def fit(
     check_bool(fused, "fused")
     if fused and optimizer != "adam":
         raise ValueError(f"fused=True needs optimizer='adam'; got optimizer={optimizer!r}")
-    if not (isinstance(lr, int | float) and lr > 0):
+    if isinstance(lr, bool) or not (isinstance(lr, int | float) and lr > 0 and math.isfinite(lr)):
         raise ValueError(f"lr must be a positive number; got {lr!r}")
     batch_size = min(batch_size, x.shape[0])
     opt_cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
@@ -122,6 +127,8 @@ def fit(
 @torch.no_grad()
 def accuracy(model: nn.Module, x: Tensor, y: Tensor) -> float:
     """Fraction of examples whose largest logit is the true class."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     x, y = _check_data((x, y), "(x, y)")
     was_training = model.training
     model.eval()

@@ -6,7 +6,7 @@ calls ``plt.show()``. Colours come from :mod:`convattn.palette`: inputs green, w
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from . import palette
+from ._validate import check_bool, check_int, check_number, check_numbers
 from .counting import loglog_slope
 
 __all__ = ["plot_connections", "plot_matrix", "plot_scaling", "plot_image_grid", "MAX_GRAPH_NODES"]
@@ -22,18 +23,55 @@ __all__ = ["plot_connections", "plot_matrix", "plot_scaling", "plot_image_grid",
 MAX_GRAPH_NODES = 64  # beyond this a bipartite drawing is a grey smear: use plot_matrix
 
 
+def _as_array(values: object, name: str, dims: str) -> np.ndarray:
+    """A tensor or array of real numbers with len(dims) dimensions, non-empty and finite, as floats."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu()
+        if values.dtype == torch.bfloat16:  # numpy has no bfloat16
+            values = values.float()
+        values = values.numpy()
+    if not isinstance(values, np.ndarray):
+        raise TypeError(f"{name} must be a torch.Tensor or numpy array; got {type(values).__name__}")
+    if values.ndim != len(dims.split(",")):
+        raise ValueError(f"{name} must have shape ({dims}); got {tuple(values.shape)}")
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers; got dtype {values.dtype}")
+    if values.size == 0:
+        raise ValueError(f"{name} must not be empty; got shape {tuple(values.shape)}")
+    if not np.isfinite(values).all():
+        found = "NaN" if np.isnan(values).any() else "infinity"
+        raise ValueError(f"{name} must contain only finite values; got {found}")
+    return values.astype(float)
+
+
 def _as_matrix(matrix: object, name: str = "matrix") -> np.ndarray:
-    if isinstance(matrix, torch.Tensor):
-        matrix = matrix.detach().cpu().numpy()
-    if not isinstance(matrix, np.ndarray):
-        raise TypeError(f"{name} must be a torch.Tensor or numpy array; got {type(matrix).__name__}")
-    if matrix.ndim != 2:
-        raise ValueError(f"{name} must have shape (n_out, n_in); got {tuple(matrix.shape)}")
-    if matrix.size == 0:
-        raise ValueError(f"{name} must not be empty; got shape {tuple(matrix.shape)}")
-    if not np.isfinite(matrix).all():
-        raise ValueError(f"{name} must contain only finite values; got NaN or infinity")
-    return matrix.astype(float)
+    return _as_array(matrix, name, "n_out, n_in")
+
+
+def _labels(labels: object, n: int, name: str, what: str) -> list | None:
+    """None, or a sequence (not a str) of exactly n tick labels, as a list."""
+    if labels is None:
+        return None
+    if isinstance(labels, str | bytes) or not isinstance(labels, Iterable):
+        raise TypeError(
+            f"{name} must be a sequence of labels, one per {what}; got {type(labels).__name__} {labels!r}"
+        )
+    labels = list(labels)
+    if len(labels) != n:
+        raise ValueError(f"{name} must have one label per {what} ({n}); got {len(labels)}")
+    return labels
+
+
+def _check_series(series: object, what: str) -> None:
+    if not isinstance(series, Mapping):
+        raise TypeError(f"series must be a mapping name → {what}; got {type(series).__name__}")
+    if not series:
+        raise ValueError(f"series must hold at least one named {what}; got {series!r}")
+
+
+def _check_colors(colors: object) -> None:
+    if colors is not None and not isinstance(colors, Mapping):
+        raise TypeError(f"colors must be a mapping name → colour or None; got {type(colors).__name__}")
 
 
 def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -78,8 +116,9 @@ def plot_connections(
             f"matrix is too large to draw as a graph (at most {MAX_GRAPH_NODES} inputs and outputs); "
             f"got shape {m.shape}: use plot_matrix instead"
         )
-    if not 0 <= threshold < 1:
+    if not 0 <= check_number(threshold, "threshold") < 1:
         raise ValueError(f"threshold must be in [0, 1); got {threshold}")
+    check_number(max_width, "max_width", minimum=0)
     width = max(n_out, n_in)
     fig, ax = _figure_and_axes(ax, (max(4.0, 0.45 * width), 2.6))
     xs_in, xs_out = _spread(n_in, width), _spread(n_out, width)
@@ -160,6 +199,14 @@ def plot_matrix(
         xticklabels, yticklabels: optional names of the inputs and outputs (e.g. words).
     """
     m = _as_matrix(matrix)
+    if signed is not None:
+        check_bool(signed, "signed")
+    check_bool(colorbar, "colorbar")
+    check_bool(annotate, "annotate")
+    if not isinstance(fmt, str):
+        raise TypeError(f"fmt must be a format string such as '.2f'; got {type(fmt).__name__} {fmt!r}")
+    xticklabels = _labels(xticklabels, m.shape[1], "xticklabels", "column")
+    yticklabels = _labels(yticklabels, m.shape[0], "yticklabels", "row")
     fig, ax = _figure_and_axes(ax, (4.2, 3.6))
     if signed is None:
         signed = bool((m < 0).any())
@@ -181,9 +228,9 @@ def plot_matrix(
                 color="white" if abs(v) > 0.6 * hi else "black",
             )
     if xticklabels is not None:
-        ax.set_xticks(range(m.shape[1]), list(xticklabels), rotation=60, ha="right")
+        ax.set_xticks(range(m.shape[1]), xticklabels, rotation=60, ha="right")
     if yticklabels is not None:
-        ax.set_yticks(range(m.shape[0]), list(yticklabels))
+        ax.set_yticks(range(m.shape[0]), yticklabels)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
@@ -204,14 +251,18 @@ def plot_scaling(
     colors: Mapping[str, str] | None = None,
 ) -> Figure:
     """Log-log plot of several quantities against size, each labelled with its fitted slope."""
-    fig, ax = _figure_and_axes(ax, (5.0, 3.6))
-    if not series:
-        raise ValueError("series must hold at least one named sequence of values")
-    for k, (label, values) in enumerate(series.items()):
+    sizes = check_numbers(sizes, "sizes")
+    _check_series(series, "sequence of values")
+    _check_colors(colors)
+    checked = {}
+    for label, values in series.items():
+        values = checked[label] = check_numbers(values, f"series {label!r}")
         if len(values) != len(sizes):
             raise ValueError(
                 f"series {label!r} must have one value per size ({len(sizes)}); got {len(values)}"
             )
+    fig, ax = _figure_and_axes(ax, (5.0, 3.6))
+    for k, (label, values) in enumerate(checked.items()):
         color = (colors or {}).get(label, f"C{k}")
         slope = loglog_slope(sizes, values)
         ax.loglog(sizes, values, "o-", color=color, label=f"{label} (slope {slope:.2f})")
@@ -238,14 +289,20 @@ def plot_image_grid(
     Args:
         images: (n, H, W); signed images use the diverging palette with a shared symmetric scale.
     """
-    if isinstance(images, torch.Tensor):
-        images = images.detach().cpu().numpy()
-    if not isinstance(images, np.ndarray) or images.ndim != 3:
-        got = tuple(images.shape) if isinstance(images, np.ndarray) else type(images).__name__
-        raise ValueError(f"images must have shape (n, H, W); got {got}")
+    images = _as_array(images, "images", "n, H, W")
     n = images.shape[0]
-    if titles is not None and len(titles) != n:
-        raise ValueError(f"titles must have one entry per image ({n}); got {len(titles)}")
+    check_int(ncols, "ncols", minimum=1)
+    if titles is not None:
+        if isinstance(titles, str | bytes) or not isinstance(titles, Sequence):
+            raise TypeError(
+                f"titles must be a sequence of str, one per image; got {type(titles).__name__} {titles!r}"
+            )
+        if len(titles) != n:
+            raise ValueError(f"titles must have one entry per image ({n}); got {len(titles)}")
+    if signed is not None:
+        check_bool(signed, "signed")
+    if check_number(size, "size") <= 0:
+        raise ValueError(f"size must be > 0 (inches per image); got {size!r}")
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(
@@ -297,20 +354,28 @@ def plot_errorbars(
             overlapping error bars stay readable.
         xticklabels: labels of the ticks at xs (e.g. "10 %").
     """
-    fig, ax = _figure_and_axes(ax, (5.0, 3.6))
-    if not series:
-        raise ValueError("series must hold at least one named (means, errors) pair")
-    xs_arr = np.asarray([float(x) for x in xs])
-    k_mid = (len(series) - 1) / 2
-    for k, (label, pair) in enumerate(series.items()):
+    xs_arr = np.asarray(check_numbers(xs, "xs"))
+    if len(xs_arr) == 0:
+        raise ValueError("xs must hold at least one x position; got 0")
+    _check_series(series, "(means, errors) pair")
+    _check_colors(colors)
+    check_bool(logx, "logx")
+    check_number(dodge, "dodge")
+    xticklabels = _labels(xticklabels, len(xs_arr), "xticklabels", "x")
+    checked = {}
+    for label, pair in series.items():
         if not (isinstance(pair, tuple | list) and len(pair) == 2):
             raise ValueError(f"series {label!r} must be a pair (means, errors); got {type(pair).__name__}")
-        means, errors = (np.asarray([float(v) for v in p]) for p in pair)
+        means, errors = (np.asarray(check_numbers(p, f"series {label!r}")) for p in pair)
         if len(means) != len(xs_arr) or len(errors) != len(xs_arr):
             raise ValueError(
                 f"series {label!r} must have one mean and one error per x ({len(xs_arr)}); "
                 f"got {len(means)} and {len(errors)}"
             )
+        checked[label] = means, errors
+    fig, ax = _figure_and_axes(ax, (5.0, 3.6))
+    k_mid = (len(series) - 1) / 2
+    for k, (label, (means, errors)) in enumerate(checked.items()):
         step = k - k_mid
         x = xs_arr * (1 + dodge) ** step if logx else xs_arr + dodge * step
         color = (colors or {}).get(label, f"C{k}")
@@ -318,7 +383,7 @@ def plot_errorbars(
     if logx:
         ax.set_xscale("log")
     if xticklabels is not None:
-        ax.set_xticks(xs_arr, list(xticklabels))
+        ax.set_xticks(xs_arr, xticklabels)
         ax.minorticks_off()
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
