@@ -72,7 +72,7 @@ def check_tensor(
     # sum needs the element-wise check, which allocates a mask as large as x.
     if finite and x.is_floating_point():
         values = x.detach()  # the check must stay out of the autograd graph
-        if not bool(torch.isfinite(values.sum())) and not bool(torch.isfinite(values).all()):
+        if not math.isfinite(values.sum().item()) and not bool(torch.isfinite(values).all()):
             nan, inf = bool(torch.isnan(values).any()), bool(torch.isinf(values).any())
             found = "NaN and infinity" if nan and inf else "NaN" if nan else "infinity"
             raise ValueError(f"{name} must contain only finite values; got {found}")

@@ -316,10 +316,23 @@ def conv2d(
     x, unbatched, (sh, sw), (dh, dw), pads = _prepare(
         x, weight, bias, stride, padding, dilation, groups, padding_mode, 2
     )
-    B = x.shape[0]
+    y = _im2col_conv2d(_pad(x, pads, padding_mode), weight, bias, (sh, sw), (dh, dw), groups)
+    return y[0] if unbatched else y
+
+
+def _im2col_conv2d(
+    xp: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    groups: int,
+) -> Tensor:
+    """The computation of :func:`conv2d` on an already padded, already checked input xp (B, C, Hp, Wp)."""
+    (sh, sw), (dh, dw) = stride, dilation
+    B = xp.shape[0]
     C_out, c_g, kh, kw = weight.shape
     G, o_g = groups, C_out // groups
-    xp = _pad(x, pads, padding_mode)  # (B, C, Hp, Wp)
     h_out = (xp.shape[2] - dh * (kh - 1) - 1) // sh + 1
     w_out = (xp.shape[3] - dw * (kw - 1) - 1) // sw + 1
     # Tap (u, v) of the kernel reads, for every output pixel (i, j), the input at (i·sh + u·dh, j·sw + v·dw):
@@ -332,10 +345,10 @@ def conv2d(
     # im2col, (B, G, c_g·kh·kw, H_out·W_out): column p holds the inputs output pixel p sees, in kernel order
     cols = torch.stack(taps, dim=2).reshape(B, G, c_g * kh * kw, h_out * w_out)
     kernels = weight.reshape(G, o_g, c_g * kh * kw)  # one row per output channel
-    y = (kernels @ cols).reshape(B, C_out, h_out, w_out)  # (B, G, o_g, H_out·W_out): already channels first
+    y = kernels @ cols  # (B, G, o_g, H_out·W_out): already channels first
     if bias is not None:
-        y = y + bias[:, None, None]
-    return y[0] if unbatched else y
+        y += bias.view(G, o_g, 1)  # in place: y is a new tensor of ours, so no copy of the output is needed
+    return y.view(B, C_out, h_out, w_out)
 
 
 def conv1d(
@@ -359,16 +372,16 @@ def conv1d(
     Returns:
         (B, C_out, N_out) or (C_out, N_out).
     """
-    x, unbatched, stride_t, dilation_t, pads = _prepare(
+    x, unbatched, (s,), (d,), pads = _prepare(
         x, weight, bias, stride, padding, dilation, groups, padding_mode, 1
     )
-    x = _pad(x, pads, padding_mode)  # 'same' may pad unevenly: pad here, then no padding in 2-D
-    y = conv2d(
-        x.unsqueeze(2),  # (B, C, 1, N + pads)
+    xp = _pad(x, pads, padding_mode)  # (B, C, N + left + right)
+    y = _im2col_conv2d(
+        xp.unsqueeze(2),  # (B, C, 1, N + pads): a signal is an image of height 1
         weight.unsqueeze(2),  # (C_out, C / groups, 1, k)
         bias,
-        stride=(1, stride_t[0]),
-        dilation=(1, dilation_t[0]),
+        stride=(1, s),
+        dilation=(1, d),
         groups=groups,
     ).squeeze(2)  # (B, C_out, N_out)
     return y[0] if unbatched else y
