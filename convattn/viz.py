@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from . import palette
 from ._validate import check_bool, check_int, check_number, check_numbers
@@ -227,6 +228,8 @@ def plot_matrix(
                 fontsize=8,
                 color="white" if abs(v) > 0.6 * hi else "black",
             )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # positions are whole numbers: no "2.5" ticks
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if xticklabels is not None:
         ax.set_xticks(range(m.shape[1]), xticklabels, rotation=60, ha="right")
     if yticklabels is not None:

@@ -116,3 +116,11 @@ def test_plot_errorbars_draws_each_series_with_its_colour_and_dodge():
 def test_plot_errorbars_bad_input(series, message):
     with pytest.raises(ValueError, match=message):
         plot_errorbars([1, 2, 3], series)
+
+
+def test_plot_matrix_ticks_are_whole_positions():
+    fig = plot_matrix(torch.rand(12, 12))
+    ax = fig.axes[0]
+    ticks = [*ax.get_xticks(), *ax.get_yticks()]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    plt.close(fig)
