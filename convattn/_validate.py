@@ -24,6 +24,7 @@ __all__ = [
     "check_number",
     "check_numbers",
     "check_module_dtype",
+    "check_qkv",
     "shape_str",
 ]
 
@@ -163,3 +164,29 @@ def check_choice(value: object, name: str, choices: Sequence[object]) -> object:
 def check_same_dtype(name_a: str, a: Tensor, name_b: str, b: Tensor) -> None:
     if a.dtype != b.dtype:
         raise TypeError(f"{name_a} and {name_b} must have the same dtype; got {a.dtype} and {b.dtype}")
+
+
+def check_qkv(q: object, k: object, v: object) -> torch.Size:
+    """Queries q (..., N, d), keys k (..., M, d), values v (..., M, dv): one dtype, d and M matching, leading
+    (batch, head) dimensions that broadcast. Returns the broadcast leading shape.
+    """
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        check_tensor(t, name, min_ndim=2)
+    if not q.dtype == k.dtype == v.dtype:
+        raise TypeError(f"q, k and v must have the same dtype; got {q.dtype}, {k.dtype} and {v.dtype}")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(
+            f"q and k must have the same last dimension; got q {shape_str(q.shape)} and k {shape_str(k.shape)}"
+        )
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            f"k and v must have the same number of tokens M (dimension -2); got k {shape_str(k.shape)} "
+            f"and v {shape_str(v.shape)}"
+        )
+    try:
+        return torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except RuntimeError:
+        raise ValueError(
+            f"the leading (batch, head) dimensions of q, k and v must broadcast; got q {shape_str(q.shape)}, "
+            f"k {shape_str(k.shape)} and v {shape_str(v.shape)}"
+        ) from None

@@ -24,7 +24,15 @@ import math
 import torch
 from torch import Tensor, nn
 
-from ._validate import check_bool, check_choice, check_int, check_module_dtype, check_tensor, shape_str
+from ._validate import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_module_dtype,
+    check_qkv,
+    check_tensor,
+    shape_str,
+)
 
 __all__ = [
     "basic_self_attention",
@@ -144,26 +152,7 @@ def scaled_dot_product_attention(
         (out, weights): out (..., N, dv); weights (..., N, M), each row sums to 1, except that a query whose
         every key is masked gets weights 0 and output 0 (what PyTorch's SDPA returns, rather than NaN).
     """
-    for name, t in (("q", q), ("k", k), ("v", v)):
-        check_tensor(t, name, min_ndim=2)
-    if not q.dtype == k.dtype == v.dtype:
-        raise TypeError(f"q, k and v must have the same dtype; got {q.dtype}, {k.dtype} and {v.dtype}")
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(
-            f"q and k must have the same last dimension; got q {shape_str(q.shape)} and k {shape_str(k.shape)}"
-        )
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(
-            f"k and v must have the same number of tokens M (dimension -2); got k {shape_str(k.shape)} "
-            f"and v {shape_str(v.shape)}"
-        )
-    try:
-        batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    except RuntimeError:
-        raise ValueError(
-            f"the leading (batch, head) dimensions of q, k and v must broadcast; got q {shape_str(q.shape)}, "
-            f"k {shape_str(k.shape)} and v {shape_str(v.shape)}"
-        ) from None
+    batch = check_qkv(q, k, v)
     check_bool(is_causal, "is_causal")
     n, m = q.shape[-2], k.shape[-2]
     if mask is not None:

@@ -36,7 +36,15 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ._validate import check_bool, check_choice, check_int, check_module_dtype, check_tensor, shape_str
+from ._validate import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_module_dtype,
+    check_qkv,
+    check_tensor,
+    shape_str,
+)
 
 __all__ = [
     "relative_position_index",
@@ -169,28 +177,9 @@ def relative_attention(
     Returns:
         (out, weights): out (..., N, hdv); weights (..., N, N).
     """
-    check_tensor(q, "q", min_ndim=2)
-    check_tensor(k, "k", min_ndim=2)
-    check_tensor(v, "v", min_ndim=2)
+    batch = check_qkv(q, k, v)
     check_choice(normalization, "normalization", NORMALIZATIONS)
     check_bool(content, "content")
-    if not q.dtype == k.dtype == v.dtype:
-        raise TypeError(f"q, k and v must have the same dtype; got {q.dtype}, {k.dtype} and {v.dtype}")
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(
-            f"q and k must have the same last dimension; got q {shape_str(q.shape)} and k {shape_str(k.shape)}"
-        )
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(
-            f"k and v must have the same number of positions; got k {shape_str(k.shape)} and v {shape_str(v.shape)}"
-        )
-    try:
-        batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    except RuntimeError:
-        raise ValueError(
-            f"the leading (batch, head) dimensions of q, k and v must broadcast; got q {shape_str(q.shape)}, "
-            f"k {shape_str(k.shape)} and v {shape_str(v.shape)}"
-        ) from None
     n, m = q.shape[-2], k.shape[-2]
     if bias is not None:
         bias = _check_table(bias, "bias")

@@ -327,7 +327,7 @@ def test_k_squared_heads_reproduce_a_convolution(dtype, c_in, c_out, H, W, k, bi
         (
             lambda: relative_attention(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(4, 3)),
             ValueError,
-            "same number of positions",
+            "same number of tokens M",
         ),
         (
             lambda: relative_attention(
