@@ -213,6 +213,20 @@ __all__ += [
 ]
 
 # ---------------------------------------------------------------- chapter: summary
-from .compare import LAYER_KINDS, LayerProperties, make_layer, measure_layer, position_connections  # noqa: E402
+from .compare import (  # noqa: E402
+    LAYER_KINDS,
+    LayerProperties,
+    layer_flops,
+    make_layer,
+    measure_layer,
+    position_connections,
+)
 
-__all__ += ["LAYER_KINDS", "LayerProperties", "make_layer", "measure_layer", "position_connections"]
+__all__ += [
+    "LAYER_KINDS",
+    "LayerProperties",
+    "layer_flops",
+    "make_layer",
+    "measure_layer",
+    "position_connections",
+]

@@ -27,7 +27,15 @@ from .conv import conv1d
 from .counting import attention_flops, conv1d_macs, count_params, fc_flops, relative_attention_flops
 from .relative import RelativeSelfAttention
 
-__all__ = ["LAYER_KINDS", "Layer", "make_layer", "position_connections", "LayerProperties", "measure_layer"]
+__all__ = [
+    "LAYER_KINDS",
+    "Layer",
+    "make_layer",
+    "position_connections",
+    "LayerProperties",
+    "measure_layer",
+    "layer_flops",
+]
 
 LAYER_KINDS = ("fc", "conv", "basic attention", "qkv attention", "relative attention")
 
@@ -114,7 +122,12 @@ class LayerProperties:
         return self.params_4n / self.params if self.params else 1.0
 
 
-def _flops(kind: str, n: int, dim: int, kernel_size: int) -> int:
+def layer_flops(kind: str, n: int, dim: int, *, kernel_size: int = 3) -> int:
+    """Analytic FLOPs of one forward pass of the ``kind`` layer of :func:`make_layer` on one (n, dim) sequence."""
+    check_choice(kind, "kind", LAYER_KINDS)
+    check_int(n, "n", minimum=1)
+    check_int(dim, "dim", minimum=1)
+    check_int(kernel_size, "kernel_size", minimum=1)
     if kind == "fc":
         return fc_flops(n * dim, n * dim)
     if kind == "conv":
@@ -146,7 +159,7 @@ def measure_layer(
         kind=kind,
         params=count_params(layer.module) if layer.module is not None else 0,
         params_4n=count_params(longer) if longer is not None else 0,
-        flops=_flops(kind, n, dim, kernel_size),
+        flops=layer_flops(kind, n, dim, kernel_size=kernel_size),
         receptive_field=int((m1[centre] > 1e-12).sum()),
         input_dependent=not torch.allclose(m1, m2, rtol=1e-9, atol=1e-12),
         translation_error=translation,

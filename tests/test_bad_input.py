@@ -83,6 +83,7 @@ from convattn import (
     hybrid_params,
     image_fc_params,
     is_convolution,
+    layer_flops,
     linear,
     linear_map_matrix,
     load_digits_split,
@@ -1318,6 +1319,12 @@ register(
     measure_layer,
     lambda: dict(kind="fc", n=4, dim=2),
     options=_LAYER_OPTIONS,
+)
+register(
+    "layer_flops",
+    layer_flops,
+    lambda: dict(kind="conv", n=4, dim=2),
+    options={"kind": CHOICE, "n": INT(), "dim": INT(), "kernel_size": INT()},
 )
 register(
     "position_connections",

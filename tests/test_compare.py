@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from convattn.compare import LAYER_KINDS, make_layer, measure_layer, position_connections
+from convattn.compare import LAYER_KINDS, layer_flops, make_layer, measure_layer, position_connections
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_flops_match_the_counter():
         x = torch.randn(8, 3, dtype=torch.float64)
         with FlopCounterMode(display=False) as counter:
             layer.fn(x)
-        assert counter.get_total_flops() == measure_layer(kind, n=8, dim=3).flops
+        assert counter.get_total_flops() == measure_layer(kind, n=8, dim=3).flops == layer_flops(kind, 8, 3)
 
 
 def test_position_connections_of_conv_is_banded():
