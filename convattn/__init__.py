@@ -24,6 +24,7 @@ from .counting import count_params, fc_params, image_fc_params, loglog_slope
 from .data import Digits, load_digits_split, permute_pixels, pixel_permutation
 from .fc import linear
 from .models import MLP
+from .source import show_source
 from .train import History, accuracy, batch_order, fit
 from .viz import plot_connections, plot_image_grid, plot_matrix, plot_scaling
 
@@ -54,6 +55,8 @@ __all__ = [
     "plot_scaling",
     "plot_image_grid",
     "palette",
+    # the code on the page
+    "show_source",
     # exercises
     "check",
 ]

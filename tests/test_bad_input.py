@@ -139,6 +139,7 @@ EXEMPT = {
     "LayerProperties": "a container that measure_layer returns",
     "check": "exercise checks: a wrong answer raises CheckFailed by design (tests/test_check.py)",
     "palette": "colour constants",
+    "show_source": "tests/test_source.py checks that it refuses what has no source",
 }
 
 
