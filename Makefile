@@ -12,7 +12,7 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 export PYTHONHASHSEED := 0
 
 
-.PHONY: help install book test lint unit notebooks build clean student coursework browser-deps browser-test times bench
+.PHONY: help install book test lint unit notebooks build clean student coursework browser-deps browser-test times bench bench-cuda doctor
 
 help:
 	@echo "make book         set up .venv if needed, build the HTML book, print where it is"
@@ -21,7 +21,9 @@ help:
 	@echo "make coursework   execute the student edition of every chapter: only the stubs may fail (part of make test)"
 	@echo "make browser-test build the book and check every page in headless Chromium (SKIP_BROWSER_TEST=1 skips, loudly)"
 	@echo "make times        execute each chapter and list its execution time in _build/times.md"
-	@echo "make bench        run the benchmark of every layer and store it in book/data/bench_cpu.csv"
+	@echo "make bench        run the benchmark of every layer on the CPU into book/data/bench_cpu.csv (+ .md provenance)"
+	@echo "make bench-cuda   the same on a GPU, at sizes where time follows the algorithm, into book/data/bench_cuda.csv"
+	@echo "make doctor       check that this environment can run the course"
 	@echo "make clean        remove _build (keeps .venv)"
 
 $(BIN)/python:
@@ -92,6 +94,16 @@ times: install
 clean:
 	rm -rf _build
 
-# Regenerates the stored CPU benchmark that book/cost.ipynb plots (book/data/bench_cpu.md says on what machine).
+# Regenerates the stored CPU benchmark that book/cost.ipynb plots; the tool writes book/data/bench_cpu.md beside it
+# (command, commit, date, machine, versions). One thread: timings on a busy machine stall less.
 bench: install
-	$(BIN)/python -m convattn.bench --threads 1 --csv book/data/bench_cpu.csv
+	$(BIN)/python -m convattn.tools.bench --threads 1 --csv book/data/bench_cpu.csv
+
+# On a GPU: CUDA sizes by default (N 1,024–16,384, sides 32–256, batch 2, width 256), float32 with TF32 off,
+# then bfloat16, where SDPA's flash and cuDNN kernels run. The book's stored GPU run is book/data/bench_h200.csv.
+bench-cuda: install
+	$(BIN)/python -m convattn.tools.bench --device cuda --csv book/data/bench_cuda.csv
+	$(BIN)/python -m convattn.tools.bench --device cuda --dtype bfloat16 --csv book/data/bench_cuda_bf16.csv
+
+doctor: install
+	$(BIN)/python -m convattn.tools.doctor

@@ -1,4 +1,4 @@
-"""`python -m convattn doctor`: each check says OK in a good environment and FAIL, with a fix, in a bad one.
+"""`python -m convattn.tools.doctor` (short form `python -m convattn doctor`): each check says OK in a good environment and FAIL, with a fix, in a bad one.
 
 Bad environments are provoked by patching what the doctor reads (installed versions, the kernel spec), never by
 changing the real environment.
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import convattn
-from convattn import doctor
+from convattn.tools import doctor
 
 HERE = Path(convattn.__file__).resolve().parent
 
@@ -157,7 +157,7 @@ def test_main_exits_zero_when_everything_passes(monkeypatch):
     [
         (["doctor"], 0),
         (["doctor", "-x"], 2),
-        (["nonsense"], "usage: python -m convattn {doctor}"),
+        (["nonsense"], "usage: python -m convattn {doctor|bench}"),
         ([], "usage"),
     ],
 )
@@ -170,3 +170,11 @@ def test_python_m_convattn_dispatches_to_the_doctor(monkeypatch, argv, expected)
         assert exit_.value.code == expected
     else:
         assert str(exit_.value.code).startswith(expected)
+
+
+def test_runs_as_a_module_of_the_tools(monkeypatch):
+    monkeypatch.delitem(sys.modules, "convattn.tools.doctor")  # runpy runs it afresh, as `python -m` does
+    monkeypatch.setattr(sys, "argv", ["doctor", "--x"])
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_module("convattn.tools.doctor", run_name="__main__")
+    assert exit_.value.code == 2  # run afresh by runpy: its own main refuses the option
