@@ -67,8 +67,8 @@ def test_run_writes_a_row_for_every_case_with_a_reason_for_those_not_run():
     }
     for r in ran:
         assert 0 < r.min_s <= r.median_s <= r.max_s and r.peak_bytes > 0 and r.repeats == 2
-    beyond = {(r.layer, r.size) for r in results if r.reason.startswith("beyond max_positions = 8")}
-    assert beyond == {("qkv_attention", 16), ("transformer", 4)}
+    beyond = {(r.layer, r.impl, r.size) for r in results if r.reason.startswith("beyond max_positions = 8")}
+    assert beyond == {("qkv_attention", "all", 16), ("transformer", "all", 4)}  # one row, the layer not built
     refused = [r for r in results if r.reason and not r.reason.startswith("beyond")]
     assert refused and all(r.impl.startswith("sdpa-") for r in refused)  # only SDPA backends are refused
 

@@ -408,44 +408,48 @@ def run(
             reason,
         )
 
+    def skipped(name: str, size: int, positions: int, reason: str) -> Result:  # the whole layer at this size
+        nan = math.nan
+        return Result(
+            name,
+            "all",
+            s.device,
+            size,
+            positions,
+            s.batch,
+            s.width,
+            0,
+            0,
+            nan,
+            nan,
+            nan,
+            0,
+            0,
+            method,
+            s.dtype,
+            reason,
+        )
+
     with _full_precision(s):
         for name in layers or LAYERS:
             layer = LAYERS[name]
             for size in sizes if layer.kind == "sequence" else sides:
                 if log is not None:
                     log(f"  {name} at size {size} ...")
+                positions = size if layer.kind == "sequence" else size * size
+                if layer.attended is not None and layer.attended(size) > s.max_positions:
+                    results.append(
+                        skipped(name, size, positions, f"beyond max_positions = {s.max_positions}")
+                    )
+                    continue  # not even built: a relative-position table of n² indices alone can be GiBs
                 try:
                     cases = layer_cases(name, size, s)
                 except RuntimeError as err:  # the inputs or parameters alone do not fit
                     if not _out_of_memory(err):
                         raise
-                    results.append(
-                        Result(
-                            name,
-                            "all",
-                            s.device,
-                            size,
-                            size,
-                            s.batch,
-                            s.width,
-                            0,
-                            0,
-                            math.nan,
-                            math.nan,
-                            math.nan,
-                            0,
-                            0,
-                            method,
-                            s.dtype,
-                            "out of memory",
-                        )
-                    )
+                    results.append(skipped(name, size, positions, "out of memory"))
                     continue
-                beyond = layer.attended is not None and layer.attended(size) > s.max_positions
                 for case in cases:
-                    if beyond:
-                        results.append(row(case, reason=f"beyond max_positions = {s.max_positions}"))
-                        continue
                     timing, peak = _measure(
                         case, s, repeats=repeats, threads=threads, block_s=block_s, memory=memory
                     )
@@ -545,7 +549,7 @@ def _commit() -> str:
 
 def machine(settings: Settings, threads: int) -> str:
     """The machine in one line: CPU (cores), or GPU (memory), with the Python and torch versions."""
-    cpu = f"{_cpu_name()}, {os.cpu_count()} cores, {threads} threads"
+    cpu = f"{_cpu_name()}, {os.cpu_count()} cores, {threads} thread{'s' * (threads != 1)}"
     if _is_cuda(settings.device):
         props = torch.cuda.get_device_properties(settings.device)
         cpu = f"{props.name} ({props.total_memory // 2**20:,} MiB, CUDA {torch.version.cuda}); host {cpu}"
@@ -553,14 +557,19 @@ def machine(settings: Settings, threads: int) -> str:
 
 
 def provenance(
-    argv: Sequence[str], settings: Settings, threads: int, seconds: float, results: Sequence[Result]
+    name: str,
+    argv: Sequence[str],
+    settings: Settings,
+    threads: int,
+    seconds: float,
+    results: Sequence[Result],
 ) -> str:
     """The Markdown note written beside the CSV: what was measured, how, on what."""
     precision = settings.dtype + (
         " with TF32 off" if _is_cuda(settings.device) and settings.dtype == "float32" else ""
     )
     lines = [
-        "# Benchmark provenance",
+        f"**Provenance of `{name}`**, the benchmark of the course's layers:",
         "",
         f"- Command (repository root): `python -m convattn.tools.bench {shlex.join(argv)}`",
         f"- Package: convattn at commit {_commit()}; measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC "
@@ -653,7 +662,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.csv is not None:
         note = args.csv.with_suffix(".md")
         write_csv(results, args.csv)
-        note.write_text(provenance(argv, settings, threads, seconds, results))
+        note.write_text(provenance(args.csv.name, argv, settings, threads, seconds, results))
         print(f"\nwrote {args.csv} and {note}")
     return 0
 
