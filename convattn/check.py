@@ -1048,3 +1048,94 @@ def translation_error_function(fn: Callable[[Callable[[Tensor], Tensor], Tensor]
         "not the equivariance error. Shift the input by one position (torch.roll(x, 1, dims=0)), apply the layer, "
         "and compare with the layer's output shifted the same way: (fn(shift(x)) − shift(fn(x))).abs().max()."
     )
+
+
+# ---- new checks: cost
+
+
+def depthwise_crossover(answer: object, kernel_size: int = 3) -> None:
+    """n* where attention's mixing (4·n²·d) costs what a depthwise k×k convolution (2·n·k²·d) does: k²/2."""
+    from .counting import attention_flops, conv2d_macs
+
+    value = _number(answer)
+    if value is None:
+        raise CheckFailed(
+            f"answer should be a number of positions n*; got {type(answer).__name__} {answer!r}"
+        )
+    taps = kernel_size**2
+    found = (
+        set()
+    )  # counted, not from the formula: n / (attention FLOPs / depthwise FLOPs), at several d and n
+    for dim in (8, 96, 384):
+        for side in (3, 14):
+            depthwise = 2 * conv2d_macs(dim, dim, kernel_size, side, padding=kernel_size // 2, groups=dim)
+            found.add(round(side * side * depthwise / attention_flops(side * side, dim), 9))
+    (expected,) = found  # the same at every width and size
+    if _same(value, expected):
+        return _ok(
+            f"n* = k²/2 = {expected:g} positions at every width d: counted at d = 8, 96 and 384. A depthwise "
+            f"{kernel_size}×{kernel_size} convolution is cheaper than attention's mixing on any image larger "
+            "than about 2×2 pixels."
+        )
+    hints = {
+        taps
+        * 96
+        / 2: "that is the full convolution's n* at d = 96. A depthwise convolution has one k×k filter "
+        "per channel, no mixing across channels: 2·n·k²·d FLOPs, with one factor d, not two.",
+        taps * 384 / 2: "that is the full convolution's n* at d = 384. A depthwise convolution has one k×k "
+        "filter per channel: 2·n·k²·d FLOPs, with one factor d, not two.",
+        kernel_size / 2: f"a {kernel_size}×{kernel_size} kernel has k² = {taps} taps, not k.",
+        float(
+            taps
+        ): "attention's mixing has two products of n×n size, q kᵀ and the weighted sum of the values: "
+        "4·n²·d FLOPs, not 2·n²·d.",
+        taps / 4: "count both layers in FLOPs, 2 per multiply-add: the depthwise convolution costs 2·n·k²·d.",
+        2 / taps: "solved upside down: 4·n²·d = 2·n·k²·d gives n = k²/2.",
+    }
+    for wrong, hint in hints.items():
+        if _same(value, wrong):
+            raise CheckFailed(hint)
+    raise CheckFailed(
+        f"{value:g} is not where the costs meet. Write both counts at width d: the depthwise convolution "
+        "2·n·k²·d (one k×k filter per channel), attention's mixing 4·n²·d; set them equal and solve for n."
+    )
+
+
+def longest_sequence_fused(
+    answer: object, budget_bytes: int, *, heads: int, batch: int, head_dim: int, bytes_per_value: int = 2
+) -> None:
+    """The longest n whose fused-attention memory fits: q, k, v and the output (n·head_dim values each) in
+    bytes_per_value, plus one float32 log-sum-exp per query, for every example and head."""
+    if isinstance(answer, bool) or _number(answer) is None or _number(answer) != int(_number(answer)):
+        raise CheckFailed(f"answer should be a whole number of positions (an int); got {answer!r}")
+    answer = int(_number(answer))
+    per_position = batch * heads * (4 * head_dim * bytes_per_value + 4)
+    expected = budget_bytes // per_position
+    if answer == expected:
+        return _ok(
+            f"n = {expected:,}: {batch}·{heads}·n·(4·{head_dim}·{bytes_per_value} + 4) bytes fit in "
+            f"{budget_bytes / 2**30:.2f} GiB. Memory linear in n: the budget buys n itself, not √n."
+        )
+    hints = {
+        expected + 1: "rounded up: one position more does not fit. Round down.",
+        budget_bytes // (batch * heads * 4 * head_dim * bytes_per_value): "you left out the log-sum-exp: one "
+        "float32 (4 bytes) per query, kept for the backward pass.",
+        budget_bytes // (batch * heads * (3 * head_dim * bytes_per_value + 4)): "the output is kept too: the "
+        "backward pass needs q, k, v, the output and the log-sum-exp.",
+        math.isqrt(
+            budget_bytes // (batch * heads * bytes_per_value)
+        ): "that is the materialised n×n bound. A "
+        "fused kernel stores no n×n matrix: its memory grows as n, not n².",
+        budget_bytes
+        // (heads * (4 * head_dim * bytes_per_value + 4)): "every example of the batch has its own "
+        "tensors: multiply by the batch size.",
+        budget_bytes // (batch * (4 * head_dim * bytes_per_value + 4)): "every head has its own q, k, v and "
+        "output: multiply by the number of heads.",
+    }
+    if hints.get(answer):
+        raise CheckFailed(hints[answer])
+    raise CheckFailed(
+        f"{answer:,} is not the longest length. Per example and head a fused kernel keeps q, k, v and the "
+        f"output, 4·n·{head_dim} values of {bytes_per_value} bytes, and one float32 per query: solve "
+        f"{batch}·{heads}·n·(4·{head_dim}·{bytes_per_value} + 4) ≤ {budget_bytes:,} for the largest whole n."
+    )

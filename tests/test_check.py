@@ -564,3 +564,59 @@ def test_translation_error_function_correct(capsys):
 def test_translation_error_function_hints(fn, hint):
     with pytest.raises(CheckFailed, match=hint):
         check.translation_error_function(fn)
+
+
+# ---- new checks: cost
+
+
+def test_depthwise_crossover_correct(capsys):
+    check.depthwise_crossover(4.5)
+    check.depthwise_crossover(np.float64(9 / 2))
+    assert "n* = k²/2 = 4.5" in capsys.readouterr().out
+    check.depthwise_crossover(12.5, kernel_size=5)
+
+
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        (432, "full convolution's n. at d = 96"),
+        (1728, "full convolution's n. at d = 384"),
+        (1.5, "k² = 9 taps, not k"),
+        (9, "4·n²·d FLOPs, not 2·n²·d"),
+        (2.25, "2 per multiply-add"),
+        (2 / 9, "upside down"),
+        (7, "is not where the costs meet"),
+        ("four", "should be a number"),
+    ],
+)
+def test_depthwise_crossover_hints(answer, hint):
+    with pytest.raises(check.CheckFailed, match=hint):
+        check.depthwise_crossover(answer)
+
+
+FUSED = dict(budget_bytes=16 * 2**30, heads=12, batch=8, head_dim=64)
+
+
+def test_longest_sequence_fused_correct(capsys):
+    check.longest_sequence_fused(346_815, **FUSED)
+    check.longest_sequence_fused(346_815.0, **FUSED)
+    assert "n = 346,815" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        (346_816, "rounded up"),
+        (16 * 2**30 // (96 * 512), "left out the log-sum-exp"),
+        (16 * 2**30 // (96 * 388), "the output is kept too"),
+        (9459, "materialised n×n bound"),
+        (16 * 2**30 // (12 * 516), "multiply by the batch size"),
+        (16 * 2**30 // (8 * 516), "multiply by the number of heads"),
+        (1000, "is not the longest length"),
+        (3.5, "whole number"),
+        (True, "whole number"),
+    ],
+)
+def test_longest_sequence_fused_hints(answer, hint):
+    with pytest.raises(check.CheckFailed, match=hint):
+        check.longest_sequence_fused(answer, **FUSED)
