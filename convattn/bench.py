@@ -161,10 +161,12 @@ def time_call(
     ``fn`` must end with ``torch.cuda.synchronize()``, or only the launch is timed.
     """
     if not callable(fn) or repeats < 1 or block_s <= 0:
-        raise ValueError(f"expected a callable, repeats >= 1, block_s > 0; got {fn!r}, {repeats}, {block_s}")
-    timer = benchmark.Timer("fn()", globals={"fn": fn}, num_threads=threads or torch.get_num_threads())
-    block, number = timer.timeit(1).raw_times[0], 1  # warm-up: allocations, kernel choice, caches
-    while block < block_s and number < 2**16:  # raw_times[0]: one block of `number` calls, in seconds
+        got = f"{fn}, {repeats}, {block_s}"
+        raise ValueError(f"expected a callable, repeats >= 1, block_s > 0; got {got}")
+    threads = threads or torch.get_num_threads()
+    timer = benchmark.Timer("fn()", globals={"fn": fn}, num_threads=threads)
+    block, number = timer.timeit(1).raw_times[0], 1  # warm-up: allocation, kernel choice
+    while block < block_s and number < 2**16:  # one block: `number` calls, in seconds
         number *= 2
         block = timer.timeit(number).raw_times[0]
     if case_s is not None and repeats * block > case_s:
@@ -198,7 +200,8 @@ def peak_memory(fn: Callable[[], object], *, device: str = "cpu") -> int:
     CUDA: ``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats``, minus what was allocated
     before. CPU: ``torch.profiler`` with ``profile_memory=True`` gives each operator the bytes it allocated
     net (``self_cpu_memory_usage``) and lists the frees between operators as ``[memory]`` events; their
-    running sum in time order (allocations at an operator's start, frees at its end) at its maximum.
+    running sum in time order (allocations at an operator's start, frees at its end) at its maximum. Memory
+    an operator allocates and frees within itself (a fused kernel's scratch space) is not seen on a CPU.
     """
     if torch.device(device).type == "cuda":
         torch.cuda.synchronize(device)
