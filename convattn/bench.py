@@ -278,3 +278,7 @@ def speed_ratios(results: Sequence[Result]) -> list[tuple[str, int, float, str, 
         )
         rows.append((r.layer, r.size, r.median_s / ref.median_s, fastest.impl, r.median_s / fastest.median_s))
     return rows
+
+
+if __name__ == "__main__":  # the command line is tooling now
+    sys.exit("the benchmark's command line is python -m convattn.tools.bench (options: --help)")
