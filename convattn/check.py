@@ -1139,3 +1139,112 @@ def longest_sequence_fused(
         f"output, 4·n·{head_dim} values of {bytes_per_value} bytes, and one float32 per query: solve "
         f"{batch}·{heads}·n·(4·{head_dim}·{bytes_per_value} + 4) ≤ {budget_bytes:,} for the largest whole n."
     )
+# ---- new checks: basic_attention, qkv_attention
+__all__ += ["kernel_regression_as_attention", "previous_token_head"]
+
+
+def _gaussian_kernel_weights(x_query: Tensor, x_data: Tensor, h: float) -> Tensor:
+    """Nadaraya–Watson weights softmaxⱼ(−(qᵢ − xⱼ)² / 2h²), (M, N)."""
+    return torch.softmax(-((x_query[:, None] - x_data[None, :]) ** 2) / (2 * h * h), dim=-1)
+
+
+def kernel_regression_as_attention(fn: Callable[[Tensor, Tensor, float], object]) -> None:
+    """Check ``fn(x_query, x_data, h) -> (q, k, bias)`` with softmax(q kᵀ + bias) the Gaussian kernel weights.
+
+    x_query (M,), x_data (N,); q (M, d), k (N, d), bias (M, N). The check computes the softmax itself.
+    """
+    if not callable(fn):
+        raise CheckFailed(f"pass your function itself (e.g. nw_as_attention), not {type(fn).__name__}")
+    gen = torch.Generator().manual_seed(0)
+    x_query = torch.linspace(-1.0, 4.0, 7, dtype=torch.float64)  # M = 7 queries
+    x_data = 3 * torch.rand(11, generator=gen, dtype=torch.float64)  # N = 11 keys, all positive
+    h = 0.7
+    try:
+        answer = fn(x_query, x_data, h)
+    except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
+        raise CheckFailed(
+            f"your function raised {type(e).__name__} for 7 queries and 11 data points: {e}"
+        ) from None
+    if not (isinstance(answer, tuple) and len(answer) == 3 and all(isinstance(t, Tensor) for t in answer)):
+        raise CheckFailed("return three tensors (q, k, bias): queries, keys and the bias added to the scores")
+    q, k, bias = (t.to(torch.float64) for t in answer)
+    if q.ndim != 2 or k.ndim != 2 or q.shape[0] != 7 or k.shape[0] != 11 or q.shape[1] != k.shape[1]:
+        raise CheckFailed(
+            "q should be (M, d) and k (N, d) with the same d, here M = 7 queries and N = 11 data points; "
+            f"got q {tuple(q.shape)} and k {tuple(k.shape)} (a 1-D input needs [:, None] to become (M, 1))"
+        )
+    if bias.shape != (7, 11):
+        raise CheckFailed(
+            f"bias should be (M, N) = (7, 11), one entry per query and key; got {tuple(bias.shape)}"
+        )
+    weights = torch.softmax(q @ k.T + bias, dim=-1)
+    expected = _gaussian_kernel_weights(x_query, x_data, h)
+    if torch.allclose(weights, expected, atol=1e-9, rtol=1e-7):
+        return _ok(
+            "softmax(q kᵀ + bias) gives the Gaussian kernel's weights: −(q − x)²/2h² = q·x/h² − x²/2h² − q²/2h², "
+            "and the last term, the same for every key of a query, cancels in the softmax."
+        )
+    if torch.allclose(weights, torch.softmax(q @ k.T, dim=-1), atol=1e-9):
+        raise CheckFailed(
+            "your bias changes nothing (it is zero, or the same for every key of a query): dot products alone "
+            "favour the data points farthest from 0, not the nearest ones. Expand −(q − x)²/2h²: the −x²/2h² "
+            "term depends on the key and must stay, as a bias per key."
+        )
+    if torch.allclose(weights, _gaussian_kernel_weights(-x_query, x_data, h), atol=1e-9):
+        raise CheckFailed("your weights favour points near −q: check the sign of the cross term q·x/h².")
+    raise CheckFailed(
+        "your weights differ from the Gaussian kernel's softmax(−(q − x)²/2h²). Expand the square: "
+        "−(q − x)²/2h² = (q/h)·(x/h) − x²/2h² − q²/2h², and read off a query, a key and a per-key bias."
+    )
+
+
+def _previous_token_weights(fn: Callable[[int], object], n: int) -> Tensor:
+    """Attention weights of the learner's head on one-hot positions x = I (n, n), scaled by 1/√d."""
+    try:
+        answer = fn(n)
+    except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
+        raise CheckFailed(f"your function raised {type(e).__name__} for n = {n}: {e}") from None
+    if not (isinstance(answer, tuple) and len(answer) == 2 and all(isinstance(t, Tensor) for t in answer)):
+        raise CheckFailed("return two tensors (W_Q, W_K), each of shape (d, n)")
+    w_q, w_k = (t.to(torch.float64) for t in answer)
+    if w_q.ndim != 2 or w_q.shape != w_k.shape or w_q.shape[1] != n:
+        raise CheckFailed(
+            f"W_Q and W_K should both be (d, n) with n = {n} inputs (one-hot positions); "
+            f"got {tuple(w_q.shape)} and {tuple(w_k.shape)}"
+        )
+    x = torch.eye(n, dtype=torch.float64)  # token i is the one-hot vector of its position
+    scores = (x @ w_q.T) @ (x @ w_k.T).T / w_q.shape[0] ** 0.5  # (n, n), as in SelfAttention
+    return torch.softmax(scores, dim=-1)
+
+
+def previous_token_head(fn: Callable[[int], object]) -> None:
+    """Check ``fn(n) -> (W_Q, W_K)``: on one-hot positions every token i ≥ 1 puts ≥ 0.9 of its weight on i − 1."""
+    if not callable(fn):
+        raise CheckFailed(f"pass your function itself (e.g. previous_token_qk), not {type(fn).__name__}")
+    for n in (6, 9):
+        w = _previous_token_weights(fn, n)
+        best = w[1:].argmax(-1)  # the key each query i ≥ 1 attends to most
+        rows = torch.arange(1, n)
+        if bool((best == rows - 1).all()):
+            low = float(w[rows, rows - 1].min())
+            if low < 0.9:
+                raise CheckFailed(
+                    f"the right key wins, but with only {low:.2f} of the weight for n = {n}: the softmax needs "
+                    "score gaps of a few units. Multiply W_Q (or W_K) by a larger factor."
+                )
+            continue
+        if bool((best == rows).all()):
+            raise CheckFailed(
+                "each token attends to itself: with W_Q = W_K a one-hot position matches its own key. "
+                "The key of token j should advertise position j + 1, the query it will be found by."
+            )
+        if n > 2 and bool((w[: n - 1].argmax(-1) == torch.arange(1, n)).all()):
+            raise CheckFailed(
+                "each token attends to the *next* token: your shift goes the wrong way (transpose it). "
+                "Query i must match the key of token i − 1."
+            )
+        raise CheckFailed(
+            f"for n = {n} some token i ≥ 1 does not attend most to i − 1 (it chose keys {best.tolist()} for "
+            f"i = 1 … {n - 1}). Let the query of token i be its position and the key of token j be position j + 1."
+        )
+    return _ok("every token i ≥ 1 puts at least 0.9 of its weight on token i − 1, for n = 6 and n = 9.")

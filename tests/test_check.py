@@ -620,3 +620,66 @@ def test_longest_sequence_fused_correct(capsys):
 def test_longest_sequence_fused_hints(answer, hint):
     with pytest.raises(check.CheckFailed, match=hint):
         check.longest_sequence_fused(answer, **FUSED)
+# ---- new checks: basic_attention, qkv_attention
+def _nw_right(xq, xd, h):
+    bias = (-(xd**2) / (2 * h * h)).expand(len(xq), len(xd))
+    return (xq / h)[:, None], (xd / h)[:, None], bias
+
+
+def test_kernel_regression_as_attention_correct(capsys):
+    check.kernel_regression_as_attention(_nw_right)
+    check.kernel_regression_as_attention(  # the q² term too: the same weights
+        lambda xq, xd, h: (
+            (xq / h)[:, None],
+            (xd / h)[:, None],
+            -(xq[:, None] ** 2 + xd[None] ** 2) / (2 * h * h),
+        )
+    )
+    assert capsys.readouterr().out.count("Correct") == 2
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (
+            lambda xq, xd, h: ((xq / h)[:, None], (xd / h)[:, None], torch.zeros(len(xq), len(xd))),
+            "changes nothing",
+        ),
+        (lambda xq, xd, h: (-(xq / h)[:, None], (xd / h)[:, None], _nw_right(xq, xd, h)[2]), "sign"),
+        (lambda xq, xd, h: (xq[:, None], xd[:, None], _nw_right(xq, xd, h)[2]), "differ from the Gaussian"),
+        (lambda xq, xd, h: (xq / h, xd / h, _nw_right(xq, xd, h)[2]), r"\[:, None\]"),
+        (lambda xq, xd, h: (xq[:, None], xd[:, None], torch.zeros(len(xd))), r"bias should be \(M, N\)"),
+        (lambda xq, xd, h: xq, "three tensors"),
+        (lambda xq, xd, h: 1 / 0, "raised ZeroDivisionError"),
+        ("nw_as_attention", "pass your function itself"),
+    ],
+)
+def test_kernel_regression_as_attention_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.kernel_regression_as_attention(fn)
+
+
+def _shift_qk(n, s=4.0, direction=-1):
+    return s * torch.eye(n), s * torch.eye(n).roll(direction, dims=1)
+
+
+def test_previous_token_head_correct(capsys):
+    check.previous_token_head(_shift_qk)
+    assert capsys.readouterr().out.count("Correct") == 1
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda n: (4 * torch.eye(n), 4 * torch.eye(n)), "attends to itself"),
+        (lambda n: _shift_qk(n, direction=1), r"\*next\* token"),
+        (lambda n: _shift_qk(n, s=1.0), "Multiply W_Q"),
+        (lambda n: (torch.eye(n), torch.eye(n + 1)), r"should both be \(d, n\)"),
+        (lambda n: torch.eye(n), "two tensors"),
+        (lambda n: (torch.zeros(n, n), torch.zeros(n, n)), "does not attend most"),
+        ("previous_token_qk", "pass your function itself"),
+    ],
+)
+def test_previous_token_head_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.previous_token_head(fn)
