@@ -72,8 +72,9 @@ coursework: install
 	CONVATTN_OFFLINE=1 PYTHONPATH=$(CURDIR)/tests/offline_site $(BIN)/python -m convattn.coursework selftest
 
 # A real browser reads the built book: Debian's Chromium (installed with apt where this user can) and a
-# local MathJax 3 (npm, into .venv/browser), since these machines are offline.
+# local MathJax 3 and axe-core (npm, into .venv/browser), since these machines are offline.
 MATHJAX_DIR := $(VENV)/browser/node_modules/mathjax/es5
+AXE_JS      := $(VENV)/browser/node_modules/axe-core/axe.min.js
 
 browser-deps:
 	@bash tests/browser/deps.sh $(VENV)/browser
@@ -83,7 +84,7 @@ browser-test:
 	@echo "browser-test: SKIPPED because SKIP_BROWSER_TEST=1 was given: the built book was NOT checked in a browser"
 else
 browser-test: build browser-deps
-	$(BIN)/python tests/browser/check_book.py _build/html --mathjax $(MATHJAX_DIR) --screenshots _build/screenshots
+	$(BIN)/python tests/browser/check_book.py _build/html --mathjax $(MATHJAX_DIR) --axe $(AXE_JS) --screenshots _build/screenshots
 endif
 
 times: install
