@@ -5,9 +5,17 @@ docutils 0.21 writes a bibliography as ``<div role="list" class="citation-list">
 the list as missing its required children (*critical*, aria-required-children), each entry as a deprecated and
 disallowed role (minor). The entries are list items: they get the role ``listitem``, which keeps the list
 semantics screen readers announce ("list, 14 items").
+
+MyST-NB writes the toggle of a ``hide-input`` cell as ``<summary aria-label="Toggle hidden content">`` around
+the visible text "Show code cell source": a name that does not contain the visible text (*serious*,
+label-content-name-mismatch; WCAG 2.5.3, a speech user says what they see). Without the aria-label the summary
+is named by its visible text.
 """
 
-_DEPRECATED_ROLES = {'role="doc-biblioentry"': 'role="listitem"'}
+_DEPRECATED_ROLES = {
+    'role="doc-biblioentry"': 'role="listitem"',
+    '<summary aria-label="Toggle hidden content">': "<summary>",
+}
 
 
 def _fix_roles(app, pagename, templatename, context, doctree):

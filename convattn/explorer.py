@@ -128,13 +128,13 @@ _CSS = """
   background:#fff;color:#1a1a1a;cursor:pointer}
 .cx button[aria-pressed=true]{background:#1a1a1a;color:#fff;font-weight:600}
 .cx button:focus-visible,.cx input:focus-visible{outline:3px solid #1c5fb8;outline-offset:1px}
-.cx-panels{display:flex;flex-wrap:wrap;gap:.75rem}
-.cx-panel{margin:0;flex:1 1 14rem;max-width:17rem}
+.cx-panels{display:flex;flex-wrap:wrap;gap:.5rem}
+.cx-panel{margin:0;flex:0 1 12.5rem}
 .cx-panel figcaption{font-weight:600}
 .cx-badge{display:block;font-weight:400;font-size:.8rem;color:#1a1a1a}
 .cx-matrix{border-collapse:collapse;margin:.25rem 0}
 .cx-matrix th{font-size:.7rem;font-weight:400;color:#1a1a1a;padding:0 .15rem;text-align:center}
-.cx-matrix td{width:1.2rem;height:1.2rem;border:1px solid #ddd;padding:0;text-align:center;
+.cx-matrix td{width:1.1rem;height:1.1rem;border:1px solid #ddd;padding:0;text-align:center;
   font-size:.7rem;line-height:1;color:#1a1a1a}
 .cx-matrix tbody tr{cursor:pointer}
 .cx-matrix tr.cx-row-on td{border-top:2px solid #1a1a1a;border-bottom:2px solid #1a1a1a}

@@ -170,6 +170,7 @@ return {
     rows: Array.from(p.querySelectorAll('tr.cx-row-on')).map(tr => Number(tr.dataset.row)),
     on: Array.from(p.querySelectorAll('tr.cx-row-on td.cx-on')).map(td => Number(td.dataset.col)),
     shares: Array.from(p.querySelectorAll('tr.cx-row-on td')).map(td => Number(td.dataset.share)),
+    matrix: Array.from(p.querySelectorAll('tbody td')).map(td => Number(td.dataset.share)),
     text: p.querySelector('.cx-text').textContent,
   })),
 };
@@ -493,25 +494,38 @@ def check_explorer(driver: Any, root: Any) -> list[str]:
 
     # mouse: pointing at a row of a matrix selects that output everywhere
     row = root.find_element("css selector", '.cx-panel[data-kind="qkv attention"] tbody tr[data-row="1"]')
+    driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center'})", row
+    )  # not under the sticky header
     ActionChains(driver).move_to_element(row).perform()
     hovered = state()
     if hovered["pressed"] != [1] or any(p["rows"] != [1] for p in hovered["panels"]):
         problems.append("widget: pointing at row 2 of a matrix did not select output 2")
     button.click()
 
-    # keyboard: the arrow key moves to the next sentence; FC and convolution keep their shares
+    # keyboard: the arrow keys step through the sentences; FC's and the convolution's matrices stay, the
+    # attention layers' change (over all sentences: swapping two names leaves basic attention as it was)
     radio = root.find_element("css selector", 'input[type=radio][value="0"]')
     driver.execute_script("arguments[0].focus()", radio)
-    radio.send_keys(Keys.ARROW_DOWN)
-    after = state()
-    if after["sentence"] != 1 or after["pressed"] != [pos]:
-        problems.append("widget: the arrow key did not switch to sentence 2 (or lost the selected output)")
-    for kind in kinds:
-        same = panel(before, kind)["shares"] == panel(after, kind)["shares"]
-        if same != (kind in {"fc", "conv"}):
+    seen = [before]
+    for sentence in range(1, len(root.find_elements("css selector", "input[type=radio]"))):
+        driver.switch_to.active_element.send_keys(Keys.ARROW_DOWN)
+        seen.append(state())
+        if seen[-1]["sentence"] != sentence or seen[-1]["pressed"] != [pos]:
             problems.append(
-                f"widget: {kind}'s shares {'did not change' if same else 'changed'} with the sentence"
+                f"widget: the arrow key did not switch to sentence {sentence + 1} (or lost the output)"
             )
+    if len(seen) < 2:
+        problems.append("widget: only one sentence to choose from")
+    for kind in kinds:
+        changed = any(panel(s, kind)["matrix"] != panel(before, kind)["matrix"] for s in seen[1:])
+        if changed != (kind not in {"fc", "conv"}):
+            problems.append(
+                f"widget: {kind}'s matrix {'changed' if changed else 'did not change'} with the sentence"
+            )
+        conv_rows = [panel(s, "conv")["on"] for s in seen]
+        if kind == "conv" and any(r != [pos - 1, pos, pos + 1] for r in conv_rows):
+            problems.append(f"widget: the convolution's marked inputs changed with the sentence: {conv_rows}")
     driver.execute_script("arguments[0].focus(); arguments[0].click()", radio)
     return problems
 
