@@ -10,18 +10,23 @@ MyST-NB writes the toggle of a ``hide-input`` cell as ``<summary aria-label="Tog
 the visible text "Show code cell source": a name that does not contain the visible text (*serious*,
 label-content-name-mismatch; WCAG 2.5.3, a speech user says what they see). Without the aria-label the summary
 is named by its visible text.
+
+pandas writes a DataFrame with a named index with empty header cells, ``<th></th>`` (minor,
+empty-table-header): a header that names nothing. They become empty data cells, ``<td></td>``; every column
+and row keeps its real header.
 """
 
-_DEPRECATED_ROLES = {
+_REPLACEMENTS = {
     'role="doc-biblioentry"': 'role="listitem"',
     '<summary aria-label="Toggle hidden content">': "<summary>",
+    "<th></th>": "<td></td>",
 }
 
 
 def _fix_roles(app, pagename, templatename, context, doctree):
     body = context.get("body")
     if body:
-        for old, new in _DEPRECATED_ROLES.items():
+        for old, new in _REPLACEMENTS.items():
             body = body.replace(old, new)
         context["body"] = body
 
