@@ -11,8 +11,9 @@ the visible text "Show code cell source": a name that does not contain the visib
 label-content-name-mismatch; WCAG 2.5.3, a speech user says what they see). Without the aria-label the summary
 is named by its visible text.
 
-pandas writes a DataFrame with a named index with empty header cells, ``<th></th>`` (minor,
-empty-table-header): a header that names nothing. They become empty data cells, ``<td></td>``; every column
+pandas writes a DataFrame with a named index with empty header cells, ``<th></th>``, and a Markdown table
+whose first header is blank gives ``<th class="head"><p></p></th>`` (minor, empty-table-header): a header that
+names nothing. They become empty data cells, ``<td></td>``; every column
 and row keeps its real header.
 """
 
@@ -20,6 +21,7 @@ _REPLACEMENTS = {
     'role="doc-biblioentry"': 'role="listitem"',
     '<summary aria-label="Toggle hidden content">': "<summary>",
     "<th></th>": "<td></td>",
+    '<th class="head"><p></p></th>': '<td class="head"><p></p></td>',
 }
 
 
