@@ -81,6 +81,13 @@ class ConnectionExplorer:
         return explorer_html(self)
 
 
+def _shares(m: torch.Tensor) -> list[list[float]]:
+    """Each row of M (N, N) divided by its sum, rounded; a share too small to show stays above zero."""
+    share = m / m.sum(dim=1, keepdim=True)
+    rounded = share.round(decimals=DECIMALS)
+    return torch.where((share > 0) & (rounded == 0), 10.0**-DECIMALS, rounded).tolist()
+
+
 def connection_explorer(
     sentences: Sequence[str] = EXPLORER_SENTENCES, *, kernel_size: int = 3, seed: int = 0
 ) -> ConnectionExplorer:
@@ -109,9 +116,7 @@ def connection_explorer(
         for layer in layers:
             ms = [position_connections(layer.fn, x).detach() for _, x in embedded]  # each (N, N)
             changes[layer.kind] = any(not torch.allclose(ms[0], m, rtol=0, atol=1e-9) for m in ms[1:])
-            shares[layer.kind] = [
-                (m / m.sum(dim=1, keepdim=True)).round(decimals=DECIMALS).tolist() for m in ms
-            ]
+            shares[layer.kind] = [_shares(m) for m in ms]
     finally:
         torch.set_num_threads(threads)
     return ConnectionExplorer(tuple(tuple(t) for t, _ in embedded), LAYER_KINDS, shares, changes)

@@ -94,3 +94,10 @@ def test_bad_sentences():
         connection_explorer("Alice is adventurous")
     with pytest.raises(ValueError, match="unknown word 'Carol'"):
         connection_explorer(["Alice meet Bob", "Carol meet Bob"])
+
+
+def test_a_tiny_share_stays_visible():
+    from convattn.explorer import DECIMALS, _shares
+
+    m = torch.tensor([[1.0, 1e-9, 0.0], [0.0, 2.0, 2.0], [1.0, 1.0, 2.0]], dtype=torch.float64)
+    assert _shares(m) == [[1.0, 10.0**-DECIMALS, 0.0], [0.0, 0.5, 0.5], [0.25, 0.25, 0.5]]
