@@ -19,7 +19,8 @@ help:
 	@echo "make test         set up .venv if needed, then lint, unit tests, nbval on every chapter, strict book build"
 	@echo "make student      write the student edition (solutions replaced by stubs) into student/"
 	@echo "make coursework   execute the student edition of every chapter: only the stubs may fail (part of make test)"
-	@echo "make browser-test build the book and check every page in headless Chromium (SKIP_BROWSER_TEST=1 skips, loudly)"
+	@echo "make browser-test build the book, check every page in headless Chromium: links, math, alt text, axe-core"
+	@echo "                  accessibility, the interactive connection matrix (SKIP_BROWSER_TEST=1 skips, loudly)"
 	@echo "make times        execute each chapter and list its execution time in _build/times.md"
 	@echo "make bench        run the benchmark of every layer on the CPU into book/data/bench_cpu.csv (+ .md provenance)"
 	@echo "make bench-cuda   the same on a GPU, at sizes where time follows the algorithm, into book/data/bench_cuda.csv"
@@ -74,8 +75,9 @@ coursework: install
 	CONVATTN_OFFLINE=1 PYTHONPATH=$(CURDIR)/tests/offline_site $(BIN)/python -m convattn.coursework selftest
 
 # A real browser reads the built book: Debian's Chromium (installed with apt where this user can) and a
-# local MathJax 3 (npm, into .venv/browser), since these machines are offline.
+# local MathJax 3 and axe-core (npm, into .venv/browser), since these machines are offline.
 MATHJAX_DIR := $(VENV)/browser/node_modules/mathjax/es5
+AXE_JS      := $(VENV)/browser/node_modules/axe-core/axe.min.js
 
 browser-deps:
 	@bash tests/browser/deps.sh $(VENV)/browser
@@ -85,7 +87,7 @@ browser-test:
 	@echo "browser-test: SKIPPED because SKIP_BROWSER_TEST=1 was given: the built book was NOT checked in a browser"
 else
 browser-test: build browser-deps
-	$(BIN)/python tests/browser/check_book.py _build/html --mathjax $(MATHJAX_DIR) --screenshots _build/screenshots
+	$(BIN)/python tests/browser/check_book.py _build/html --mathjax $(MATHJAX_DIR) --axe $(AXE_JS) --screenshots _build/screenshots
 endif
 
 times: install

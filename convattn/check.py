@@ -1248,3 +1248,68 @@ def previous_token_head(fn: Callable[[int], object]) -> None:
             f"i = 1 … {n - 1}). Let the query of token i be its position and the key of token j be position j + 1."
         )
     return _ok("every token i ≥ 1 puts at least 0.9 of its weight on token i − 1, for n = 6 and n = 9.")
+# ---- new checks: summary
+__all__ += ["stacked_receptive_fields"]
+
+STACKS = {"conv ×2": ("conv",) * 2, "conv ×5": ("conv",) * 5, "conv ×6": ("conv",) * 6}
+STACKS["conv, then qkv attention"] = ("conv", "qkv attention")
+
+
+def _stack_field(kinds: Sequence[str], n: int) -> int:
+    """Input positions that output 0 of the layers ``kinds`` (applied in order, each its own weights) reads."""
+    from .compare import make_layer, position_connections
+
+    layers = [make_layer(kind, n, 2, seed=i).fn for i, kind in enumerate(kinds)]
+
+    def stack(x: Tensor) -> Tensor:
+        for layer in layers:
+            x = layer(x)
+        return x
+
+    x = torch.randn(n, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    row = position_connections(stack, x)[0]
+    return int((row > 1e-12 * row.max()).sum())
+
+
+def stacked_receptive_fields(answer: object, n: int = 12) -> None:
+    """Check a dict {stack name: number of the n input positions one output reads} for the stacks of STACKS.
+
+    Every convolution has kernel 3 and pads circularly, as in :func:`convattn.compare.make_layer`.
+    """
+    if not isinstance(answer, dict):
+        raise CheckFailed(
+            f"answer should be a dict like {{'conv ×2': ..., ...}}; got {type(answer).__name__}"
+        )
+    missing = [name for name in STACKS if name not in answer]
+    if missing:
+        raise CheckFailed(f"answer needs an entry for every stack: missing {', '.join(map(repr, missing))}")
+    for name, kinds in STACKS.items():
+        value = answer[name]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CheckFailed(f"answer[{name!r}] should be an int (a number of positions); got {value!r}")
+        expected = _stack_field(kinds, n)
+        if value == expected:
+            continue
+        convs = kinds.count("conv")
+        if "qkv attention" in kinds:
+            why = (
+                "the attention layer reads every position of the convolution's output, and together those "
+                f"read every input: one output sees all {n}."
+            )
+        elif value == 3 * convs or value == 3**convs:
+            why = (
+                "the fields do not add up or multiply: each extra kernel-3 layer widens the field by one "
+                "position on each side, 3, 5, 7, …"
+            )
+        elif value == 2 * convs + 1:
+            why = (
+                f"2·{convs} + 1 = {value} is more than the {n} positions there are: the layers pad circularly, "
+                f"so the positions lie on a ring and the field wraps around to cover all {n}, never more."
+            )
+        else:
+            why = "each kernel-3 layer adds one position on each side of the field."
+        raise CheckFailed(f"{name}: {value} is not it; {why}")
+    shown = ", ".join(f"{name}: {answer[name]}" for name in STACKS)
+    _ok(
+        f"{shown}. Depth widens a convolution's field by k − 1 per layer, up to the whole ring; attention is global."
+    )

@@ -683,3 +683,34 @@ def test_previous_token_head_correct(capsys):
 def test_previous_token_head_hints(fn, hint):
     with pytest.raises(CheckFailed, match=hint):
         check.previous_token_head(fn)
+# ---- new checks: summary
+RIGHT_STACKS = {"conv ×2": 5, "conv ×5": 11, "conv ×6": 12, "conv, then qkv attention": 12}
+
+
+def test_stacked_receptive_fields_correct(capsys):
+    check.stacked_receptive_fields(dict(RIGHT_STACKS))
+    assert "Correct: conv ×2: 5, conv ×5: 11, conv ×6: 12" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "change, hint",
+    [
+        ({"conv ×2": 6}, "do not add up or multiply"),
+        ({"conv ×2": 9}, "do not add up or multiply"),
+        ({"conv ×6": 13}, "ring"),
+        ({"conv, then qkv attention": 3}, "attention layer reads every position"),
+        ({"conv ×5": 10}, "one position on each side"),
+        ({"conv ×5": 11.0}, "should be an int"),
+        ({"conv ×5": True}, "should be an int"),
+    ],
+)
+def test_stacked_receptive_fields_hints(change, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.stacked_receptive_fields({**RIGHT_STACKS, **change})
+
+
+def test_stacked_receptive_fields_bad_answers():
+    with pytest.raises(CheckFailed, match="should be a dict"):
+        check.stacked_receptive_fields([5, 11, 12, 12])
+    with pytest.raises(CheckFailed, match="missing 'conv ×6'"):
+        check.stacked_receptive_fields({k: v for k, v in RIGHT_STACKS.items() if k != "conv ×6"})

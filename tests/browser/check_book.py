@@ -15,7 +15,15 @@ page it checks:
 * every math element (``.math``) was typeset by MathJax (holds an ``mjx-container``), with no TeX error
   (``mjx-merror``) and no raw ``\\(``, ``\\[`` or ``$$`` left in the prose;
 * on chapter pages (those built from a notebook, ``_sources/<page>.ipynb``): the launch buttons (Colab,
-  Binder) point at that notebook, and the download buttons (.ipynb, .pdf) exist.
+  Binder) point at that notebook, and the download buttons (.ipynb, .pdf) exist;
+* every ``<img>`` has alt text that says something: not empty, not a file name, path or hash;
+* accessibility: axe-core (``--axe``, the WCAG rule engine Lighthouse uses, served locally) runs on the page
+  with its default rules; any *critical* or *serious* violation is a problem, and the counts per impact of
+  every page are printed;
+* the interactive connection matrix (``convattn.explorer``), where a page has one: the test picks an output
+  word with the keyboard, points at a matrix row with the mouse, switches the sentence with the arrow keys, and
+  checks what is marked: the convolution's kernel neighbours only, every input for FC and attention, FC's and
+  the convolution's shares unchanged by the sentence and the attention layers' changed.
 
 It saves a full-page screenshot of each page under ``--screenshots`` (default ``_build/screenshots``),
 prints a summary, and exits 1 with the list of what is broken (2 when it cannot run at all).
@@ -61,6 +69,11 @@ FLAGS = [
 NOT_PAGES = {"_static", "_sources", "_images", "_downloads", "_panels_static"}
 MATHJAX_CDN = re.compile(r'src="(?:https?:)?//[^"]*?mathjax[^"]*?/es5/([\w.-]+\.js)"', re.IGNORECASE)
 MATHJAX_LOCAL = "_mathjax"  # where the local MathJax is served from, at the site root
+AXE_LOCAL = "_axe/axe.min.js"  # where the local axe-core is served from
+IMPACTS = ("critical", "serious", "moderate", "minor")
+FAILING_IMPACTS = {"critical", "serious"}
+# An alt text that is only a file name, a path or a hash says nothing about the image.
+FILE_LIKE_ALT = re.compile(r"^\S*(\.(png|jpe?g|gif|svg|webp)|/\S*)$|^[0-9a-f]{8,}$", re.IGNORECASE)
 LAUNCHERS = ("Colab", "Binder")
 MAX_SHOT_HEIGHT = 16000  # px; longer pages are cut in the screenshot only
 TIMEOUT_S = 60
@@ -110,7 +123,7 @@ const timeoutMs = arguments[0];
     mathErrors: Array.from(document.querySelectorAll('mjx-merror'))
       .map(e => e.getAttribute('data-mjx-error') || e.textContent.slice(0, 60)),
     rawTeX,
-    images: imgs.map(i => ({src: i.getAttribute('src'), url: i.currentSrc || i.src,
+    images: imgs.map(i => ({src: i.getAttribute('src'), url: i.currentSrc || i.src, alt: i.getAttribute('alt'),
                             complete: i.complete, width: i.naturalWidth})),
     links: Array.from(document.querySelectorAll('a[href]')).map(a => ({raw: a.getAttribute('href'), url: a.href})),
     launch,
@@ -119,6 +132,48 @@ const timeoutMs = arguments[0];
     hasIcon: document.querySelector('link[rel~="icon"]') !== null,
   });
 })().catch(e => done({fatal: String(e)}));
+"""
+
+
+# Loads axe-core from the local server into the page and runs its default rules on the whole document.
+AXE_JS = r"""
+const done = arguments[arguments.length - 1];
+const src = arguments[0];
+(async () => {
+  if (!window.axe) {
+    await new Promise((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = src;
+      s.onload = resolve;
+      s.onerror = () => reject(new Error('could not load ' + src));
+      document.head.appendChild(s);
+    });
+  }
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  done({violations: result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, count: v.nodes.length,
+    targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))});
+})().catch(e => done({fatal: String(e)}));
+"""
+
+# The state of one connection-matrix widget (convattn.explorer): what is selected and what each panel marks.
+EXPLORER_STATE_JS = r"""
+const root = arguments[0];
+const checked = root.querySelector('input[type=radio]:checked');
+return {
+  ready: root.dataset.ready === '1',
+  sentence: checked ? Number(checked.value) : -1,
+  words: root.querySelectorAll('button[data-pos]').length,
+  pressed: Array.from(root.querySelectorAll('button[aria-pressed=true]')).map(b => Number(b.dataset.pos)),
+  panels: Array.from(root.querySelectorAll('.cx-panel')).map(p => ({
+    kind: p.dataset.kind,
+    rows: Array.from(p.querySelectorAll('tr.cx-row-on')).map(tr => Number(tr.dataset.row)),
+    on: Array.from(p.querySelectorAll('tr.cx-row-on td.cx-on')).map(td => Number(td.dataset.col)),
+    shares: Array.from(p.querySelectorAll('tr.cx-row-on td')).map(td => Number(td.dataset.share)),
+    matrix: Array.from(p.querySelectorAll('tbody td')).map(td => Number(td.dataset.share)),
+    text: p.querySelector('.cx-text').textContent,
+  })),
+};
 """
 
 
@@ -137,6 +192,10 @@ class Totals:
     links: int = 0
     external_links: int = 0
     math: int = 0
+    explorers: int = 0
+    # axe-core: impact -> [violations (a rule failing on a page), elements]; and rule id -> impact, pages, elements
+    axe: dict[str, list[int]] = field(default_factory=lambda: {i: [0, 0] for i in IMPACTS})
+    axe_rules: dict[str, list[Any]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -154,10 +213,12 @@ def rewrite_mathjax(text: str) -> tuple[str, int]:
     return MATHJAX_CDN.subn(lambda m: f'src="/{MATHJAX_LOCAL}/{m.group(1)}"', text)
 
 
-def prepare_site(build: Path, mathjax: Path, dest: Path) -> int:
-    """Copy the build to ``dest`` with MathJax served locally; returns how many pages load MathJax."""
+def prepare_site(build: Path, mathjax: Path, dest: Path, axe: Path) -> int:
+    """Copy the build to ``dest`` with MathJax and axe-core served locally; returns how many pages load MathJax."""
     shutil.copytree(build, dest)
     (dest / MATHJAX_LOCAL).symlink_to(mathjax.resolve(), target_is_directory=True)
+    (dest / AXE_LOCAL).parent.mkdir()
+    shutil.copyfile(axe, dest / AXE_LOCAL)
     rewritten = 0
     for page in find_pages(dest):
         path = dest / page
@@ -320,6 +381,9 @@ def check_page(driver: Any, site: Path, origin: str, page: Path, shots: Path, to
         totals.images += 1
         if not image["complete"] or image["width"] == 0:
             problems.append(f"image did not load: {image['src']}")
+        problem = alt_problem(image["alt"], image["src"] or "")
+        if problem:
+            problems.append(f"image {problem}: {image['src']}")
 
     checked: set[str] = set()
     for link in seen["links"]:
@@ -348,7 +412,121 @@ def check_page(driver: Any, site: Path, origin: str, page: Path, shots: Path, to
         totals.chapters += 1
         problems += chapter_buttons(page, seen)
 
+    for root in driver.find_elements("css selector", "div.cx"):
+        totals.explorers += 1
+        problems += check_explorer(driver, root)
+    problems += check_axe(driver, origin, totals)
+
     screenshot(driver, shots / (page.with_suffix("").as_posix().replace("/", "__") + ".png"))
+    return problems
+
+
+def alt_problem(alt: str | None, src: str) -> str | None:
+    """Why an image's alt text says nothing (missing, empty, a file name, a path or a hash), or None."""
+    if alt is None:
+        return "has no alt text"
+    text = alt.strip()
+    if not text:
+        return "has an empty alt text"
+    name = src.rsplit("/", 1)[-1]
+    if FILE_LIKE_ALT.match(text) or text in {name, name.rsplit(".", 1)[0]}:
+        return f"has a file name for alt text ({text!r})"
+    return None
+
+
+def check_axe(driver: Any, origin: str, totals: Totals) -> list[str]:
+    """Run axe-core on the page; counts every violation, returns the critical and serious ones."""
+    found = driver.execute_async_script(AXE_JS, f"{origin}/{AXE_LOCAL}")
+    if "fatal" in found:
+        return [f"axe-core did not run: {found['fatal']}"]
+    problems = []
+    for v in found["violations"]:
+        impact = v["impact"] or "minor"
+        totals.axe[impact][0] += 1
+        totals.axe[impact][1] += v["count"]
+        rule = totals.axe_rules.setdefault(v["id"], [impact, 0, 0])
+        rule[1] += 1
+        rule[2] += v["count"]
+        if impact in FAILING_IMPACTS:
+            problems.append(
+                f"accessibility ({impact}) {v['id']}: {v['help']}, on {v['count']} elements, e.g. "
+                + "; ".join(v["targets"])
+            )
+    return problems
+
+
+def check_explorer(driver: Any, root: Any) -> list[str]:
+    """Drive one connection-matrix widget as a reader would; returns what it marks wrongly."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    def state() -> dict[str, Any]:
+        return driver.execute_script(EXPLORER_STATE_JS, root)
+
+    def panel(seen: dict[str, Any], kind: str) -> dict[str, Any]:
+        return next(p for p in seen["panels"] if p["kind"] == kind)
+
+    first = state()
+    if not first["ready"]:
+        return ["the connection-matrix widget did not start (its script did not run)"]
+    kinds = [p["kind"] for p in first["panels"]]
+    if kinds != ["fc", "conv", "basic attention", "qkv attention", "relative attention"]:
+        return [f"the connection-matrix widget shows the panels {kinds}, not the five layers"]
+    n, problems = first["words"], []
+    pos = n // 2
+
+    # keyboard: Tab-reachable buttons, Space picks the output word
+    button = root.find_element("css selector", f'button[data-pos="{pos}"]')
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", root)
+    driver.execute_script("arguments[0].focus()", button)
+    button.send_keys(Keys.SPACE)
+    before = state()
+    if before["pressed"] != [pos] or any(p["rows"] != [pos] for p in before["panels"]):
+        problems.append(f"widget: Space on output button {pos + 1} did not select that row in every panel")
+    conv = panel(before, "conv")
+    if conv["on"] != [pos - 1, pos, pos + 1] or f"3 of {n} inputs" not in conv["text"]:
+        problems.append(
+            f"widget: convolution marks inputs {conv['on']} for output {pos}, not its 3 neighbours"
+        )
+    for kind in kinds:
+        if kind != "conv" and panel(before, kind)["on"] != list(range(n)):
+            problems.append(f"widget: {kind} marks inputs {panel(before, kind)['on']}, not all {n}")
+
+    # mouse: pointing at a row of a matrix selects that output everywhere
+    row = root.find_element("css selector", '.cx-panel[data-kind="qkv attention"] tbody tr[data-row="1"]')
+    driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center'})", row
+    )  # not under the sticky header
+    ActionChains(driver).move_to_element(row).perform()
+    hovered = state()
+    if hovered["pressed"] != [1] or any(p["rows"] != [1] for p in hovered["panels"]):
+        problems.append("widget: pointing at row 2 of a matrix did not select output 2")
+    button.click()
+
+    # keyboard: the arrow keys step through the sentences; FC's and the convolution's matrices stay, the
+    # attention layers' change (over all sentences: swapping two names leaves basic attention as it was)
+    radio = root.find_element("css selector", 'input[type=radio][value="0"]')
+    driver.execute_script("arguments[0].focus()", radio)
+    seen = [before]
+    for sentence in range(1, len(root.find_elements("css selector", "input[type=radio]"))):
+        driver.switch_to.active_element.send_keys(Keys.ARROW_DOWN)
+        seen.append(state())
+        if seen[-1]["sentence"] != sentence or seen[-1]["pressed"] != [pos]:
+            problems.append(
+                f"widget: the arrow key did not switch to sentence {sentence + 1} (or lost the output)"
+            )
+    if len(seen) < 2:
+        problems.append("widget: only one sentence to choose from")
+    for kind in kinds:
+        changed = any(panel(s, kind)["matrix"] != panel(before, kind)["matrix"] for s in seen[1:])
+        if changed != (kind not in {"fc", "conv"}):
+            problems.append(
+                f"widget: {kind}'s matrix {'changed' if changed else 'did not change'} with the sentence"
+            )
+        conv_rows = [panel(s, "conv")["on"] for s in seen]
+        if kind == "conv" and any(r != [pos - 1, pos, pos + 1] for r in conv_rows):
+            problems.append(f"widget: the convolution's marked inputs changed with the sentence: {conv_rows}")
+    driver.execute_script("arguments[0].focus(); arguments[0].click()", radio)
     return problems
 
 
@@ -372,7 +550,7 @@ def chapter_buttons(page: Path, seen: dict[str, Any]) -> list[str]:
 # ---------------------------------------------------------------- all pages
 
 
-def run(build: Path, mathjax: Path, shots: Path, binary: str, driver_path: str) -> Totals:
+def run(build: Path, mathjax: Path, axe: Path, shots: Path, binary: str, driver_path: str) -> Totals:
     """Check every page of ``build``; raises SetupError when it cannot."""
     if not (build / "index.html").is_file():
         raise SetupError(f"no built book at {build} (no index.html): build it first (make book)")
@@ -381,13 +559,17 @@ def run(build: Path, mathjax: Path, shots: Path, binary: str, driver_path: str) 
             f"no local MathJax 3 at {mathjax} (tex-mml-chtml.js): make browser-deps installs it "
             "(npm install --prefix .venv/browser mathjax@3.2.2)"
         )
+    if not axe.is_file():
+        raise SetupError(
+            f"no local axe-core at {axe}: make browser-deps installs it (npm install --prefix .venv/browser axe-core)"
+        )
     shots.mkdir(parents=True, exist_ok=True)
     for old in shots.glob("*.png"):
         old.unlink()
     totals = Totals()
     with tempfile.TemporaryDirectory(prefix="convattn-browser-") as tmp:
         site = Path(tmp) / "html"
-        prepare_site(build, mathjax, site)
+        prepare_site(build, mathjax, site, axe)
         (Path(tmp) / "profile").mkdir()
         with serve(site) as origin, chromium(binary, driver_path, Path(tmp) / "profile") as driver:
             driver.get_log("browser")  # start from empty logs
@@ -417,6 +599,12 @@ def main(argv: list[str] | None = None) -> int:
         help="a local MathJax 3 'es5' folder (default: what make browser-deps installs)",
     )
     parser.add_argument(
+        "--axe",
+        type=Path,
+        default=Path(".venv/browser/node_modules/axe-core/axe.min.js"),
+        help="a local axe-core axe.min.js (default: what make browser-deps installs)",
+    )
+    parser.add_argument(
         "--screenshots", type=Path, help="where to save them (default: <html>/../screenshots)"
     )
     parser.add_argument("--chromium", default=CHROMIUM)
@@ -425,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
     shots = args.screenshots or args.html.parent / "screenshots"
     start = time.perf_counter()
     try:
-        totals = run(args.html, args.mathjax, shots, args.chromium, args.chromedriver)
+        totals = run(args.html, args.mathjax, args.axe, shots, args.chromium, args.chromedriver)
     except SetupError as err:
         print(f"browser test cannot run: {err}", file=sys.stderr)
         return 2
@@ -433,8 +621,15 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"browser test: {totals.pages} pages ({totals.chapters} from notebooks, {totals.redirects} redirects), "
         f"{totals.images} images, {totals.links} internal links, {totals.external_links} external links "
-        f"(not followed), {totals.math} math elements; screenshots in {shots}; {seconds:.1f} s"
+        f"(not followed), {totals.math} math elements, {totals.explorers} interactive connection matrices; "
+        f"screenshots in {shots}; {seconds:.1f} s"
     )
+    counts = ", ".join(f"{totals.axe[i][0]} {i} ({totals.axe[i][1]} elements)" for i in IMPACTS)
+    print(f"accessibility (axe-core, violations summed over pages): {counts}")
+    for rule, (impact, pages, elements) in sorted(
+        totals.axe_rules.items(), key=lambda r: IMPACTS.index(r[1][0])
+    ):
+        print(f"  {impact:<9} {rule}: on {pages} pages, {elements} elements")
     if totals.problems:
         print(f"{len(totals.problems)} problems:", file=sys.stderr)
         for problem in totals.problems:

@@ -6,10 +6,13 @@
 #   - MathJax 3, so the browser typesets the math without the CDN: npm package mathjax@3.2.2 installed into
 #     the folder given as $1 (make passes .venv/browser; Debian only packages MathJax 2). Once installed, no
 #     network is needed.
+#   - axe-core (the WCAG rule engine Lighthouse uses): npm package axe-core@$AXE_VERSION into the same folder;
+#     check_book.py injects its axe.min.js into every page and fails on critical or serious violations.
 # Usage: bash tests/browser/deps.sh DIR
 set -euo pipefail
 
 MATHJAX_VERSION=3.2.2
+AXE_VERSION=4.14.1
 dir=${1:?usage: deps.sh DIR  (where MathJax goes, e.g. .venv/browser)}
 log=${TMPDIR:-/tmp}/convattn-browser-deps.log
 
@@ -54,19 +57,29 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   fi
 fi
 
-if [ ! -f "$dir/node_modules/mathjax/es5/tex-mml-chtml.js" ]; then
+npm_install() {  # npm_install PACKAGE@VERSION
   if ! command -v npm > /dev/null; then
     if can_apt; then
       apt_install npm
     else
-      stop "npm (to install MathJax $MATHJAX_VERSION once) is not installed." "sudo apt-get install npm   (or any Node.js with npm)"
+      stop "npm (to install $1 once) is not installed." "sudo apt-get install npm   (or any Node.js with npm)"
     fi
   fi
-  echo "browser-deps: installing MathJax $MATHJAX_VERSION into $dir (npm) ..."
+  echo "browser-deps: installing $1 into $dir (npm) ..."
   mkdir -p "$dir"
-  npm install --prefix "$dir" --no-audit --no-fund --save-exact "mathjax@$MATHJAX_VERSION" > "$log" 2>&1 \
-    || { tail -n 20 "$log"; echo "browser-deps: npm install mathjax@$MATHJAX_VERSION failed; log in $log" >&2; exit 1; }
+  npm install --prefix "$dir" --no-audit --no-fund --save-exact "$1" > "$log" 2>&1 \
+    || { tail -n 20 "$log"; echo "browser-deps: npm install $1 failed; log in $log" >&2; exit 1; }
+}
+
+version_of() {  # the installed version of an npm package in $dir
+  sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$dir/node_modules/$1/package.json" 2> /dev/null | head -n 1
+}
+
+if [ ! -f "$dir/node_modules/mathjax/es5/tex-mml-chtml.js" ]; then
+  npm_install "mathjax@$MATHJAX_VERSION"
+fi
+if [ ! -f "$dir/node_modules/axe-core/axe.min.js" ] || [ "$(version_of axe-core)" != "$AXE_VERSION" ]; then
+  npm_install "axe-core@$AXE_VERSION"
 fi
 
-installed=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$dir/node_modules/mathjax/package.json" | head -n 1)
-echo "browser-deps: $(/usr/bin/chromium --version 2> /dev/null | head -n 1), MathJax $installed in $dir"
+echo "browser-deps: $(/usr/bin/chromium --version 2> /dev/null | head -n 1), MathJax $(version_of mathjax), axe-core $(version_of axe-core) in $dir"
