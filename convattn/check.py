@@ -1312,4 +1312,163 @@ def stacked_receptive_fields(answer: object, n: int = 12) -> None:
     shown = ", ".join(f"{name}: {answer[name]}" for name in STACKS)
     _ok(
         f"{shown}. Depth widens a convolution's field by k − 1 per layer, up to the whole ring; attention is global."
+# ---- new checks: fully_connected
+
+
+def fc_doubling_ratio(fn: Callable[[int, int], float]) -> None:
+    """Check ``fn(side, channels)``: the factor by which an image-to-image FC layer's parameters (weights and
+    biases) grow when the image side doubles, (16n² + 4n) / (n² + n) with n = side²·channels."""
+    if not callable(fn):
+        raise CheckFailed(f"pass your function itself (e.g. doubling_ratio), not {type(fn).__name__}")
+    for side, channels in [(1, 1), (2, 3), (8, 1), (32, 3)]:
+        n = side * side * channels
+        expected = (16 * n * n + 4 * n) / (n * n + n)
+        try:
+            got = float(fn(side, channels))
+        except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
+            raise CheckFailed(
+                f"your function raised {type(e).__name__} for side {side}, channels {channels}: {e}"
+            ) from None
+        if abs(got - expected) <= 1e-9 * expected:
+            continue
+        if abs(got - 16) < 1e-9:
+            raise CheckFailed(
+                "16 is the factor for the weights alone (n² with n ∝ side²). The biases, one per output, grow "
+                "only like n, by 4, so with them the factor is below 16, the more so the smaller the image."
+            )
+        if abs(got - 4) < 1e-9:
+            raise CheckFailed(
+                "4 is the factor of n = side²·channels. The layer has n² + n parameters, so compute the count "
+                "at side 2·s and divide by the count at side s."
+            )
+        if abs(got - (16 * n * n) / (n * n + n)) < 1e-9 or abs(got - (16 * n * n + 4 * n) / (n * n)) < 1e-9:
+            raise CheckFailed(
+                "count the biases on both sides of the fraction: (n'² + n') / (n² + n), n' = 4n."
+            )
+        raise CheckFailed(
+            f"for side {side} and {channels} channel(s) the factor is {expected:.4g}; yours gave {got:.4g}. "
+            "With n = side²·channels the layer has n² + n parameters, and doubling the side makes n four times larger."
+        )
+    _ok("the factor is (16n² + 4n)/(n² + n): 10 for a 1-pixel image, within 0.1 % of 16 from 32×32×3 on.")
+
+
+def token_mixing_matrix(fn: Callable[[Tensor, int], Tensor]) -> None:
+    """Check ``fn(W, C)``: the (N·C, N·C) matrix of token mixing with an (N, N) weight W on N tokens of C
+    channels, flattened token by token (index n·C + c): torch.kron(W, I_C)."""
+    if not callable(fn):
+        raise CheckFailed(f"pass your function itself (e.g. token_mixing_matrix), not {type(fn).__name__}")
+    gen = torch.Generator().manual_seed(0)
+    n, c = 4, 3
+    w = torch.randn(n, n, generator=gen, dtype=torch.float64)
+    x = torch.randn(n, c, generator=gen, dtype=torch.float64)
+    expected = torch.kron(w, torch.eye(c, dtype=torch.float64))
+    torch.testing.assert_close(expected @ x.flatten(), (w @ x).flatten())  # the definition, on one input
+    try:
+        got = fn(w, c)
+    except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
+        raise CheckFailed(f"your function raised {type(e).__name__} for W (4, 4) and C = 3: {e}") from None
+    if not isinstance(got, Tensor):
+        raise CheckFailed(f"your function should return a tensor; it returned {type(got).__name__}")
+    if tuple(got.shape) != (n * c, n * c):
+        raise CheckFailed(
+            f"for N = 4 tokens of C = 3 channels the matrix maps 12 values to 12: shape (12, 12); yours has "
+            f"{tuple(got.shape)}"
+        )
+    if _close(got, expected):
+        return _ok("token mixing is torch.kron(W, I_C): block (i, j) is W[i, j] times the C × C identity.")
+    if _close(got, torch.kron(torch.eye(c, dtype=w.dtype), w)):
+        raise CheckFailed(
+            "the Kronecker factors are swapped: kron(I_C, W) would mix positions if x were flattened channel "
+            "by channel. Flattened token by token (index n·C + c) the token index is the slow one, so W is the "
+            "first factor."
+        )
+    if _close(got, torch.kron(w.T.contiguous(), torch.eye(c, dtype=w.dtype))):
+        raise CheckFailed("transposed: output token i reads input token j with weight W[i, j], not W[j, i].")
+    raise CheckFailed(
+        "output value (i, c) must be Σⱼ W[i, j]·x[j, c]: channel c of token i mixes channel c of every token, "
+        "and no other channel. torch.kron(A, B) puts A[i, j]·B in block (i, j)."
+    )
+
+
+# ---- new checks: convolution
+
+
+def pointwise_conv_function(fn: Callable[[Tensor, Tensor, Tensor], Tensor]) -> None:
+    """Check ``fn(x, W, b)`` for x (B, C, H, W) and W (C_out, C): a 1×1 convolution computed as one linear
+    layer applied to every pixel's channel vector, equal to ``F.conv2d(x, W[:, :, None, None], b)``."""
+    if not callable(fn):
+        raise CheckFailed(f"pass your function itself (e.g. my_pointwise), not {type(fn).__name__}")
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 3, 4, 5, generator=gen, dtype=torch.float64)  # (B, C, H, W): all sizes different
+    w = torch.randn(6, 3, generator=gen, dtype=torch.float64)  # (C_out, C)
+    b = torch.randn(6, generator=gen, dtype=torch.float64)
+    expected = torch.nn.functional.conv2d(x, w[:, :, None, None], b)  # (2, 6, 4, 5)
+    try:
+        got = fn(x, w, b)
+    except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
+        raise CheckFailed(
+            f"your function raised {type(e).__name__} for x (2, 3, 4, 5), W (6, 3), b (6,): {e}"
+        ) from None
+    if not isinstance(got, Tensor):
+        raise CheckFailed(f"your function should return a tensor; it returned {type(got).__name__}")
+    if _close(got, expected):
+        return _ok("a 1×1 convolution is one Linear(C, C_out) applied to every pixel: channel mixing.")
+    if tuple(got.shape) == (2, 4, 5, 6) and _close(got.permute(0, 3, 1, 2), expected):
+        raise CheckFailed(
+            "the numbers are right but the channels are last, (B, H, W, C_out): move them back to dimension 1 "
+            "with .permute(0, 3, 1, 2)."
+        )
+    if tuple(got.shape) == tuple(expected.shape):
+        wrong = torch.nn.functional.linear(x.reshape(2, 4, 5, 3), w, b).reshape(2, 6, 4, 5)
+        if _close(got, wrong):
+            raise CheckFailed(
+                "reshape is not a transpose: x.reshape(B, H, W, C) regroups the values in memory order, so each "
+                "'pixel' gets numbers from different pixels and channels. Use x.permute(0, 2, 3, 1) (and permute "
+                "back), or x.transpose(1, -1)."
+            )
+        if _close(got, expected - b.view(1, -1, 1, 1)):
+            raise CheckFailed("almost: the bias is missing; add b[o] to every pixel of output channel o.")
+    raise CheckFailed(
+        f"the output should be (B, C_out, H, W) = {tuple(expected.shape)} with out[b, o, i, j] = "
+        "Σ_c W[o, c]·x[b, c, i, j] + bias[o]: each pixel's channel vector goes through the same linear map."
+    )
+
+
+def layers_to_cover(answer: object, n: int) -> None:
+    """Check ``{"stride 1": L1, "dilated": L2}``: the fewest 3-tap layers whose receptive field (1-D) covers n
+    inputs, with stride 1 and dilation 1 (r = 2L + 1) and with dilations 1, 2, 4, … (r = 2^(L+1) − 1)."""
+    expected = {"stride 1": max(0, -(-(n - 1) // 2)), "dilated": 0}
+    while 2 ** (expected["dilated"] + 1) - 1 < n:
+        expected["dilated"] += 1
+    if not isinstance(answer, dict) or set(answer) != set(expected):
+        raise CheckFailed('answer should be a dict {"stride 1": int, "dilated": int}; got ' + repr(answer))
+    for key, value in answer.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CheckFailed(f"answer[{key!r}] should be an int (a number of layers); got {value!r}")
+    a, e = answer["stride 1"], expected["stride 1"]
+    if a != e:
+        if a == e - 1:
+            raise CheckFailed(
+                f"with {a} layers the field is 2·{a} + 1 = {2 * a + 1} < {n}: round up, not down."
+            )
+        if a in (n // 3, -(-n // 3), n - 1, n):
+            raise CheckFailed(
+                "each 3-tap layer adds k − 1 = 2 inputs to the field, which starts at 1: r = 2L + 1."
+            )
+        raise CheckFailed(
+            f"with stride 1 the field after L layers is r = 2L + 1; find the smallest L with r ≥ {n}."
+        )
+    a, e = answer["dilated"], expected["dilated"]
+    if a != e:
+        if 2 ** (a + 1) - 1 < n:
+            raise CheckFailed(
+                f"with {a} dilated layers the field is 2^{a + 1} − 1 = {2 ** (a + 1) - 1} < {n}: one more layer."
+            )
+        raise CheckFailed(
+            f"{a} layers see {2 ** (a + 1) - 1} inputs, but fewer already reach {n}: the field doubles (plus one) "
+            "with every layer, r = 2^(L+1) − 1."
+        )
+    _ok(
+        f"{e} dilated layers see 2^{e + 1} − 1 = {2 ** (e + 1) - 1} ≥ {n} inputs; stride 1 needs "
+        f"{expected['stride 1']} layers for the same field."
     )

@@ -635,6 +635,84 @@ def test_kernel_regression_as_attention_correct(capsys):
             -(xq[:, None] ** 2 + xd[None] ** 2) / (2 * h * h),
         )
     )
+# ---- new checks: fully_connected
+
+
+def _fc_ratio(side, channels):
+    n = side * side * channels
+    return ((4 * n) ** 2 + 4 * n) / (n * n + n)
+
+
+def test_fc_doubling_ratio_correct(capsys):
+    check.fc_doubling_ratio(_fc_ratio)
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda s, c: 16, "weights alone"),
+        (lambda s, c: 4.0, "factor of n"),
+        (lambda s, c: 16 * (s * s * c) ** 2 / ((s * s * c) ** 2 + s * s * c), "both sides"),
+        (lambda s, c: 1 / 0, "raised ZeroDivisionError"),
+        (lambda s, c: 12.0, "yours gave 12"),
+        ("ratio", "pass your function itself"),
+    ],
+)
+def test_fc_doubling_ratio_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.fc_doubling_ratio(fn)
+
+
+def test_token_mixing_matrix_correct(capsys):
+    check.token_mixing_matrix(lambda w, c: torch.kron(w, torch.eye(c, dtype=w.dtype)))
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda w, c: torch.kron(torch.eye(c, dtype=w.dtype), w), "factors are swapped"),
+        (lambda w, c: torch.kron(w.T.contiguous(), torch.eye(c, dtype=w.dtype)), "transposed"),
+        (lambda w, c: w, r"shape \(12, 12\)"),
+        (lambda w, c: torch.zeros(12, 12, dtype=w.dtype), "no other channel"),
+        (lambda w, c: "kron", "should return a tensor"),
+    ],
+)
+def test_token_mixing_matrix_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.token_mixing_matrix(fn)
+
+
+# ---- new checks: convolution
+
+
+def test_pointwise_conv_function_correct(capsys):
+    check.pointwise_conv_function(lambda x, w, b: (x.permute(0, 2, 3, 1) @ w.T + b).permute(0, 3, 1, 2))
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda x, w, b: x.permute(0, 2, 3, 1) @ w.T + b, "channels are last"),
+        (
+            lambda x, w, b: (x.reshape(2, 4, 5, 3) @ w.T + b).reshape(2, 6, 4, 5),
+            "reshape is not a transpose",
+        ),
+        (lambda x, w, b: (x.permute(0, 2, 3, 1) @ w.T).permute(0, 3, 1, 2), "bias is missing"),
+        (lambda x, w, b: (x.permute(0, 2, 3, 1) @ w).permute(0, 3, 1, 2), "raised RuntimeError"),
+        (lambda x, w, b: torch.zeros(2, 6, 4, 5, dtype=x.dtype), "same linear map"),
+    ],
+)
+def test_pointwise_conv_function_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.pointwise_conv_function(fn)
+
+
+def test_layers_to_cover_correct(capsys):
+    check.layers_to_cover({"stride 1": 500, "dilated": 9}, n=1000)
+    check.layers_to_cover({"stride 1": 4, "dilated": 3}, n=9)
     assert capsys.readouterr().out.count("Correct") == 2
 
 
@@ -714,3 +792,17 @@ def test_stacked_receptive_fields_bad_answers():
         check.stacked_receptive_fields([5, 11, 12, 12])
     with pytest.raises(CheckFailed, match="missing 'conv ×6'"):
         check.stacked_receptive_fields({k: v for k, v in RIGHT_STACKS.items() if k != "conv ×6"})
+    "answer, hint",
+    [
+        ({"stride 1": 499, "dilated": 9}, "round up"),
+        ({"stride 1": 333, "dilated": 9}, "adds k − 1 = 2"),
+        ({"stride 1": 250, "dilated": 9}, "smallest L"),
+        ({"stride 1": 500, "dilated": 8}, "one more layer"),
+        ({"stride 1": 500, "dilated": 10}, "fewer already reach"),
+        ({"stride 1": 500.0, "dilated": 9}, "should be an int"),
+        ([500, 9], "should be a dict"),
+    ],
+)
+def test_layers_to_cover_hints(answer, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.layers_to_cover(answer, n=1000)
