@@ -1312,6 +1312,9 @@ def stacked_receptive_fields(answer: object, n: int = 12) -> None:
     shown = ", ".join(f"{name}: {answer[name]}" for name in STACKS)
     _ok(
         f"{shown}. Depth widens a convolution's field by k − 1 per layer, up to the whole ring; attention is global."
+    )
+
+
 # ---- new checks: fully_connected
 
 

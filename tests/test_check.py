@@ -635,6 +635,87 @@ def test_kernel_regression_as_attention_correct(capsys):
             -(xq[:, None] ** 2 + xd[None] ** 2) / (2 * h * h),
         )
     )
+    assert capsys.readouterr().out.count("Correct") == 2
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (
+            lambda xq, xd, h: ((xq / h)[:, None], (xd / h)[:, None], torch.zeros(len(xq), len(xd))),
+            "changes nothing",
+        ),
+        (lambda xq, xd, h: (-(xq / h)[:, None], (xd / h)[:, None], _nw_right(xq, xd, h)[2]), "sign"),
+        (lambda xq, xd, h: (xq[:, None], xd[:, None], _nw_right(xq, xd, h)[2]), "differ from the Gaussian"),
+        (lambda xq, xd, h: (xq / h, xd / h, _nw_right(xq, xd, h)[2]), r"\[:, None\]"),
+        (lambda xq, xd, h: (xq[:, None], xd[:, None], torch.zeros(len(xd))), r"bias should be \(M, N\)"),
+        (lambda xq, xd, h: xq, "three tensors"),
+        (lambda xq, xd, h: 1 / 0, "raised ZeroDivisionError"),
+        ("nw_as_attention", "pass your function itself"),
+    ],
+)
+def test_kernel_regression_as_attention_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.kernel_regression_as_attention(fn)
+
+
+def _shift_qk(n, s=4.0, direction=-1):
+    return s * torch.eye(n), s * torch.eye(n).roll(direction, dims=1)
+
+
+def test_previous_token_head_correct(capsys):
+    check.previous_token_head(_shift_qk)
+    assert capsys.readouterr().out.count("Correct") == 1
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda n: (4 * torch.eye(n), 4 * torch.eye(n)), "attends to itself"),
+        (lambda n: _shift_qk(n, direction=1), r"\*next\* token"),
+        (lambda n: _shift_qk(n, s=1.0), "Multiply W_Q"),
+        (lambda n: (torch.eye(n), torch.eye(n + 1)), r"should both be \(d, n\)"),
+        (lambda n: torch.eye(n), "two tensors"),
+        (lambda n: (torch.zeros(n, n), torch.zeros(n, n)), "does not attend most"),
+        ("previous_token_qk", "pass your function itself"),
+    ],
+)
+def test_previous_token_head_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.previous_token_head(fn)
+# ---- new checks: summary
+RIGHT_STACKS = {"conv ×2": 5, "conv ×5": 11, "conv ×6": 12, "conv, then qkv attention": 12}
+
+
+def test_stacked_receptive_fields_correct(capsys):
+    check.stacked_receptive_fields(dict(RIGHT_STACKS))
+    assert "Correct: conv ×2: 5, conv ×5: 11, conv ×6: 12" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "change, hint",
+    [
+        ({"conv ×2": 6}, "do not add up or multiply"),
+        ({"conv ×2": 9}, "do not add up or multiply"),
+        ({"conv ×6": 13}, "ring"),
+        ({"conv, then qkv attention": 3}, "attention layer reads every position"),
+        ({"conv ×5": 10}, "one position on each side"),
+        ({"conv ×5": 11.0}, "should be an int"),
+        ({"conv ×5": True}, "should be an int"),
+    ],
+)
+def test_stacked_receptive_fields_hints(change, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.stacked_receptive_fields({**RIGHT_STACKS, **change})
+
+
+def test_stacked_receptive_fields_bad_answers():
+    with pytest.raises(CheckFailed, match="should be a dict"):
+        check.stacked_receptive_fields([5, 11, 12, 12])
+    with pytest.raises(CheckFailed, match="missing 'conv ×6'"):
+        check.stacked_receptive_fields({k: v for k, v in RIGHT_STACKS.items() if k != "conv ×6"})
+
+
 # ---- new checks: fully_connected
 
 
@@ -717,81 +798,6 @@ def test_layers_to_cover_correct(capsys):
 
 
 @pytest.mark.parametrize(
-    "fn, hint",
-    [
-        (
-            lambda xq, xd, h: ((xq / h)[:, None], (xd / h)[:, None], torch.zeros(len(xq), len(xd))),
-            "changes nothing",
-        ),
-        (lambda xq, xd, h: (-(xq / h)[:, None], (xd / h)[:, None], _nw_right(xq, xd, h)[2]), "sign"),
-        (lambda xq, xd, h: (xq[:, None], xd[:, None], _nw_right(xq, xd, h)[2]), "differ from the Gaussian"),
-        (lambda xq, xd, h: (xq / h, xd / h, _nw_right(xq, xd, h)[2]), r"\[:, None\]"),
-        (lambda xq, xd, h: (xq[:, None], xd[:, None], torch.zeros(len(xd))), r"bias should be \(M, N\)"),
-        (lambda xq, xd, h: xq, "three tensors"),
-        (lambda xq, xd, h: 1 / 0, "raised ZeroDivisionError"),
-        ("nw_as_attention", "pass your function itself"),
-    ],
-)
-def test_kernel_regression_as_attention_hints(fn, hint):
-    with pytest.raises(CheckFailed, match=hint):
-        check.kernel_regression_as_attention(fn)
-
-
-def _shift_qk(n, s=4.0, direction=-1):
-    return s * torch.eye(n), s * torch.eye(n).roll(direction, dims=1)
-
-
-def test_previous_token_head_correct(capsys):
-    check.previous_token_head(_shift_qk)
-    assert capsys.readouterr().out.count("Correct") == 1
-
-
-@pytest.mark.parametrize(
-    "fn, hint",
-    [
-        (lambda n: (4 * torch.eye(n), 4 * torch.eye(n)), "attends to itself"),
-        (lambda n: _shift_qk(n, direction=1), r"\*next\* token"),
-        (lambda n: _shift_qk(n, s=1.0), "Multiply W_Q"),
-        (lambda n: (torch.eye(n), torch.eye(n + 1)), r"should both be \(d, n\)"),
-        (lambda n: torch.eye(n), "two tensors"),
-        (lambda n: (torch.zeros(n, n), torch.zeros(n, n)), "does not attend most"),
-        ("previous_token_qk", "pass your function itself"),
-    ],
-)
-def test_previous_token_head_hints(fn, hint):
-    with pytest.raises(CheckFailed, match=hint):
-        check.previous_token_head(fn)
-# ---- new checks: summary
-RIGHT_STACKS = {"conv ×2": 5, "conv ×5": 11, "conv ×6": 12, "conv, then qkv attention": 12}
-
-
-def test_stacked_receptive_fields_correct(capsys):
-    check.stacked_receptive_fields(dict(RIGHT_STACKS))
-    assert "Correct: conv ×2: 5, conv ×5: 11, conv ×6: 12" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(
-    "change, hint",
-    [
-        ({"conv ×2": 6}, "do not add up or multiply"),
-        ({"conv ×2": 9}, "do not add up or multiply"),
-        ({"conv ×6": 13}, "ring"),
-        ({"conv, then qkv attention": 3}, "attention layer reads every position"),
-        ({"conv ×5": 10}, "one position on each side"),
-        ({"conv ×5": 11.0}, "should be an int"),
-        ({"conv ×5": True}, "should be an int"),
-    ],
-)
-def test_stacked_receptive_fields_hints(change, hint):
-    with pytest.raises(CheckFailed, match=hint):
-        check.stacked_receptive_fields({**RIGHT_STACKS, **change})
-
-
-def test_stacked_receptive_fields_bad_answers():
-    with pytest.raises(CheckFailed, match="should be a dict"):
-        check.stacked_receptive_fields([5, 11, 12, 12])
-    with pytest.raises(CheckFailed, match="missing 'conv ×6'"):
-        check.stacked_receptive_fields({k: v for k, v in RIGHT_STACKS.items() if k != "conv ×6"})
     "answer, hint",
     [
         ({"stride 1": 499, "dilated": 9}, "round up"),
