@@ -1139,6 +1139,8 @@ def longest_sequence_fused(
         f"output, 4·n·{head_dim} values of {bytes_per_value} bytes, and one float32 per query: solve "
         f"{batch}·{heads}·n·(4·{head_dim}·{bytes_per_value} + 4) ≤ {budget_bytes:,} for the largest whole n."
     )
+
+
 # ---- new checks: basic_attention, qkv_attention
 __all__ += ["kernel_regression_as_attention", "previous_token_head"]
 
@@ -1248,6 +1250,8 @@ def previous_token_head(fn: Callable[[int], object]) -> None:
             f"i = 1 … {n - 1}). Let the query of token i be its position and the key of token j be position j + 1."
         )
     return _ok("every token i ≥ 1 puts at least 0.9 of its weight on token i − 1, for n = 6 and n = 9.")
+
+
 # ---- new checks: summary
 __all__ += ["stacked_receptive_fields"]
 

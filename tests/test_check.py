@@ -620,6 +620,8 @@ def test_longest_sequence_fused_correct(capsys):
 def test_longest_sequence_fused_hints(answer, hint):
     with pytest.raises(check.CheckFailed, match=hint):
         check.longest_sequence_fused(answer, **FUSED)
+
+
 # ---- new checks: basic_attention, qkv_attention
 def _nw_right(xq, xd, h):
     bias = (-(xd**2) / (2 * h * h)).expand(len(xq), len(xd))
@@ -683,6 +685,8 @@ def test_previous_token_head_correct(capsys):
 def test_previous_token_head_hints(fn, hint):
     with pytest.raises(CheckFailed, match=hint):
         check.previous_token_head(fn)
+
+
 # ---- new checks: summary
 RIGHT_STACKS = {"conv ×2": 5, "conv ×5": 11, "conv ×6": 12, "conv, then qkv attention": 12}
 
