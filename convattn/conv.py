@@ -25,7 +25,15 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from ._validate import check_choice, check_int, check_same_dtype, check_tensor, shape_str
+from ._validate import (
+    check_choice,
+    check_int,
+    check_same_dtype,
+    check_sizes,
+    check_tensor,
+    int_tuple,
+    shape_str,
+)
 
 __all__ = [
     "conv1d",
@@ -45,25 +53,13 @@ Padding = int | str | Sequence[int]
 # ---------------------------------------------------------------- arguments
 
 
-def _ints(value: object, n: int, name: str, *, minimum: int) -> tuple[int, ...]:
-    """An int, or a tuple/list of n ints, as a tuple of n ints that are each >= minimum."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != n:
-            raise ValueError(f"{name} must be an int or a tuple of {n} ints; got {value!r}")
-        return tuple(check_int(v, name, minimum=minimum) for v in value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int or a tuple of {n} ints; got {type(value).__name__} {value!r}")
-    return (check_int(value, name, minimum=minimum),) * n
-
-
 def same_padding(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
     """(left, right) zero padding that keeps the size at stride 1, as PyTorch's ``padding='same'`` pads.
 
     A kernel spans d(k − 1) + 1 inputs, so the output keeps the input's size when d(k − 1) zeros are added
     in total. When that total is odd (an even kernel), PyTorch puts the extra zero on the right.
     """
-    check_int(kernel_size, "kernel_size", minimum=1)
-    check_int(dilation, "dilation", minimum=1)
+    check_sizes(kernel_size=kernel_size, dilation=dilation)
     total = dilation * (kernel_size - 1)
     return total // 2, total - total // 2
 
@@ -84,7 +80,7 @@ def _resolve_padding(
                 "padding keeps its size: give the padding as an int instead"
             )
         return tuple(same_padding(k, d) for k, d in zip(kernel, dilation, strict=True))
-    return tuple((p, p) for p in _ints(padding, n, "padding", minimum=0))
+    return tuple((p, p) for p in int_tuple(padding, n, "padding", minimum=0))
 
 
 def conv_output_size(
@@ -96,10 +92,7 @@ def conv_output_size(
     n + 2p, and the last window that fits completely is the last output (a window hanging over the end is
     not computed, hence the floor). ``padding`` may also be ``'valid'`` (0) or ``'same'`` (stride 1 only).
     """
-    check_int(size, "size", minimum=1)
-    check_int(kernel_size, "kernel_size", minimum=1)
-    check_int(stride, "stride", minimum=1)
-    check_int(dilation, "dilation", minimum=1)
+    check_sizes(size=size, kernel_size=kernel_size, stride=stride, dilation=dilation)
     ((left, right),) = _resolve_padding(padding, (kernel_size,), (stride,), (dilation,))
     span = dilation * (kernel_size - 1) + 1
     if size + left + right < span:
@@ -156,8 +149,8 @@ def _prepare(
         if bias.shape[0] != c_out:
             raise ValueError(f"bias must have shape (C_out,) = ({c_out},); got {shape_str(bias.shape)}")
     kernel = tuple(weight.shape[2:])
-    stride_t = _ints(stride, n, "stride", minimum=1)
-    dilation_t = _ints(dilation, n, "dilation", minimum=1)
+    stride_t = int_tuple(stride, n, "stride", minimum=1)
+    dilation_t = int_tuple(dilation, n, "dilation", minimum=1)
     pads = _resolve_padding(padding, kernel, stride_t, dilation_t)
     for size, k, d, (left, right), name in zip(x.shape[2:], kernel, dilation_t, pads, spatial, strict=True):
         span = d * (k - 1) + 1

@@ -17,7 +17,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from ._validate import check_int, check_tensor, shape_str
+from ._validate import check_sizes, check_tensor, shape_str
 
 __all__ = ["sinusoidal_positions", "SinusoidalPositionalEncoding", "LearnedPositionalEncoding"]
 
@@ -36,8 +36,7 @@ def sinusoidal_positions(
     Returns:
         (N, C) table; row p is added to the token at position p.
     """
-    check_int(n, "n", minimum=1)
-    check_int(dim, "dim", minimum=1)
+    check_sizes(n=n, dim=dim)
     if isinstance(base, bool) or not isinstance(base, (int, float)) or not 1 < base < math.inf:
         raise ValueError(f"base must be a number > 1; got {base!r}")
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
@@ -74,8 +73,7 @@ class SinusoidalPositionalEncoding(nn.Module):
 
     def __init__(self, dim: int, max_len: int = 512, *, base: float = 10000.0):
         super().__init__()
-        check_int(dim, "dim", minimum=1)
-        check_int(max_len, "max_len", minimum=1)
+        check_sizes(dim=dim, max_len=max_len)
         self.dim, self.max_len = dim, max_len
         self.register_buffer("table", sinusoidal_positions(max_len, dim, base=base), persistent=False)
 
@@ -95,8 +93,7 @@ class LearnedPositionalEncoding(nn.Module):
 
     def __init__(self, dim: int, max_len: int = 512, *, std: float = 0.02):
         super().__init__()
-        check_int(dim, "dim", minimum=1)
-        check_int(max_len, "max_len", minimum=1)
+        check_sizes(dim=dim, max_len=max_len)
         if isinstance(std, bool) or not isinstance(std, (int, float)) or not 0 <= std < math.inf:
             raise ValueError(f"std must be a number >= 0; got {std!r}")
         self.dim, self.max_len = dim, max_len

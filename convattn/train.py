@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ._validate import check_bool, check_choice, check_int, check_tensor
+from ._validate import check_bool, check_choice, check_int, check_sizes, check_tensor
 
 __all__ = ["History", "fit", "accuracy", "batch_order"]
 
@@ -46,8 +46,7 @@ def _check_data(data: object, name: str = "data") -> tuple[Tensor, Tensor]:
 
 def batch_order(n: int, batch_size: int, steps: int, seed: int) -> list[Tensor]:
     """Indices of each step's mini-batch: shuffled epochs drawn from a generator seeded with ``seed``."""
-    check_int(n, "n", minimum=1)
-    check_int(batch_size, "batch_size", minimum=1)
+    check_sizes(n=n, batch_size=batch_size)
     check_int(steps, "steps", minimum=0)
     check_int(seed, "seed")  # any int seeds a generator; fit asks for >= 0
     gen = torch.Generator().manual_seed(seed)
