@@ -30,6 +30,7 @@ __all__ = [
     "check_qkv",
     "check_linear",
     "check_mask",
+    "check_tokens",
     "int_tuple",
     "check_sizes",
     "check_images",
@@ -206,3 +207,13 @@ def check_widths(hidden: object) -> tuple[int, ...]:
     ):
         raise TypeError(f"hidden must be a sequence of positive ints, e.g. (32,); got {hidden!r}")
     return tuple(hidden)
+
+
+def check_tokens(x: object, dim: int, module: nn.Module) -> None:
+    """x (B, N, C) or (N, C) with C = dim, of the module's dtype."""
+    check_tensor(x, "x", min_ndim=2)
+    if x.ndim > 3 or x.shape[-1] != dim:
+        raise ValueError(
+            f"x must have shape (B, N, C) or (N, C) with C = dim = {dim}; got {shape_str(x.shape)}"
+        )
+    check_module_dtype(x, module)

@@ -28,9 +28,9 @@ from ._validate import (
     check_choice,
     check_int,
     check_mask,
-    check_module_dtype,
     check_qkv,
     check_tensor,
+    check_tokens,
 )
 
 __all__ = [
@@ -182,13 +182,13 @@ class MultiHeadSelfAttention(nn.Module):
         mask: SDPA's convention (bool True = may attend, or float added to the logits), of shape (N, N),
         (B, N, N) (the same for every head) or (B, nh, N, N). ``nn.MultiheadAttention`` wants ``~mask``.
         """
-        check_tensor(x, "x", ("B", "N", "C") if x.ndim != 2 else ("N", "C")), check_module_dtype(x, self)
+        check_tokens(x, self.dim, self)
         xb = x if x.ndim == 3 else x[None]  # (B, N, C)
         B, N, C = xb.shape
-        nh = self.num_heads
-        q = self.q_proj(xb).view(B, N, nh, -1).transpose(1, 2)  # (B, nh, N, hd)
-        k = self.k_proj(xb).view(B, N, nh, -1).transpose(1, 2)  # (B, nh, N, hd)
-        v = self.v_proj(xb).view(B, N, nh, -1).transpose(1, 2)  # (B, nh, N, hd_v)
+        nh, hd, hd_v = self.num_heads, self.head_dim, self.v_dim // self.num_heads
+        q = self.q_proj(xb).view(B, N, nh, hd).transpose(1, 2)  # (B, nh, N, hd)
+        k = self.k_proj(xb).view(B, N, nh, hd).transpose(1, 2)  # (B, nh, N, hd)
+        v = self.v_proj(xb).view(B, N, nh, hd_v).transpose(1, 2)  # (B, nh, N, hd_v)
         if mask is not None and mask.ndim == 3:
             mask = mask.unsqueeze(1)  # (B, N, N) -> (B, 1, N, N): the same mask for every head
         y, weights = scaled_dot_product_attention(q, k, v, mask=mask, is_causal=is_causal)  # (B, nh, N, hd_v)

@@ -57,8 +57,10 @@ NORMALIZATIONS = ("pre", "post")
 
 def _size(size: int | Sequence[int]) -> tuple[int, ...]:
     """N (a sequence) -> (N,); (H, W) (an image) -> (H, W)."""
-    n = len(size) if isinstance(size, tuple | list) and len(size) in (1, 2) else 1
-    return int_tuple(size, n, "size (an int N or a pair (H, W))")
+    dims = tuple(size) if isinstance(size, tuple | list) else (size,)
+    if len(dims) not in (1, 2):
+        raise TypeError(f"size must be an int N or a pair (H, W); got {size!r}")
+    return int_tuple(dims, len(dims), "size")
 
 
 def relative_table_shape(size: int | Sequence[int], *, circular: bool = False) -> tuple[int, ...]:

@@ -36,7 +36,7 @@ def test_linear_map_matrix_of_a_shift_is_a_permutation():
         (
             lambda: fc_connections(torch.randn(3)),
             ValueError,
-            r"layer must have shape \(n_out, n_in\); got \(3,\)",
+            r"layer must have shape \(n_out, n_in\); got shape \(3,\)",
         ),
         (lambda: fc_connections([1, 2]), TypeError, "layer must be an nn.Linear or a"),
         (lambda: linear_map_matrix(3, 4), TypeError, "fn must be callable; got int"),

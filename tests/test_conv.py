@@ -208,7 +208,7 @@ X2, W2 = torch.randn(2, 4, 8, 8), torch.randn(6, 4, 3, 3)
         (
             lambda: conv1d(X1, W1[0]),
             ValueError,
-            r"weight must have shape \(C_out, C_in/groups, k\); got \(2, 3\)",
+            r"weight must have shape \(C_out, C_in/groups, k\); got shape \(2, 3\)",
         ),
         (lambda: conv2d(X2, W2.double()), TypeError, "x and weight must have the same dtype"),
         (lambda: conv2d(X2.long(), W2.long()), TypeError, "x must be a floating-point tensor"),
@@ -222,12 +222,16 @@ X2, W2 = torch.randn(2, 4, 8, 8), torch.randn(6, 4, 3, 3)
             r"bias must have shape \(C_out,\) = \(6,\)",
         ),
         (lambda: conv2d(X2, W2, stride=0), ValueError, "stride must be >= 1; got 0"),
-        (lambda: conv2d(X2, W2, stride=(1, 2, 3)), ValueError, "stride must be an int or a tuple of 2 ints"),
+        (
+            lambda: conv2d(X2, W2, stride=(1, 2, 3)),
+            TypeError,
+            r"stride must be an int or a tuple of 2 ints; got \(1, 2, 3\)",
+        ),
         (lambda: conv2d(X2, W2, padding=-1), ValueError, "padding must be >= 0; got -1"),
         (
             lambda: conv2d(X2, W2, padding=1.5),
             TypeError,
-            "padding must be an int or a tuple of 2 ints; got float",
+            "padding must be an int or a tuple of 2 ints; got 1.5",
         ),
         (
             lambda: conv2d(X2, W2, padding="full"),
@@ -245,3 +249,13 @@ X2, W2 = torch.randn(2, 4, 8, 8), torch.randn(6, 4, 3, 3)
 def test_conv_bad_input(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_empty_batch_passes_as_in_pytorch(groups):
+    x1, w1 = torch.randn(0, 4, 9), torch.randn(6, 4 // groups, 3)
+    torch.testing.assert_close(conv1d(x1, w1, groups=groups), F.conv1d(x1, w1, groups=groups))
+    x2, w2 = torch.randn(0, 4, 5, 5), torch.randn(6, 4 // groups, 3, 3)
+    torch.testing.assert_close(
+        conv2d(x2, w2, padding=1, groups=groups), F.conv2d(x2, w2, padding=1, groups=groups)
+    )

@@ -253,7 +253,11 @@ def test_conv2d_macs_grow_with_pixels_not_their_square():
     "call, error, message",
     [
         (lambda: conv2d_params(3, 4, 3, groups=2), ValueError, "groups = 2 must divide in_channels = 3"),
-        (lambda: conv2d_params(3, 3, (3, 3, 3)), ValueError, "kernel_size must be an int or a pair"),
+        (
+            lambda: conv2d_params(3, 3, (3, 3, 3)),
+            TypeError,
+            r"kernel_size must be an int or a tuple of 2 ints; got \(3, 3, 3\)",
+        ),
         (lambda: conv1d_params(0, 3, 3), ValueError, "in_channels must be >= 1; got 0"),
         (lambda: conv1d_params(3, 3, 3, bias=1), TypeError, "bias must be True or False"),
         (lambda: conv2d_macs(3, 3, 5, 4), ValueError, "does not fit in the padded input of length 4"),
@@ -365,7 +369,11 @@ def test_attention_conv_crossover_is_where_the_flops_meet(dim, k, ndim):
         (lambda: fc_flops(0, 3), ValueError, "n_in must be >= 1"),
         (lambda: fc_flops(3, 3, batch=1.5), TypeError, "batch must be an int"),
         (lambda: relative_attention_flops(4, 8, 0, 4), ValueError, "heads must be >= 1"),
-        (lambda: mbconv_flops(4, 4, (8, 8, 8)), ValueError, "size must be an int or a pair"),
+        (
+            lambda: mbconv_flops(4, 4, (8, 8, 8)),
+            TypeError,
+            r"size must be an int or a tuple of 2 ints; got \(8, 8, 8\)",
+        ),
         (lambda: mbconv_flops(4, 4, 8, kernel_size=0), ValueError, "kernel_size must be >= 1"),
         (lambda: transformer_block_flops(4, 4, 0), ValueError, "size must be >= 1"),
         (lambda: attention_conv_crossover(64, 3, ndim=0), ValueError, "ndim must be >= 1"),

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from convattn import FEATURES, SENTENCES, embed_sentence, embeddings
+from convattn import FEATURES, SENTENCES, embed_sentence, embeddings  # the module
 
 
 def dot(a, b):

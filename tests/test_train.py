@@ -3,7 +3,8 @@ import copy
 import pytest
 import torch
 
-from convattn import MLP, accuracy, batch_order, fit
+from convattn import MLP, accuracy, fit
+from convattn.train import batch_order
 
 
 def toy_data(n=60):
