@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ._validate import check_bool, check_choice, check_images, check_ratio, check_sizes, int_tuple, shape_str
+from ._validate import check_choice, check_images, check_ratio, check_sizes, int_tuple, shape_str
 from .counting import squeeze_channels
 from .relative import RelativeSelfAttention
 
@@ -127,7 +127,6 @@ class TransformerBlock(nn.Module):
         )
 
     def forward(self, x: Tensor, *, return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor]:
-        check_bool(return_weights, "return_weights")
         check_images(x, self, self.in_dim)
         h = self.pool(self.norm1(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2))  # (B, C_in, H', W'), LN over C
         B, C, H, W = h.shape

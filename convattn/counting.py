@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from ._validate import check_bool, check_int, check_numbers, check_ratio, check_sizes, check_widths, int_tuple
+from ._validate import check_int, check_numbers, check_ratio, check_sizes, check_widths, int_tuple
 from .conv import conv_output_size
 from .relative import relative_table_shape
 
@@ -25,16 +25,12 @@ __all__ = ["count_params", "fc_params", "image_fc_params", "loglog_slope"]
 
 def count_params(module: nn.Module, *, trainable_only: bool = False) -> int:
     """Number of scalar parameters of a module (shared parameters counted once)."""
-    if not isinstance(module, nn.Module):
-        raise TypeError(f"module must be a torch.nn.Module; got {type(module).__name__}")
-    check_bool(trainable_only, "trainable_only")
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
 
 def fc_params(n_in: int, n_out: int, bias: bool = True) -> int:
     """Parameters of ``nn.Linear(n_in, n_out, bias)``: a weight (n_out, n_in) plus n_out biases."""
     check_sizes(n_in=n_in, n_out=n_out)
-    check_bool(bias, "bias")
     return n_in * n_out + (n_out if bias else 0)
 
 
@@ -96,10 +92,8 @@ def self_attention_params(
     W_Q, W_K: (qk_dim, dim); W_V: (v_dim, dim); W_O: (dim, v_dim) with out_proj; one bias per output row.
     """
     check_int(dim, "dim", minimum=1)
-    qk_dim = dim if qk_dim is None else check_int(qk_dim, "qk_dim", minimum=1)
-    v_dim = dim if v_dim is None else check_int(v_dim, "v_dim", minimum=1)
-    check_bool(bias, "bias")
-    check_bool(out_proj, "out_proj")
+    qk_dim = qk_dim or dim
+    v_dim = v_dim or dim
     count = fc_params(dim, qk_dim, bias) * 2 + fc_params(dim, v_dim, bias)
     return count + (fc_params(v_dim, dim, bias) if out_proj else 0)
 
@@ -110,7 +104,6 @@ def mha_params(dim: int, num_heads: int, *, bias: bool = True) -> int:
     Four C×C projections (Q, K, V, output): the number of heads only decides how they are cut up.
     """
     check_sizes(dim=dim, num_heads=num_heads)
-    check_bool(bias, "bias")
     if dim % num_heads:
         raise ValueError(f"num_heads must divide dim; got dim = {dim} and num_heads = {num_heads}")
     return 4 * fc_params(dim, dim, bias)
@@ -124,8 +117,8 @@ def attention_flops(
     2·n·m·qk_dim for q kᵀ plus 2·n·m·v_dim for the weighted sum of values: quadratic in the length.
     """
     check_sizes(n=n, qk_dim=qk_dim)
-    v_dim = qk_dim if v_dim is None else check_int(v_dim, "v_dim", minimum=1)
-    m = n if m is None else check_int(m, "m", minimum=1)
+    v_dim = v_dim or qk_dim
+    m = m or n
     check_int(batch, "batch", minimum=1)
     return batch * 2 * n * m * (qk_dim + v_dim)
 
@@ -145,7 +138,7 @@ def attention_weights_bytes(
 ) -> int:
     """Bytes of the attention weights, one n×m matrix per batch element and head (4·n² in float32)."""
     check_int(n, "n", minimum=1)
-    m = n if m is None else check_int(m, "m", minimum=1)
+    m = m or n
     check_sizes(num_heads=num_heads, batch=batch)
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"dtype must be a floating torch dtype such as torch.float32; got {dtype!r}")
@@ -209,7 +202,6 @@ def conv1d_params(
     """
     _conv_channels(in_channels, out_channels, groups)
     check_int(kernel_size, "kernel_size", minimum=1)
-    check_bool(bias, "bias")
     return out_channels * (in_channels // groups) * kernel_size + (out_channels if bias else 0)
 
 
@@ -227,7 +219,6 @@ def conv2d_params(
     """
     _conv_channels(in_channels, out_channels, groups)
     kh, kw = int_tuple(kernel_size, 2, "kernel_size")
-    check_bool(bias, "bias")
     return out_channels * (in_channels // groups) * kh * kw + (out_channels if bias else 0)
 
 
@@ -318,7 +309,7 @@ def relative_attention_flops(
     output projection. The relative bias is looked up and added, which costs no multiply-adds.
     """
     check_sizes(n=n, dim=dim, heads=heads, head_dim=head_dim)
-    out_dim = dim if out_dim is None else check_int(out_dim, "out_dim", minimum=1)
+    out_dim = out_dim or dim
     check_int(batch, "batch", minimum=1)
     inner = heads * head_dim
     projections = fc_flops(dim, 3 * inner, batch=batch * n) + fc_flops(inner, out_dim, batch=batch * n)
@@ -480,7 +471,6 @@ def transformer_block_params(
 ) -> int:
     """Closed form of count_params(TransformerBlock(...)): two LayerNorms, attention, shortcut, MLP."""
     check_sizes(in_dim=in_dim, out_dim=out_dim, head_dim=head_dim, mlp_ratio=mlp_ratio)
-    check_bool(relative, "relative")
     size = int_tuple(size, 2, "size")
     heads = max(1, out_dim // head_dim)
     n = 2 * in_dim + 2 * out_dim  # LayerNorms

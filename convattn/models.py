@@ -12,7 +12,6 @@ import torch
 from torch import Tensor, nn
 
 from ._validate import (
-    check_bool,
     check_choice,
     check_images,
     check_int,
@@ -187,7 +186,6 @@ class CNNConfig:
     )
 
     def __post_init__(self) -> None:
-        check_bool(self.batchnorm, "batchnorm")
         if not isinstance(self.channels, tuple) or not self.channels:
             raise ValueError(f"channels must be a non-empty tuple of ints; got {self.channels!r}")
         if not isinstance(self.strides, tuple) or len(self.strides) != len(self.channels):
@@ -248,7 +246,6 @@ class ViTConfig:
             "mlp_ratio",
         ):
             check_int(getattr(self, name), name, minimum=1)
-        check_bool(self.positions, "positions")
         if self.image_size % self.patch_size:
             raise ValueError(
                 f"image_size {self.image_size} must be a multiple of patch_size {self.patch_size}"
@@ -303,7 +300,6 @@ def parameter_table(models: Mapping[str, nn.Module], *, show: bool = True) -> di
     if not isinstance(models, Mapping) or not models:
         got = f"an empty {type(models).__name__}" if isinstance(models, Mapping) else type(models).__name__
         raise TypeError(f"models must be a non-empty mapping name → nn.Module; got {got}")
-    check_bool(show, "show")
     counts = {}
     for name, model in models.items():
         if not isinstance(model, nn.Module):

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from . import palette
-from ._validate import check_bool, check_int, check_number, check_numbers
+from ._validate import check_int, check_number, check_numbers
 from .counting import loglog_slope
 
 __all__ = ["plot_connections", "plot_matrix", "plot_scaling", "plot_image_grid", "MAX_GRAPH_NODES"]
@@ -200,10 +200,6 @@ def plot_matrix(
         xticklabels, yticklabels: optional names of the inputs and outputs (e.g. words).
     """
     m = _as_matrix(matrix)
-    if signed is not None:
-        check_bool(signed, "signed")
-    check_bool(colorbar, "colorbar")
-    check_bool(annotate, "annotate")
     if not isinstance(fmt, str):
         raise TypeError(f"fmt must be a format string such as '.2f'; got {type(fmt).__name__} {fmt!r}")
     xticklabels = _labels(xticklabels, m.shape[1], "xticklabels", "column")
@@ -302,8 +298,6 @@ def plot_image_grid(
             )
         if len(titles) != n:
             raise ValueError(f"titles must have one entry per image ({n}); got {len(titles)}")
-    if signed is not None:
-        check_bool(signed, "signed")
     if check_number(size, "size") <= 0:
         raise ValueError(f"size must be > 0 (inches per image); got {size!r}")
     ncols = min(ncols, n)
@@ -362,7 +356,6 @@ def plot_errorbars(
         raise ValueError("xs must hold at least one x position; got 0")
     _check_series(series, "(means, errors) pair")
     _check_colors(colors)
-    check_bool(logx, "logx")
     check_number(dodge, "dodge")
     xticklabels = _labels(xticklabels, len(xs_arr), "xticklabels", "x")
     checked = {}

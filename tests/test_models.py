@@ -190,7 +190,6 @@ def test_parameter_table_prints_and_returns_counts(capsys):
         (lambda: TransformerBlock(4, 4, 3)(torch.zeros(1, 4, 4, 4)), ValueError, "attends over"),
         (lambda: CNNConfig(channels=(4, 4), strides=(1,)), ValueError, "one entry per layer"),
         (lambda: ViTConfig(image_size=8, patch_size=3), ValueError, "multiple of patch_size"),
-        (lambda: ViTConfig(positions="yes"), TypeError, "positions must be True or False"),
         (lambda: SmallViT()(torch.zeros(1, 1, 8, 9)), ValueError, r"x must have shape \(B, 1, 8, 8\)"),
         (lambda: parameter_table({}), TypeError, "non-empty mapping"),
         (lambda: parameter_table({"a": 3}), TypeError, r"models\['a'\] must be an nn.Module"),
