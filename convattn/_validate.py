@@ -31,6 +31,7 @@ __all__ = [
     "check_linear",
     "check_mask",
     "check_tokens",
+    "check_conv",
     "int_tuple",
     "check_sizes",
     "check_images",
@@ -217,3 +218,22 @@ def check_tokens(x: object, dim: int, module: nn.Module) -> None:
             f"x must have shape (B, N, C) or (N, C) with C = dim = {dim}; got {shape_str(x.shape)}"
         )
     check_module_dtype(x, module)
+
+
+def check_conv(x: object, weight: object, bias: object, groups: int, n: int) -> None:
+    """x (B, C, *spatial) or (C, *spatial), weight (C_out, C/groups, *kernel), bias (C_out,), one dtype."""
+    spatial, kernel = ("N",) if n == 1 else ("H", "W"), ("k",) if n == 1 else ("kh", "kw")
+    check_tensor(x, "x", min_ndim=n + 1), check_tensor(weight, "weight", ("C_out", "C_in/groups", *kernel))
+    check_int(groups, "groups", minimum=1)
+    c_in, c_out = x.shape[-n - 1], weight.shape[0]
+    if x.ndim > n + 2 or c_in % groups or c_out % groups or weight.shape[1] * groups != c_in:
+        raise ValueError(
+            f"x must be ({', '.join(('B', 'C', *spatial))}) or without B, and weight (C_out, C/groups, "
+            f"{', '.join(kernel)}) with groups = {groups} dividing C and C_out; got x {shape_str(x.shape)}, "
+            f"weight {shape_str(weight.shape)}"
+        )
+    if bias is not None and (check_tensor(bias, "bias", ("C_out",)).shape[0] != c_out):
+        raise ValueError(f"bias must have shape (C_out,) = ({c_out},); got {shape_str(bias.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(f"x and {name} must have the same dtype; got {x.dtype} and {t.dtype}")

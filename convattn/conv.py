@@ -27,10 +27,8 @@ from torch import Tensor
 
 from ._validate import (
     check_choice,
-    check_int,
-    check_same_dtype,
+    check_conv,
     check_sizes,
-    check_tensor,
     int_tuple,
     shape_str,
 )
@@ -119,47 +117,19 @@ def _prepare(
 
     input_name: what the message calls the input (a caller that builds x from a size names the size).
     """
-    spatial = ("N",) if n == 1 else ("H", "W")
-    kernel_dims = ("k",) if n == 1 else ("kh", "kw")
-    x_dims = ", ".join(("B", "C", *spatial))
-    check_tensor(x, "x", min_ndim=1)
-    if x.ndim not in (n + 1, n + 2):
-        raise ValueError(f"x must have shape ({x_dims}) or ({x_dims[3:]}); got {shape_str(x.shape)}")
-    check_tensor(weight, "weight", ("C_out", "C_in/groups", *kernel_dims))
-    check_same_dtype("x", x, "weight", weight)
-    check_int(groups, "groups", minimum=1)
-    check_choice(padding_mode, "padding_mode", PADDING_MODES)
+    check_conv(x, weight, bias, groups, n), check_choice(padding_mode, "padding_mode", PADDING_MODES)
     unbatched = x.ndim == n + 1
-    if unbatched:
-        x = x.unsqueeze(0)
-    c_in, c_out = x.shape[1], weight.shape[0]
-    if c_in % groups or c_out % groups:
-        raise ValueError(
-            f"groups = {groups} must divide both the input channels (C = {c_in}) and the output channels "
-            f"(C_out = {c_out})"
-        )
-    if weight.shape[1] * groups != c_in:
-        raise ValueError(
-            f"weight must have shape (C_out, C_in/groups, {', '.join(kernel_dims)}) with C_in/groups = "
-            f"{c_in}/{groups} = {c_in // groups}; got {shape_str(weight.shape)}"
-        )
-    if bias is not None:
-        check_tensor(bias, "bias", ("C_out",))
-        check_same_dtype("x", x, "bias", bias)
-        if bias.shape[0] != c_out:
-            raise ValueError(f"bias must have shape (C_out,) = ({c_out},); got {shape_str(bias.shape)}")
+    x = x.unsqueeze(0) if unbatched else x  # (B, C, *spatial)
     kernel = tuple(weight.shape[2:])
     stride_t = int_tuple(stride, n, "stride", minimum=1)
     dilation_t = int_tuple(dilation, n, "dilation", minimum=1)
     pads = _resolve_padding(padding, kernel, stride_t, dilation_t)
-    for size, k, d, (left, right), name in zip(x.shape[2:], kernel, dilation_t, pads, spatial, strict=True):
-        span = d * (k - 1) + 1
-        if size + left + right < span:
-            raise ValueError(
-                f"{input_name} is too small for weight's kernel: the kernel spans {span} inputs along {name} "
-                f"(k = {k}, dilation {d}) but the padded input has only {size + left + right} ({name} = {size}, "
-                f"padding {left} + {right})"
-            )
+    padded = [size + left + right for size, (left, right) in zip(x.shape[2:], pads, strict=True)]
+    if any(p < d * (k - 1) + 1 for p, k, d in zip(padded, kernel, dilation_t, strict=True)):
+        raise ValueError(
+            f"{input_name} is too small for weight's kernel {shape_str(kernel)} (dilation {dilation}); "
+            f"padded, it is only {shape_str(padded)}"
+        )
     return x, unbatched, stride_t, dilation_t, pads
 
 

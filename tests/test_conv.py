@@ -203,7 +203,7 @@ X2, W2 = torch.randn(2, 4, 8, 8), torch.randn(6, 4, 3, 3)
         (
             lambda: conv2d(X2[0, 0], W2),
             ValueError,
-            r"x must have shape \(B, C, H, W\) or \(C, H, W\); got \(8, 8\)",
+            r"x must have at least 3 dimensions; got shape \(8, 8\)",
         ),
         (
             lambda: conv1d(X1, W1[0]),
@@ -213,8 +213,12 @@ X2, W2 = torch.randn(2, 4, 8, 8), torch.randn(6, 4, 3, 3)
         (lambda: conv2d(X2, W2.double()), TypeError, "x and weight must have the same dtype"),
         (lambda: conv2d(X2.long(), W2.long()), TypeError, "x must be a floating-point tensor"),
         (lambda: conv2d(X2.numpy(), W2), TypeError, "x must be a torch.Tensor; got ndarray"),
-        (lambda: conv1d(X1, W1), ValueError, r"C_in/groups = 4/1 = 4; got \(6, 2, 3\)"),
-        (lambda: conv1d(X1, W1, groups=3), ValueError, "groups = 3 must divide both"),
+        (
+            lambda: conv1d(X1, W1),
+            ValueError,
+            r"with groups = 1 dividing C and C_out; got x \(2, 4, 16\), weight \(6, 2, 3\)",
+        ),
+        (lambda: conv1d(X1, W1, groups=3), ValueError, "with groups = 3 dividing C and C_out"),
         (lambda: conv1d(X1, W1, groups=0), ValueError, "groups must be >= 1; got 0"),
         (
             lambda: conv1d(X1, W1, torch.randn(5), groups=2),
@@ -238,7 +242,11 @@ X2, W2 = torch.randn(2, 4, 8, 8), torch.randn(6, 4, 3, 3)
             ValueError,
             "padding must be one of 'valid', 'same'; got 'full'",
         ),
-        (lambda: conv2d(X2, W2, dilation=5), ValueError, r"the kernel spans 11 inputs along H .* has only 8"),
+        (
+            lambda: conv2d(X2, W2, dilation=5),
+            ValueError,
+            r"x is too small for weight's kernel \(3, 3\) \(dilation 5\); padded, it is only \(8, 8\)",
+        ),
         (lambda: conv1d(X1, W1, groups=2, padding_mode="reflect"), ValueError, "padding_mode must be one of"),
         (lambda: conv2d_loops(X2, W2, stride=2, padding="same"), ValueError, "not supported for strided"),
         (lambda: conv_output_size(5, 7), ValueError, "does not fit in the padded input of length 5"),
