@@ -84,6 +84,15 @@ def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Fig
     return ax.figure, ax
 
 
+def _style(k: int) -> dict[str, str]:
+    """Series k's marker and line style, so that no series is told apart by its colour alone."""
+    return dict(
+        marker=palette.MARKERS[k % len(palette.MARKERS)],
+        linestyle=palette.LINESTYLES[k % len(palette.LINESTYLES)],
+        markeredgecolor=palette.EDGE,
+    )
+
+
 def _spread(n: int, width: int) -> np.ndarray:
     """n positions centred in [0, width - 1]."""
     return np.arange(n) + (width - n) / 2
@@ -264,7 +273,7 @@ def plot_scaling(
     for k, (label, values) in enumerate(checked.items()):
         color = (colors or {}).get(label, f"C{k}")
         slope = loglog_slope(sizes, values)
-        ax.loglog(sizes, values, "o-", color=color, label=f"{label} (slope {slope:.2f})")
+        ax.loglog(sizes, values, color=color, label=f"{label} (slope {slope:.2f})", **_style(k))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, which="major", alpha=0.3)
@@ -375,7 +384,7 @@ def plot_errorbars(
         step = k - k_mid
         x = xs_arr * (1 + dodge) ** step if logx else xs_arr + dodge * step
         color = (colors or {}).get(label, f"C{k}")
-        ax.errorbar(x, means, yerr=errors, fmt="o-", color=color, capsize=3, lw=1.5, ms=5, label=label)
+        ax.errorbar(x, means, yerr=errors, color=color, capsize=3, lw=1.5, ms=5, label=label, **_style(k))
     if logx:
         ax.set_xscale("log")
     if xticklabels is not None:
