@@ -160,10 +160,13 @@ def check_linear(x: object, weight: object, bias: object) -> None:
     check_tensor(x, "x", min_ndim=1), check_tensor(weight, "weight", ("n_out", "n_in"))
     if bias is not None:
         check_tensor(bias, "bias", ("n_out",))
-    if x.shape[-1] != weight.shape[1] or (bias is not None and bias.shape[0] != weight.shape[0]):
-        got = f"x {shape_str(x.shape)}, weight {shape_str(weight.shape)}"
-        got += "" if bias is None else f", bias {shape_str(bias.shape)}"
-        raise ValueError(f"x must be (..., n_in), weight (n_out, n_in), bias (n_out,); got {got}")
+    if x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"x's last dimension must equal weight's n_in = {weight.shape[1]} (weight has shape (n_out, n_in) = "
+            f"{shape_str(weight.shape)}); got x of shape {shape_str(x.shape)}"
+        )
+    if bias is not None and bias.shape[0] != weight.shape[0]:
+        raise ValueError(f"bias must have shape (n_out,) = ({weight.shape[0]},); got {shape_str(bias.shape)}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype != x.dtype:
             raise TypeError(f"x and {name} must have the same dtype; got {x.dtype} and {t.dtype}")
