@@ -15,55 +15,13 @@ Shape alphabet, used in every docstring and shape comment:
 ``k``      kernel size (``kh, kw`` in 2-D)
 =========  ====================================================
 
-A chapter reads ``from convattn import linear, plot_connections, ...`` and tells its story.
+A chapter reads ``from convattn import linear, plot_connections, ...`` and tells its story. The names below
+come in the order of the book; the tooling (``convattn.bench``, ``convattn.experiments``, the coursework
+commands) is not imported here.
 """
 
 from . import check, palette
-from .connections import fc_connections, linear_map_matrix
-from .counting import count_params, fc_params, image_fc_params, loglog_slope
-from .data import Digits, load_digits_split, permute_pixels, pixel_permutation
-from .fc import linear
-from .models import MLP
-from .source import show_source
-from .train import History, accuracy, batch_order, fit
-from .viz import plot_connections, plot_image_grid, plot_matrix, plot_scaling
-
-__version__ = "0.1.0"
-
-__all__ = [
-    # chapter 1: fully connected
-    "linear",
-    "fc_connections",
-    "linear_map_matrix",
-    "count_params",
-    "fc_params",
-    "image_fc_params",
-    "loglog_slope",
-    # data, models, training
-    "Digits",
-    "load_digits_split",
-    "pixel_permutation",
-    "permute_pixels",
-    "MLP",
-    "History",
-    "fit",
-    "accuracy",
-    "batch_order",
-    # drawing
-    "plot_connections",
-    "plot_matrix",
-    "plot_scaling",
-    "plot_image_grid",
-    "palette",
-    # the code on the page
-    "show_source",
-    # exercises
-    "check",
-]
-
-# ---------------------------------------------------------------- chapters 3-4: attention
-from . import embeddings  # noqa: E402
-from .attention import (  # noqa: E402
+from .attention import (
     MultiHeadSelfAttention,
     SelfAttention,
     basic_self_attention,
@@ -71,46 +29,77 @@ from .attention import (  # noqa: E402
     copy_attention_weights,
     scaled_dot_product_attention,
 )
-from .counting import (  # noqa: E402
+from .blocks import MBConv, TransformerBlock
+from .compare import LAYER_KINDS, layer_flops, make_layer, measure_layer, position_connections
+from .connections import (
+    RecoveredConv,
+    conv1d_connections,
+    conv2d_connections,
+    fc_connections,
+    is_convolution,
+    linear_map_matrix,
+)
+from .conv import conv1d, conv1d_loops, conv2d, conv2d_loops, conv_output_size, same_padding
+from .counting import (
+    attention_conv_crossover,
     attention_flops,
     attention_weights_bytes,
+    conv1d_macs,
+    conv1d_params,
+    conv2d_macs,
+    conv2d_params,
+    count_params,
+    fc_flops,
+    fc_params,
+    image_fc_params,
+    loglog_slope,
+    mbconv_flops,
     mha_flops,
     mha_params,
+    relative_attention_flops,
+    relative_attention_params,
     saved_activation_bytes,
     self_attention_params,
+    transformer_block_flops,
 )
-from .embeddings import FEATURES, SENTENCES, embed_sentence  # noqa: E402
-from .positions import LearnedPositionalEncoding, SinusoidalPositionalEncoding, sinusoidal_positions  # noqa: E402
+from .data import load_digits_split, permute_pixels, pixel_permutation
+from .embeddings import FEATURES, SENTENCES, embed_sentence
+from .fc import linear
+from .models import MLP, HybridConfig, HybridNet, parameter_table
+from .positions import LearnedPositionalEncoding, SinusoidalPositionalEncoding, sinusoidal_positions
+from .receptive import empirical_receptive_field, receptive_field
+from .relative import (
+    RelativeSelfAttention,
+    attention_from_conv2d,
+    bias_kernel,
+    relative_attention,
+    relative_bias,
+    relative_connections,
+    relative_position_index,
+    relative_self_attention,
+)
+from .source import show_source
+from .train import accuracy, fit
+from .viz import plot_connections, plot_errorbars, plot_image_grid, plot_matrix, plot_scaling
 
-__all__ += [
-    "basic_self_attention",
-    "scaled_dot_product_attention",
-    "causal_mask",
-    "SelfAttention",
-    "MultiHeadSelfAttention",
-    "copy_attention_weights",
-    "sinusoidal_positions",
-    "SinusoidalPositionalEncoding",
-    "LearnedPositionalEncoding",
-    "embeddings",
-    "embed_sentence",
-    "FEATURES",
-    "SENTENCES",
-    "self_attention_params",
-    "mha_params",
-    "attention_flops",
-    "mha_flops",
-    "attention_weights_bytes",
-    "saved_activation_bytes",
-]
+__version__ = "0.1.0"
 
-# ---------------------------------------------------------------- chapter 2: convolution
-from .connections import RecoveredConv, conv1d_connections, conv2d_connections, is_convolution  # noqa: E402
-from .conv import conv1d, conv1d_loops, conv2d, conv2d_loops, conv_output_size, same_padding  # noqa: E402
-from .counting import conv1d_macs, conv1d_params, conv2d_macs, conv2d_params  # noqa: E402
-from .receptive import empirical_receptive_field, receptive_field  # noqa: E402
-
-__all__ += [
+__all__ = [
+    # fully connected
+    "linear",
+    "fc_connections",
+    "linear_map_matrix",
+    "count_params",
+    "fc_params",
+    "image_fc_params",
+    "loglog_slope",
+    "load_digits_split",
+    "pixel_permutation",
+    "permute_pixels",
+    "MLP",
+    "fit",
+    "accuracy",
+    # convolution
     "conv1d",
     "conv2d",
     "conv1d_loops",
@@ -127,109 +116,60 @@ __all__ += [
     "conv2d_params",
     "conv1d_macs",
     "conv2d_macs",
-]
-
-# ---------------------------------------------------------------- chapter: cost
-# The benchmark itself is convattn.bench (a CLI, `python -m convattn.bench`); it is not imported here, so
-# that running it as a module does not find it already imported. Its formulas live in counting.py.
-from .counting import (  # noqa: E402
-    attention_conv_crossover,
-    fc_flops,
-    mbconv_flops,
-    relative_attention_flops,
-    transformer_block_flops,
-)
-
-__all__ += [
-    "fc_flops",
-    "relative_attention_flops",
-    "mbconv_flops",
-    "transformer_block_flops",
-    "attention_conv_crossover",
-]
-
-# ---------------------------------------------------------------- chapter 5: hybrid (CoAtNet)
-# The experiment runner is convattn.experiments (a CLI, `python -m convattn.experiments OUT.csv`); like
-# convattn.bench it is not imported here, so that running it as a module does not find it already imported.
-from .data import place_on_canvas, shift_images, stratified_subset  # noqa: E402
-from .models import (  # noqa: E402
-    CNNConfig,
-    HybridConfig,
-    HybridNet,
-    MBConv,
-    SmallCNN,
-    SmallViT,
-    TransformerBlock,
-    ViTConfig,
-    cnn_params,
-    hybrid_params,
-    mbconv_params,
-    mlp_params,
-    parameter_table,
-    transformer_block_params,
-    vit_params,
-)
-from .relative import (  # noqa: E402
-    RelativeSelfAttention,
-    attention_from_conv2d,
-    bias_kernel,
-    relative_attention,
-    relative_attention_params,
-    relative_bias,
-    relative_connections,
-    relative_position_index,
-    relative_self_attention,
-    relative_table_shape,
-)
-from .viz import plot_errorbars  # noqa: E402
-
-__all__ += [
+    # basic attention
+    "basic_self_attention",
+    "embed_sentence",
+    "FEATURES",
+    "SENTENCES",
+    # QKV attention
+    "scaled_dot_product_attention",
+    "causal_mask",
+    "MultiHeadSelfAttention",
+    "SelfAttention",
+    "copy_attention_weights",
+    "sinusoidal_positions",
+    "SinusoidalPositionalEncoding",
+    "LearnedPositionalEncoding",
+    "self_attention_params",
+    "mha_params",
+    "attention_flops",
+    "mha_flops",
+    "attention_weights_bytes",
+    "saved_activation_bytes",
+    # relative attention and the hybrid (CoAtNet)
     "relative_position_index",
-    "relative_table_shape",
     "relative_bias",
     "relative_attention",
     "relative_self_attention",
     "relative_connections",
     "RelativeSelfAttention",
-    "relative_attention_params",
     "bias_kernel",
     "attention_from_conv2d",
+    "relative_attention_params",
     "MBConv",
     "TransformerBlock",
     "HybridConfig",
     "HybridNet",
-    "CNNConfig",
-    "SmallCNN",
-    "ViTConfig",
-    "SmallViT",
-    "mbconv_params",
-    "transformer_block_params",
-    "hybrid_params",
-    "cnn_params",
-    "vit_params",
-    "mlp_params",
     "parameter_table",
-    "stratified_subset",
-    "place_on_canvas",
-    "shift_images",
-    "plot_errorbars",
-]
-
-# ---------------------------------------------------------------- chapter: summary
-from .compare import (  # noqa: E402
-    LAYER_KINDS,
-    LayerProperties,
-    layer_flops,
-    make_layer,
-    measure_layer,
-    position_connections,
-)
-
-__all__ += [
+    # cost
+    "fc_flops",
+    "relative_attention_flops",
+    "mbconv_flops",
+    "transformer_block_flops",
+    "attention_conv_crossover",
+    # summary
     "LAYER_KINDS",
-    "LayerProperties",
-    "layer_flops",
     "make_layer",
     "measure_layer",
+    "layer_flops",
     "position_connections",
+    # every chapter: drawing, the code on the page, the exercises
+    "plot_connections",
+    "plot_matrix",
+    "plot_scaling",
+    "plot_image_grid",
+    "plot_errorbars",
+    "palette",
+    "show_source",
+    "check",
 ]

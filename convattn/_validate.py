@@ -1,38 +1,49 @@
-"""Checks at the public boundary, written for learners.
+"""Argument checks for the functions a chapter calls, written for learners.
 
-Every public function of ``convattn`` validates what it is given and raises a ``TypeError`` or
-``ValueError`` that names what was expected and what came, e.g.::
+A function that a chapter or an exercise calls checks its arguments once, at the top, and says what was
+expected and what came::
 
-    ValueError: x must have shape (batch, seq, dim); got (3, 4)
+    ValueError: q and k must have the same last dimension; got q (2, 5, 8) and k (2, 5, 6)
 
-rather than letting a bare PyTorch shape error surface from deep inside a computation.
+What it calls is unchecked. Empty tensors pass (PyTorch accepts them), and nothing scans the values for NaN
+unless asked (``finite=True``): on a GPU that scan is a host synchronisation per call.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
 
 __all__ = [
+    "shape_str",
     "check_tensor",
     "check_int",
-    "check_bool",
-    "check_choice",
     "check_number",
     "check_numbers",
+    "check_bool",
+    "check_choice",
+    "check_same_dtype",
     "check_module_dtype",
     "check_qkv",
-    "shape_str",
+    "check_linear",
+    "check_mask",
+    "check_tokens",
+    "check_conv",
+    "int_tuple",
+    "check_sizes",
+    "check_images",
+    "check_ratio",
+    "check_widths",
 ]
 
 
 def shape_str(shape: Sequence[int]) -> str:
     """(3, 4) rather than torch.Size([3, 4])."""
     dims = tuple(int(d) for d in shape)
-    return "(" + ", ".join(str(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"
+    return "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
 
 
 def check_tensor(
@@ -40,43 +51,21 @@ def check_tensor(
     name: str,
     dims: Sequence[str] | None = None,
     *,
-    min_ndim: int | None = None,
+    min_ndim: int = 0,
     floating: bool = True,
-    finite: bool = True,
-    allow_empty: bool = False,
+    finite: bool = False,
 ) -> Tensor:
-    """Return ``x`` if it is a tensor of the expected form, else raise a learner-friendly error.
-
-    Args:
-        x: the value to check.
-        name: its name in the caller's signature, used in the message.
-        dims: names of the expected dimensions, e.g. ``("batch", "seq", "dim")``; fixes the rank.
-        min_ndim: alternatively, the least number of dimensions (for ``(..., dim)`` inputs).
-        floating: require a floating-point dtype.
-        finite: refuse NaN and infinity.
-        allow_empty: accept a tensor with a zero-sized dimension.
-    """
+    """``x`` if it is a tensor with ``len(dims)`` (or at least ``min_ndim``) dimensions, floating-point unless
+    ``floating=False``; ``finite=True`` also refuses NaN and infinity (a scan of every value: opt-in)."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}")
-    if dims is not None and x.ndim != len(dims):
-        raise ValueError(f"{name} must have shape ({', '.join(dims)}); got {shape_str(x.shape)}")
-    if min_ndim is not None and x.ndim < min_ndim:
-        raise ValueError(
-            f"{name} must have at least {min_ndim} dimension{'s' if min_ndim > 1 else ''}; "
-            f"got shape {shape_str(x.shape)}"
-        )
+    if (dims is not None and x.ndim != len(dims)) or x.ndim < min_ndim:
+        want = f"shape ({', '.join(dims)})" if dims is not None else f"at least {min_ndim} dimensions"
+        raise ValueError(f"{name} must have {want}; got shape {shape_str(x.shape)}")
     if floating and not x.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor (e.g. float32 or float64); got {x.dtype}")
-    if not allow_empty and x.numel() == 0:
-        raise ValueError(f"{name} must not be empty; got shape {shape_str(x.shape)}")
-    # A finite sum implies every entry is finite (NaN and ±inf propagate); only an overflowing or non-finite
-    # sum needs the element-wise check, which allocates a mask as large as x.
-    if finite and x.is_floating_point():
-        values = x.detach()  # the check must stay out of the autograd graph
-        if not math.isfinite(values.sum().item()) and not bool(torch.isfinite(values).all()):
-            nan, inf = bool(torch.isnan(values).any()), bool(torch.isinf(values).any())
-            found = "NaN and infinity" if nan and inf else "NaN" if nan else "infinity"
-            raise ValueError(f"{name} must contain only finite values; got {found}")
+        raise TypeError(f"{name} must be a floating-point tensor (e.g. float32); got {x.dtype}")
+    if finite and not bool(torch.isfinite(x.detach()).all()):
+        raise ValueError(f"{name} must contain only finite values; got NaN or infinity")
     return x
 
 
@@ -89,12 +78,26 @@ def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
     return value
 
 
+def check_sizes(**sizes: object) -> None:
+    """Each keyword an int >= 1 (a size, a count): ``check_sizes(n_in=n_in, n_out=n_out)``."""
+    for name, value in sizes.items():
+        check_int(value, name, minimum=1)
+
+
+def int_tuple(value: object, n: int, name: str, *, minimum: int = 1) -> tuple[int, ...]:
+    """The one int-or-tuple helper: an int, or a tuple/list of ``n`` ints, as a tuple of ``n`` ints."""
+    values = tuple(value) if isinstance(value, tuple | list) else (value,) * n
+    if len(values) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise TypeError(f"{name} must be an int or a tuple of {n} ints; got {value!r}")
+    if min(values) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value!r}")
+    return values
+
+
 def check_number(value: object, name: str, *, minimum: float | None = None) -> float:
     """A finite real number (an int or a float, not a bool) that is at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number; got {type(value).__name__} {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number; got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise TypeError(f"{name} must be a finite number; got {type(value).__name__} {value!r}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value!r}")
     return float(value)
@@ -102,51 +105,13 @@ def check_number(value: object, name: str, *, minimum: float | None = None) -> f
 
 def check_numbers(values: object, name: str) -> list[float]:
     """A 1-D sequence of finite numbers (a list, a tuple, a 1-D tensor or array), as a list of floats."""
-    if hasattr(values, "ndim") and hasattr(values, "dtype"):  # a tensor or a numpy array
-        if values.ndim != 1:
-            raise ValueError(f"{name} must be a 1-D sequence of numbers; got shape {shape_str(values.shape)}")
-        kind = getattr(values.dtype, "kind", None)  # numpy's dtype kind; torch dtypes have none
-        if (
-            values.dtype == torch.bool
-            or getattr(values.dtype, "is_complex", False)
-            or (kind is not None and kind not in "iuf")
-        ):
-            raise TypeError(f"{name} must hold real numbers; got dtype {values.dtype}")
-        values = values.tolist()
-    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
-        raise TypeError(f"{name} must be a sequence of numbers; got {type(values).__name__} {values!r}")
-    out = []
-    for i, v in enumerate(values):
-        try:
-            if isinstance(v, str | bytes | bool):
-                raise TypeError
-            number = float(v)
-        except (TypeError, ValueError, RuntimeError):
-            raise TypeError(
-                f"{name} must hold numbers; got {type(v).__name__} {v!r} at position {i}"
-            ) from None
-        if not math.isfinite(number):
-            raise ValueError(f"{name} must hold finite numbers; got {number!r} at position {i}")
-        out.append(number)
-    return out
-
-
-def check_module_dtype(x: Tensor, module: nn.Module, name: str = "x") -> None:
-    """x must have the dtype of the module's floating parameters (as nn.Linear needs), outside autocast."""
-    param = next((p for p in module.parameters() if p.is_floating_point()), None)
-    if param is None or x.dtype == param.dtype or _autocast(x.device.type):
-        return
-    raise TypeError(
-        f"{name} must have the dtype of the module's parameters, {param.dtype} (convert x or the module with "
-        f".to()); got {x.dtype}"
-    )
-
-
-def _autocast(device_type: str) -> bool:
     try:
-        return torch.is_autocast_enabled(device_type)
-    except TypeError:  # PyTorch < 2.4 asks per device
-        return torch.is_autocast_enabled() or torch.is_autocast_cpu_enabled()
+        out = [float(v) for v in (values.tolist() if hasattr(values, "tolist") else values)]
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a 1-D sequence of numbers; got {values!r}") from None
+    if isinstance(values, str | bytes) or not all(map(math.isfinite, out)):
+        raise ValueError(f"{name} must hold finite numbers; got {values!r}")
+    return out
 
 
 def check_bool(value: object, name: str) -> bool:
@@ -157,7 +122,7 @@ def check_bool(value: object, name: str) -> bool:
 
 def check_choice(value: object, name: str, choices: Sequence[object]) -> object:
     if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(repr(c) for c in choices)}; got {value!r}")
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
     return value
 
 
@@ -166,10 +131,16 @@ def check_same_dtype(name_a: str, a: Tensor, name_b: str, b: Tensor) -> None:
         raise TypeError(f"{name_a} and {name_b} must have the same dtype; got {a.dtype} and {b.dtype}")
 
 
-def check_qkv(q: object, k: object, v: object) -> torch.Size:
-    """Queries q (..., N, d), keys k (..., M, d), values v (..., M, dv): one dtype, d and M matching, leading
-    (batch, head) dimensions that broadcast. Returns the broadcast leading shape.
-    """
+def check_module_dtype(x: Tensor, module: nn.Module, name: str = "x") -> None:
+    """x must have the dtype of the module's floating parameters (as nn.Linear needs), outside autocast."""
+    param = next((p for p in module.parameters() if p.is_floating_point()), None)
+    if param is None or x.dtype == param.dtype or torch.is_autocast_enabled(x.device.type):
+        return
+    raise TypeError(f"{name} must have the dtype of the module's parameters, {param.dtype}; got {x.dtype}")
+
+
+def check_qkv(q: object, k: object, v: object) -> None:
+    """q (..., N, d), k (..., M, d), v (..., M, dv): tensors of one dtype, d and M matching."""
     for name, t in (("q", q), ("k", k), ("v", v)):
         check_tensor(t, name, min_ndim=2)
     if not q.dtype == k.dtype == v.dtype:
@@ -180,13 +151,92 @@ def check_qkv(q: object, k: object, v: object) -> torch.Size:
         )
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(
-            f"k and v must have the same number of tokens M (dimension -2); got k {shape_str(k.shape)} "
-            f"and v {shape_str(v.shape)}"
+            f"k and v must have the same length M; got k {shape_str(k.shape)} and v {shape_str(v.shape)}"
         )
-    try:
-        return torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    except RuntimeError:
+
+
+def check_linear(x: object, weight: object, bias: object) -> None:
+    """x (..., n_in), weight (n_out, n_in), bias (n_out,) or None, one dtype."""
+    check_tensor(x, "x", min_ndim=1), check_tensor(weight, "weight", ("n_out", "n_in"))
+    if bias is not None:
+        check_tensor(bias, "bias", ("n_out",))
+    if x.shape[-1] != weight.shape[1]:
         raise ValueError(
-            f"the leading (batch, head) dimensions of q, k and v must broadcast; got q {shape_str(q.shape)}, "
-            f"k {shape_str(k.shape)} and v {shape_str(v.shape)}"
-        ) from None
+            f"x's last dimension must equal weight's n_in = {weight.shape[1]} (weight has shape (n_out, n_in) = "
+            f"{shape_str(weight.shape)}); got x of shape {shape_str(x.shape)}"
+        )
+    if bias is not None and bias.shape[0] != weight.shape[0]:
+        raise ValueError(f"bias must have shape (n_out,) = ({weight.shape[0]},); got {shape_str(bias.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(f"x and {name} must have the same dtype; got {x.dtype} and {t.dtype}")
+
+
+def check_mask(mask: object, q: Tensor, k: Tensor) -> None:
+    """None, or a bool / q-dtype float tensor ending in (N, M) for q (..., N, d) and k (..., M, d)."""
+    if mask is None:
+        return
+    check_tensor(mask, "mask", min_ndim=2, floating=False)
+    if mask.dtype not in (torch.bool, q.dtype) or mask.shape[-2:] != (q.shape[-2], k.shape[-2]):
+        raise ValueError(
+            f"mask must be bool (True = may attend) or {q.dtype} (added to the logits), of shape "
+            f"(..., N, M) = (..., {q.shape[-2]}, {k.shape[-2]}); got {mask.dtype} {shape_str(mask.shape)}"
+        )
+
+
+def check_images(x: object, module: nn.Module, channels: int, side: int | None = None) -> Tensor:
+    """x (B, C, H, W) with C = channels (and H = W = side when given), of the module's dtype."""
+    expected = f"(B, {channels}, {side}, {side})" if side else f"(B, {channels}, H, W)"
+    if isinstance(x, Tensor) and (
+        x.ndim != 4 or x.shape[1] != channels or (side is not None and x.shape[2:] != (side, side))
+    ):
+        raise ValueError(f"x must have shape {expected}; got {shape_str(x.shape)}")
+    check_tensor(x, "x")
+    check_module_dtype(x, module)
+    return x
+
+
+def check_ratio(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError(f"{name} must be a number in [0, 1]; got {value!r}")
+    return float(value)
+
+
+def check_widths(hidden: object) -> tuple[int, ...]:
+    """A sequence of positive ints (the hidden widths of an MLP)."""
+    if (
+        isinstance(hidden, int | str | bytes)
+        or not isinstance(hidden, Sequence)
+        or not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in hidden)
+    ):
+        raise TypeError(f"hidden must be a sequence of positive ints, e.g. (32,); got {hidden!r}")
+    return tuple(hidden)
+
+
+def check_tokens(x: object, dim: int, module: nn.Module) -> None:
+    """x (B, N, C) or (N, C) with C = dim, of the module's dtype."""
+    check_tensor(x, "x", min_ndim=2)
+    if x.ndim > 3 or x.shape[-1] != dim:
+        raise ValueError(
+            f"x must have shape (B, N, C) or (N, C) with C = dim = {dim}; got {shape_str(x.shape)}"
+        )
+    check_module_dtype(x, module)
+
+
+def check_conv(x: object, weight: object, bias: object, groups: int, n: int) -> None:
+    """x (B, C, *spatial) or (C, *spatial), weight (C_out, C/groups, *kernel), bias (C_out,), one dtype."""
+    spatial, kernel = ("N",) if n == 1 else ("H", "W"), ("k",) if n == 1 else ("kh", "kw")
+    check_tensor(x, "x", min_ndim=n + 1), check_tensor(weight, "weight", ("C_out", "C_in/groups", *kernel))
+    check_int(groups, "groups", minimum=1)
+    c_in, c_out = x.shape[-n - 1], weight.shape[0]
+    if x.ndim > n + 2 or c_in % groups or c_out % groups or weight.shape[1] * groups != c_in:
+        raise ValueError(
+            f"x must be ({', '.join(('B', 'C', *spatial))}) or without B, and weight (C_out, C/groups, "
+            f"{', '.join(kernel)}) with groups = {groups} dividing C and C_out; got x {shape_str(x.shape)}, "
+            f"weight {shape_str(weight.shape)}"
+        )
+    if bias is not None and (check_tensor(bias, "bias", ("C_out",)).shape[0] != c_out):
+        raise ValueError(f"bias must have shape (C_out,) = ({c_out},); got {shape_str(bias.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(f"x and {name} must have the same dtype; got {x.dtype} and {t.dtype}")

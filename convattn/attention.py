@@ -25,21 +25,20 @@ import torch
 from torch import Tensor, nn
 
 from ._validate import (
-    check_bool,
     check_choice,
     check_int,
-    check_module_dtype,
+    check_mask,
     check_qkv,
     check_tensor,
-    shape_str,
+    check_tokens,
 )
 
 __all__ = [
     "basic_self_attention",
     "scaled_dot_product_attention",
     "causal_mask",
-    "SelfAttention",
     "MultiHeadSelfAttention",
+    "SelfAttention",
     "copy_attention_weights",
 ]
 
@@ -65,16 +64,12 @@ def basic_self_attention(x: Tensor, *, similarity: str = "dot") -> tuple[Tensor,
         (y, weights): y (..., N, C) the mixed tokens (the values are the raw tokens in both modes);
         weights (..., N, N), each row sums to 1.
     """
-    check_tensor(x, "x", min_ndim=2)
-    check_choice(similarity, "similarity", ("dot", "cosine"))
+    check_tensor(x, "x", min_ndim=2), check_choice(similarity, "similarity", ("dot", "cosine"))
     keys = x
     if similarity == "cosine":
         norms = x.norm(dim=-1, keepdim=True)  # (..., N, 1)
         if bool((norms == 0).any()):
-            raise ValueError(
-                "cosine similarity is undefined for a zero token; got x with at least one all-zero token "
-                "(use similarity='dot' or drop it)"
-            )
+            raise ValueError("cosine similarity is undefined for a zero token; got x with an all-zero token")
         keys = x / norms
     scores = keys @ keys.transpose(-2, -1)  # (..., N, C) @ (..., C, N) -> (..., N, N)
     weights = torch.softmax(scores, dim=-1)  # normalise over the inputs j: each row sums to 1
@@ -87,48 +82,9 @@ def causal_mask(n: int, m: int | None = None, *, device: torch.device | str | No
     The same lower triangle (aligned at the top-left corner when n ≠ m) that PyTorch builds for
     ``scaled_dot_product_attention(..., is_causal=True)``. For ``nn.MultiheadAttention`` pass ``~causal_mask(n)``.
     """
-    check_int(n, "n", minimum=1)
-    m = n if m is None else check_int(m, "m", minimum=1)
-    if device is not None:
-        if not isinstance(device, str | torch.device):
-            raise TypeError(
-                f"device must be a torch.device, a str such as 'cpu', or None; got {type(device).__name__} {device!r}"
-            )
-        try:
-            device = torch.device(device)
-        except RuntimeError:
-            raise ValueError(f"device must name a device such as 'cpu' or 'cuda'; got {device!r}") from None
+    check_int(n, "n", minimum=0)
+    m = n if m is None else check_int(m, "m", minimum=0)
     return torch.ones(n, m, dtype=torch.bool, device=device).tril()
-
-
-def _check_mask(mask: object, q: Tensor, batch: torch.Size, n: int, m: int) -> Tensor:
-    if not isinstance(mask, Tensor):
-        raise TypeError(f"mask must be a torch.Tensor or None; got {type(mask).__name__}")
-    if mask.dtype != torch.bool and mask.dtype != q.dtype:
-        raise TypeError(
-            f"mask must be boolean (True = may attend) or have q's dtype {q.dtype} (added to the logits); "
-            f"got {mask.dtype}"
-        )
-    if mask.dtype != torch.bool:
-        nan, inf = bool(torch.isnan(mask).any()), bool((mask == float("inf")).any())
-        if nan or inf:
-            found = "NaN and +inf" if nan and inf else "NaN" if nan else "+inf"
-            raise ValueError(
-                f"a float mask must not contain NaN or +inf (use -inf to block a key); got {found}"
-            )
-    if mask.ndim < 2 or mask.shape[-2:] != (n, m):
-        raise ValueError(
-            f"mask must have shape (..., N, M) = (..., {n}, {m}) for q with N = {n} queries and k with "
-            f"M = {m} keys; got {shape_str(mask.shape)}"
-        )
-    try:
-        torch.broadcast_shapes(mask.shape, (*batch, n, m))
-    except RuntimeError:
-        raise ValueError(
-            f"mask's leading dimensions must broadcast to the batch shape {shape_str(batch)}; "
-            f"got mask {shape_str(mask.shape)}"
-        ) from None
-    return mask
 
 
 def scaled_dot_product_attention(
@@ -152,18 +108,11 @@ def scaled_dot_product_attention(
         (out, weights): out (..., N, dv); weights (..., N, M), each row sums to 1, except that a query whose
         every key is masked gets weights 0 and output 0 (what PyTorch's SDPA returns, rather than NaN).
     """
-    batch = check_qkv(q, k, v)
-    check_bool(is_causal, "is_causal")
+    check_qkv(q, k, v), check_mask(mask, q, k)
+    if mask is not None and is_causal:
+        raise ValueError("pass either mask or is_causal=True, not both (PyTorch refuses the pair too)")
     n, m = q.shape[-2], k.shape[-2]
-    if mask is not None:
-        if is_causal:
-            raise ValueError("pass either mask or is_causal=True, not both (PyTorch refuses the pair too)")
-        _check_mask(mask, q, batch, n, m)
-    if scale is None:
-        scale = 1.0 / math.sqrt(q.shape[-1])
-    elif isinstance(scale, bool) or not isinstance(scale, (int, float)):
-        raise TypeError(f"scale must be a number or None; got {type(scale).__name__}")
-
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
     scores = (q @ k.transpose(-2, -1)) * scale  # (..., N, d) @ (..., d, M) -> (..., N, M)
     if is_causal:
         mask = causal_mask(n, m, device=q.device)
@@ -177,48 +126,44 @@ def scaled_dot_product_attention(
     return weights @ v, weights  # (..., N, M) @ (..., M, dv) -> (..., N, dv)
 
 
-def _as_batch(x: Tensor, module: nn.Module) -> tuple[Tensor, bool]:
-    """(N, C) or (B, N, C) -> (B, N, C), and whether a batch dimension was added."""
-    check_tensor(x, "x", min_ndim=2)
-    if x.ndim not in (2, 3):
-        raise ValueError(f"x must have shape (B, N, C) or (N, C); got {shape_str(x.shape)}")
-    if x.shape[-1] != module.dim:
-        raise ValueError(
-            f"x must have C = dim = {module.dim} features per token; got x of shape {shape_str(x.shape)}"
-        )
-    check_module_dtype(x, module)
-    return (x.unsqueeze(0), True) if x.ndim == 2 else (x, False)
+class MultiHeadSelfAttention(nn.Module):
+    """Multi-head self-attention, equal to ``nn.MultiheadAttention(dim, num_heads, batch_first=True)``.
 
-
-class SelfAttention(nn.Module):
-    """Single-head QKV self-attention: y = softmax(q kᵀ / √d_qk) v with q, k, v = x W_Qᵀ, x W_Kᵀ, x W_Vᵀ.
+    q, k, v = x W_Qᵀ, x W_Kᵀ, x W_Vᵀ are split into nh heads; each head attends on its own,
+    softmax(q_h k_hᵀ / √hd) v_h; the heads are concatenated and mixed by ``out_proj``. With the defaults the
+    parameter count, 4C² + 4C, depends neither on nh nor on the sequence length N.
 
     Args:
-        dim: C, features per input token.
-        qk_dim: size of queries and keys (d_k); ``dim`` by default.
-        v_dim: size of values; ``dim`` by default.
-        bias: give the projections biases (off: the post's q = W_Q x).
-        out_proj: end with a linear map from v_dim back to dim (as ``nn.MultiheadAttention`` does).
+        dim: C, features per token (``embed_dim``).
+        num_heads: nh; must divide qk_dim and v_dim.
+        qk_dim: total size of queries and keys (d_k for one head); ``dim`` by default.
+        v_dim: total size of values; ``dim`` by default.
+        bias: biases in every projection (``nn.MultiheadAttention``'s default).
+        out_proj: end with a linear map from v_dim back to dim; without it the output has v_dim features.
     Attributes ``q_proj``, ``k_proj``, ``v_proj`` (and ``out_proj`` or None) are ``nn.Linear`` layers whose
     ``.weight`` are W_Q (qk_dim, dim), W_K (qk_dim, dim), W_V (v_dim, dim).
     """
 
+    squeeze_heads = False  # SelfAttention returns (B, N, N) weights, without the head dimension
+
     def __init__(
         self,
         dim: int,
+        num_heads: int = 1,
+        *,
         qk_dim: int | None = None,
         v_dim: int | None = None,
-        *,
-        bias: bool = False,
-        out_proj: bool = False,
+        bias: bool = True,
+        out_proj: bool = True,
     ):
         super().__init__()
-        check_int(dim, "dim", minimum=1)
-        qk_dim = dim if qk_dim is None else check_int(qk_dim, "qk_dim", minimum=1)
-        v_dim = dim if v_dim is None else check_int(v_dim, "v_dim", minimum=1)
-        check_bool(bias, "bias")
-        check_bool(out_proj, "out_proj")
+        qk_dim, v_dim = qk_dim or dim, v_dim or dim
+        for name, value in (("dim", dim), ("num_heads", num_heads), ("qk_dim", qk_dim), ("v_dim", v_dim)):
+            check_int(value, name, minimum=1)
+        if qk_dim % num_heads or v_dim % num_heads:
+            raise ValueError(f"num_heads must divide dim; got dim = {dim} and num_heads = {num_heads}")
         self.dim, self.qk_dim, self.v_dim = dim, qk_dim, v_dim
+        self.num_heads, self.head_dim = num_heads, qk_dim // num_heads
         self.q_proj = nn.Linear(dim, qk_dim, bias=bias)
         self.k_proj = nn.Linear(dim, qk_dim, bias=bias)
         self.v_proj = nn.Linear(dim, v_dim, bias=bias)
@@ -232,78 +177,56 @@ class SelfAttention(nn.Module):
         is_causal: bool = False,
         return_weights: bool = False,
     ) -> Tensor | tuple[Tensor, Tensor]:
-        """x (B, N, C) or (N, C) -> y (B, N, C_out) [, weights (B, N, N)]; C_out = dim with out_proj, else v_dim.
-
-        mask: broadcastable to (B, N, N), bool True = may attend, or float added to the logits (as SDPA).
-        """
-        check_bool(return_weights, "return_weights")
-        x, unbatched = _as_batch(x, self)
-        q, k, v = (
-            self.q_proj(x),
-            self.k_proj(x),
-            self.v_proj(x),
-        )  # (B, N, qk_dim), (B, N, qk_dim), (B, N, v_dim)
-        y, weights = scaled_dot_product_attention(q, k, v, mask=mask, is_causal=is_causal)  # (B, N, v_dim)
-        if self.out_proj is not None:
-            y = self.out_proj(y)  # (B, N, dim)
-        if unbatched:
-            y, weights = y[0], weights[0]
-        return (y, weights) if return_weights else y
-
-
-class MultiHeadSelfAttention(nn.Module):
-    """Multi-head self-attention, equal to ``nn.MultiheadAttention(dim, num_heads, batch_first=True)``.
-
-    The C features of each query, key and value are split into nh heads of hd = C / nh features; each head
-    attends on its own, the heads are concatenated and mixed by ``out_proj``. The parameter count, 4C² (+ 4C
-    biases), depends neither on nh nor on the sequence length N.
-
-    Args:
-        dim: C, features per token (``embed_dim``).
-        num_heads: nh; must divide dim.
-        bias: biases in all four projections (``nn.MultiheadAttention``'s default).
-    """
-
-    def __init__(self, dim: int, num_heads: int, *, bias: bool = True):
-        super().__init__()
-        check_int(dim, "dim", minimum=1)
-        check_int(num_heads, "num_heads", minimum=1)
-        check_bool(bias, "bias")
-        if dim % num_heads:
-            raise ValueError(f"num_heads must divide dim; got dim = {dim} and num_heads = {num_heads}")
-        self.dim, self.num_heads, self.head_dim = dim, num_heads, dim // num_heads
-        self.q_proj = nn.Linear(dim, dim, bias=bias)
-        self.k_proj = nn.Linear(dim, dim, bias=bias)
-        self.v_proj = nn.Linear(dim, dim, bias=bias)
-        self.out_proj = nn.Linear(dim, dim, bias=bias)
-
-    def forward(
-        self,
-        x: Tensor,
-        *,
-        mask: Tensor | None = None,
-        is_causal: bool = False,
-        return_weights: bool = False,
-    ) -> Tensor | tuple[Tensor, Tensor]:
-        """x (B, N, C) or (N, C) -> y of the same shape [, weights (B, nh, N, N) or (nh, N, N): every head].
+        """x (B, N, C) or (N, C) -> y (B, N, C) [, weights (B, nh, N, N): every head; (B, N, N) for one].
 
         mask: SDPA's convention (bool True = may attend, or float added to the logits), of shape (N, N),
         (B, N, N) (the same for every head) or (B, nh, N, N). ``nn.MultiheadAttention`` wants ``~mask``.
         """
-        check_bool(return_weights, "return_weights")
-        x, unbatched = _as_batch(x, self)
-        B, N, C = x.shape
-        nh, hd = self.num_heads, self.head_dim
-        q = self.q_proj(x).view(B, N, nh, hd).transpose(1, 2)  # (B, nh, N, hd)
-        k = self.k_proj(x).view(B, N, nh, hd).transpose(1, 2)  # (B, nh, N, hd)
-        v = self.v_proj(x).view(B, N, nh, hd).transpose(1, 2)  # (B, nh, N, hd)
-        if isinstance(mask, Tensor) and mask.ndim == 3:
+        check_tokens(x, self.dim, self)
+        xb = x if x.ndim == 3 else x[None]  # (B, N, C)
+        B, N, C = xb.shape
+        nh, hd, hd_v = self.num_heads, self.head_dim, self.v_dim // self.num_heads
+        q = self.q_proj(xb).view(B, N, nh, hd).transpose(1, 2)  # (B, nh, N, hd)
+        k = self.k_proj(xb).view(B, N, nh, hd).transpose(1, 2)  # (B, nh, N, hd)
+        v = self.v_proj(xb).view(B, N, nh, hd_v).transpose(1, 2)  # (B, nh, N, hd_v)
+        if mask is not None and mask.ndim == 3:
             mask = mask.unsqueeze(1)  # (B, N, N) -> (B, 1, N, N): the same mask for every head
-        y, weights = scaled_dot_product_attention(q, k, v, mask=mask, is_causal=is_causal)  # (B, nh, N, hd)
-        y = self.out_proj(y.transpose(1, 2).reshape(B, N, C))  # heads side by side: (B, N, nh·hd = C)
-        if unbatched:
+        y, weights = scaled_dot_product_attention(q, k, v, mask=mask, is_causal=is_causal)  # (B, nh, N, hd_v)
+        y = y.transpose(1, 2).reshape(B, N, self.v_dim)  # heads side by side: (B, N, nh·hd_v)
+        if self.out_proj is not None:
+            y = self.out_proj(y)  # (B, N, C)
+        weights = weights.squeeze(1) if self.squeeze_heads else weights  # (B, N, N) for one head
+        if x.ndim == 2:
             y, weights = y[0], weights[0]
         return (y, weights) if return_weights else y
+
+
+class SelfAttention(MultiHeadSelfAttention):
+    """Single-head QKV self-attention, the post's q = W_Q x: y = softmax(q kᵀ / √d_qk) v.
+
+    :class:`MultiHeadSelfAttention` with one head, and by default no biases and no output projection
+    (so y has v_dim features); its weights come back as (B, N, N).
+
+    Args:
+        dim: C, features per input token.
+        qk_dim: size of queries and keys (d_k); ``dim`` by default.
+        v_dim: size of values; ``dim`` by default.
+        bias: give the projections biases.
+        out_proj: end with a linear map from v_dim back to dim (as ``nn.MultiheadAttention`` does).
+    """
+
+    squeeze_heads = True
+
+    def __init__(
+        self,
+        dim: int,
+        qk_dim: int | None = None,
+        v_dim: int | None = None,
+        *,
+        bias: bool = False,
+        out_proj: bool = False,
+    ):
+        super().__init__(dim, 1, qk_dim=qk_dim, v_dim=v_dim, bias=bias, out_proj=out_proj)
 
 
 def _projections(module: nn.Module) -> list[tuple[Tensor, Tensor | None]]:
@@ -326,15 +249,13 @@ def _describe(module: nn.Module, name: str) -> tuple[int, int, bool]:
     if isinstance(module, nn.MultiheadAttention):
         return module.embed_dim, module.num_heads, module.in_proj_bias is not None
     if isinstance(module, MultiHeadSelfAttention):
-        return module.dim, module.num_heads, module.q_proj.bias is not None
-    if isinstance(module, SelfAttention):
         if module.out_proj is None or module.qk_dim != module.dim or module.v_dim != module.dim:
             raise ValueError(
-                f"{name}: a SelfAttention matches nn.MultiheadAttention(num_heads=1) only with out_proj=True and "
-                f"qk_dim = v_dim = dim; got dim = {module.dim}, qk_dim = {module.qk_dim}, v_dim = {module.v_dim}, "
-                f"out_proj = {module.out_proj is not None}"
+                f"{name} matches nn.MultiheadAttention only with out_proj=True and qk_dim = v_dim = dim; got "
+                f"dim = {module.dim}, qk_dim = {module.qk_dim}, v_dim = {module.v_dim}, out_proj = "
+                f"{module.out_proj is not None}"
             )
-        return module.dim, 1, module.q_proj.bias is not None
+        return module.dim, module.num_heads, module.q_proj.bias is not None
     raise TypeError(
         f"{name} must be an nn.MultiheadAttention, MultiHeadSelfAttention or SelfAttention; "
         f"got {type(module).__name__}"

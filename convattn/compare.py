@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from ._validate import check_choice, check_int, check_tensor, shape_str
+from ._validate import check_choice, check_int, check_sizes, check_tensor, shape_str
 from .attention import SelfAttention, basic_self_attention
 from .conv import conv1d
 from .counting import attention_flops, conv1d_macs, count_params, fc_flops, relative_attention_flops
@@ -57,8 +57,7 @@ def make_layer(kind: str, n: int, dim: int, *, kernel_size: int = 3, seed: int =
     """
     check_choice(kind, "kind", LAYER_KINDS)
     check_int(n, "n", minimum=2)
-    check_int(dim, "dim", minimum=1)
-    check_int(kernel_size, "kernel_size", minimum=1)
+    check_sizes(dim=dim, kernel_size=kernel_size)
     check_int(seed, "seed", minimum=0)
     if kernel_size % 2 == 0 or kernel_size > n:
         raise ValueError(f"kernel_size must be odd and at most n = {n}; got {kernel_size}")
@@ -125,9 +124,7 @@ class LayerProperties:
 def layer_flops(kind: str, n: int, dim: int, *, kernel_size: int = 3) -> int:
     """Analytic FLOPs of one forward pass of the ``kind`` layer of :func:`make_layer` on one (n, dim) sequence."""
     check_choice(kind, "kind", LAYER_KINDS)
-    check_int(n, "n", minimum=1)
-    check_int(dim, "dim", minimum=1)
-    check_int(kernel_size, "kernel_size", minimum=1)
+    check_sizes(n=n, dim=dim, kernel_size=kernel_size)
     if kind == "fc":
         return fc_flops(n * dim, n * dim)
     if kind == "conv":

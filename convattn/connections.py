@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from ._validate import check_int, check_tensor, shape_str
+from ._validate import check_int, check_sizes, check_tensor, shape_str
 from .conv import Padding, _prepare
 
 __all__ = ["fc_connections", "linear_map_matrix"]
@@ -148,8 +148,7 @@ def conv1d_connections(
         diagonals; circulant with ``padding_mode='circular'`` and stride 1. The bias is not part of M.
     """
     weight = _as_conv_weight(weight, 1)
-    check_int(n_in, "n_in", minimum=1)
-    check_int(groups, "groups", minimum=1)
+    check_sizes(n_in=n_in, groups=groups)
     x = weight.new_zeros(1, weight.shape[1] * groups, n_in)  # a probe input: validates like conv1d
     _, _, stride_t, dilation_t, pads = _prepare(
         x, weight, None, stride, padding, dilation, groups, padding_mode, 1, "n_in"
@@ -247,8 +246,7 @@ def is_convolution(
         RecoveredConv(weight (C_out, C_in, k), stride, padding), or None when M is no such convolution.
     """
     check_tensor(matrix, "matrix", ("n_out", "n_in"))
-    check_int(in_channels, "in_channels", minimum=1)
-    check_int(out_channels, "out_channels", minimum=1)
+    check_sizes(in_channels=in_channels, out_channels=out_channels)
     if max_kernel_size is not None:
         check_int(max_kernel_size, "max_kernel_size", minimum=1)
     if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and tol >= 0):

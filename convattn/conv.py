@@ -25,7 +25,13 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from ._validate import check_choice, check_int, check_same_dtype, check_tensor, shape_str
+from ._validate import (
+    check_choice,
+    check_conv,
+    check_sizes,
+    int_tuple,
+    shape_str,
+)
 
 __all__ = [
     "conv1d",
@@ -45,25 +51,13 @@ Padding = int | str | Sequence[int]
 # ---------------------------------------------------------------- arguments
 
 
-def _ints(value: object, n: int, name: str, *, minimum: int) -> tuple[int, ...]:
-    """An int, or a tuple/list of n ints, as a tuple of n ints that are each >= minimum."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != n:
-            raise ValueError(f"{name} must be an int or a tuple of {n} ints; got {value!r}")
-        return tuple(check_int(v, name, minimum=minimum) for v in value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int or a tuple of {n} ints; got {type(value).__name__} {value!r}")
-    return (check_int(value, name, minimum=minimum),) * n
-
-
 def same_padding(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
     """(left, right) zero padding that keeps the size at stride 1, as PyTorch's ``padding='same'`` pads.
 
     A kernel spans d(k − 1) + 1 inputs, so the output keeps the input's size when d(k − 1) zeros are added
     in total. When that total is odd (an even kernel), PyTorch puts the extra zero on the right.
     """
-    check_int(kernel_size, "kernel_size", minimum=1)
-    check_int(dilation, "dilation", minimum=1)
+    check_sizes(kernel_size=kernel_size, dilation=dilation)
     total = dilation * (kernel_size - 1)
     return total // 2, total - total // 2
 
@@ -84,7 +78,7 @@ def _resolve_padding(
                 "padding keeps its size: give the padding as an int instead"
             )
         return tuple(same_padding(k, d) for k, d in zip(kernel, dilation, strict=True))
-    return tuple((p, p) for p in _ints(padding, n, "padding", minimum=0))
+    return tuple((p, p) for p in int_tuple(padding, n, "padding", minimum=0))
 
 
 def conv_output_size(
@@ -96,10 +90,7 @@ def conv_output_size(
     n + 2p, and the last window that fits completely is the last output (a window hanging over the end is
     not computed, hence the floor). ``padding`` may also be ``'valid'`` (0) or ``'same'`` (stride 1 only).
     """
-    check_int(size, "size", minimum=1)
-    check_int(kernel_size, "kernel_size", minimum=1)
-    check_int(stride, "stride", minimum=1)
-    check_int(dilation, "dilation", minimum=1)
+    check_sizes(size=size, kernel_size=kernel_size, stride=stride, dilation=dilation)
     ((left, right),) = _resolve_padding(padding, (kernel_size,), (stride,), (dilation,))
     span = dilation * (kernel_size - 1) + 1
     if size + left + right < span:
@@ -126,47 +117,19 @@ def _prepare(
 
     input_name: what the message calls the input (a caller that builds x from a size names the size).
     """
-    spatial = ("N",) if n == 1 else ("H", "W")
-    kernel_dims = ("k",) if n == 1 else ("kh", "kw")
-    x_dims = ", ".join(("B", "C", *spatial))
-    check_tensor(x, "x", min_ndim=1)
-    if x.ndim not in (n + 1, n + 2):
-        raise ValueError(f"x must have shape ({x_dims}) or ({x_dims[3:]}); got {shape_str(x.shape)}")
-    check_tensor(weight, "weight", ("C_out", "C_in/groups", *kernel_dims))
-    check_same_dtype("x", x, "weight", weight)
-    check_int(groups, "groups", minimum=1)
-    check_choice(padding_mode, "padding_mode", PADDING_MODES)
+    check_conv(x, weight, bias, groups, n), check_choice(padding_mode, "padding_mode", PADDING_MODES)
     unbatched = x.ndim == n + 1
-    if unbatched:
-        x = x.unsqueeze(0)
-    c_in, c_out = x.shape[1], weight.shape[0]
-    if c_in % groups or c_out % groups:
-        raise ValueError(
-            f"groups = {groups} must divide both the input channels (C = {c_in}) and the output channels "
-            f"(C_out = {c_out})"
-        )
-    if weight.shape[1] * groups != c_in:
-        raise ValueError(
-            f"weight must have shape (C_out, C_in/groups, {', '.join(kernel_dims)}) with C_in/groups = "
-            f"{c_in}/{groups} = {c_in // groups}; got {shape_str(weight.shape)}"
-        )
-    if bias is not None:
-        check_tensor(bias, "bias", ("C_out",))
-        check_same_dtype("x", x, "bias", bias)
-        if bias.shape[0] != c_out:
-            raise ValueError(f"bias must have shape (C_out,) = ({c_out},); got {shape_str(bias.shape)}")
+    x = x.unsqueeze(0) if unbatched else x  # (B, C, *spatial)
     kernel = tuple(weight.shape[2:])
-    stride_t = _ints(stride, n, "stride", minimum=1)
-    dilation_t = _ints(dilation, n, "dilation", minimum=1)
+    stride_t = int_tuple(stride, n, "stride", minimum=1)
+    dilation_t = int_tuple(dilation, n, "dilation", minimum=1)
     pads = _resolve_padding(padding, kernel, stride_t, dilation_t)
-    for size, k, d, (left, right), name in zip(x.shape[2:], kernel, dilation_t, pads, spatial, strict=True):
-        span = d * (k - 1) + 1
-        if size + left + right < span:
-            raise ValueError(
-                f"{input_name} is too small for weight's kernel: the kernel spans {span} inputs along {name} "
-                f"(k = {k}, dilation {d}) but the padded input has only {size + left + right} ({name} = {size}, "
-                f"padding {left} + {right})"
-            )
+    padded = [size + left + right for size, (left, right) in zip(x.shape[2:], pads, strict=True)]
+    if any(p < d * (k - 1) + 1 for p, k, d in zip(padded, kernel, dilation_t, strict=True)):
+        raise ValueError(
+            f"{input_name} is too small for weight's kernel {shape_str(kernel)} (dilation {dilation}); "
+            f"padded, it is only {shape_str(padded)}"
+        )
     return x, unbatched, stride_t, dilation_t, pads
 
 

@@ -8,29 +8,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-from ._validate import check_bool, check_int, check_numbers
+from ._validate import check_int, check_numbers, check_ratio, check_sizes, check_widths, int_tuple
 from .conv import conv_output_size
+from .relative import relative_table_shape
+
+if TYPE_CHECKING:
+    from .models import CNNConfig, HybridConfig, ViTConfig
 
 __all__ = ["count_params", "fc_params", "image_fc_params", "loglog_slope"]
 
 
 def count_params(module: nn.Module, *, trainable_only: bool = False) -> int:
     """Number of scalar parameters of a module (shared parameters counted once)."""
-    if not isinstance(module, nn.Module):
-        raise TypeError(f"module must be a torch.nn.Module; got {type(module).__name__}")
-    check_bool(trainable_only, "trainable_only")
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
 
 def fc_params(n_in: int, n_out: int, bias: bool = True) -> int:
     """Parameters of ``nn.Linear(n_in, n_out, bias)``: a weight (n_out, n_in) plus n_out biases."""
-    check_int(n_in, "n_in", minimum=1)
-    check_int(n_out, "n_out", minimum=1)
-    check_bool(bias, "bias")
+    check_sizes(n_in=n_in, n_out=n_out)
     return n_in * n_out + (n_out if bias else 0)
 
 
@@ -39,8 +39,7 @@ def image_fc_params(side: int, channels: int = 1, bias: bool = True) -> int:
 
     n = side²·channels inputs and outputs, so n² + n parameters: proportional to side⁴.
     """
-    check_int(side, "side", minimum=1)
-    check_int(channels, "channels", minimum=1)
+    check_sizes(side=side, channels=channels)
     n = side * side * channels
     return fc_params(n, n, bias)
 
@@ -93,10 +92,8 @@ def self_attention_params(
     W_Q, W_K: (qk_dim, dim); W_V: (v_dim, dim); W_O: (dim, v_dim) with out_proj; one bias per output row.
     """
     check_int(dim, "dim", minimum=1)
-    qk_dim = dim if qk_dim is None else check_int(qk_dim, "qk_dim", minimum=1)
-    v_dim = dim if v_dim is None else check_int(v_dim, "v_dim", minimum=1)
-    check_bool(bias, "bias")
-    check_bool(out_proj, "out_proj")
+    qk_dim = qk_dim or dim
+    v_dim = v_dim or dim
     count = fc_params(dim, qk_dim, bias) * 2 + fc_params(dim, v_dim, bias)
     return count + (fc_params(v_dim, dim, bias) if out_proj else 0)
 
@@ -106,9 +103,7 @@ def mha_params(dim: int, num_heads: int, *, bias: bool = True) -> int:
 
     Four C×C projections (Q, K, V, output): the number of heads only decides how they are cut up.
     """
-    check_int(dim, "dim", minimum=1)
-    check_int(num_heads, "num_heads", minimum=1)
-    check_bool(bias, "bias")
+    check_sizes(dim=dim, num_heads=num_heads)
     if dim % num_heads:
         raise ValueError(f"num_heads must divide dim; got dim = {dim} and num_heads = {num_heads}")
     return 4 * fc_params(dim, dim, bias)
@@ -121,10 +116,9 @@ def attention_flops(
 
     2·n·m·qk_dim for q kᵀ plus 2·n·m·v_dim for the weighted sum of values: quadratic in the length.
     """
-    check_int(n, "n", minimum=1)
-    check_int(qk_dim, "qk_dim", minimum=1)
-    v_dim = qk_dim if v_dim is None else check_int(v_dim, "v_dim", minimum=1)
-    m = n if m is None else check_int(m, "m", minimum=1)
+    check_sizes(n=n, qk_dim=qk_dim)
+    v_dim = v_dim or qk_dim
+    m = m or n
     check_int(batch, "batch", minimum=1)
     return batch * 2 * n * m * (qk_dim + v_dim)
 
@@ -135,8 +129,7 @@ def mha_flops(n: int, dim: int, num_heads: int, *, batch: int = 1) -> int:
     Four projections cost 2·n·C² each; the heads' attention costs nh · 4·n²·hd = 4·n²·C, whatever nh is.
     """
     mha_params(dim, num_heads)  # validates dim and num_heads
-    check_int(n, "n", minimum=1)
-    check_int(batch, "batch", minimum=1)
+    check_sizes(n=n, batch=batch)
     return batch * (4 * 2 * n * dim * dim + num_heads * attention_flops(n, dim // num_heads))
 
 
@@ -145,9 +138,8 @@ def attention_weights_bytes(
 ) -> int:
     """Bytes of the attention weights, one n×m matrix per batch element and head (4·n² in float32)."""
     check_int(n, "n", minimum=1)
-    m = n if m is None else check_int(m, "m", minimum=1)
-    check_int(num_heads, "num_heads", minimum=1)
-    check_int(batch, "batch", minimum=1)
+    m = m or n
+    check_sizes(num_heads=num_heads, batch=batch)
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise TypeError(f"dtype must be a floating torch dtype such as torch.float32; got {dtype!r}")
     return batch * num_heads * n * m * torch.finfo(dtype).bits // 8
@@ -194,22 +186,11 @@ __all__ += ["conv1d_params", "conv2d_params", "conv1d_macs", "conv2d_macs"]
 
 
 def _conv_channels(in_channels: int, out_channels: int, groups: int) -> None:
-    check_int(in_channels, "in_channels", minimum=1)
-    check_int(out_channels, "out_channels", minimum=1)
-    check_int(groups, "groups", minimum=1)
+    check_sizes(in_channels=in_channels, out_channels=out_channels, groups=groups)
     if in_channels % groups or out_channels % groups:
         raise ValueError(
             f"groups = {groups} must divide in_channels = {in_channels} and out_channels = {out_channels}"
         )
-
-
-def _pair(value: int | Sequence[int], name: str) -> tuple[int, int]:
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints; got {value!r}")
-        return check_int(value[0], name, minimum=1), check_int(value[1], name, minimum=1)
-    check_int(value, name, minimum=1)
-    return value, value
 
 
 def conv1d_params(
@@ -221,7 +202,6 @@ def conv1d_params(
     """
     _conv_channels(in_channels, out_channels, groups)
     check_int(kernel_size, "kernel_size", minimum=1)
-    check_bool(bias, "bias")
     return out_channels * (in_channels // groups) * kernel_size + (out_channels if bias else 0)
 
 
@@ -238,8 +218,7 @@ def conv2d_params(
     Weight (C_out, C_in / groups, kh, kw) plus C_out biases: the image size appears nowhere.
     """
     _conv_channels(in_channels, out_channels, groups)
-    kh, kw = _pair(kernel_size, "kernel_size")
-    check_bool(bias, "bias")
+    kh, kw = int_tuple(kernel_size, 2, "kernel_size")
     return out_channels * (in_channels // groups) * kh * kw + (out_channels if bias else 0)
 
 
@@ -260,8 +239,7 @@ def conv1d_macs(
     Bias additions are not counted. ``FlopCounterMode`` reports 2 FLOPs per multiply-add.
     """
     _conv_channels(in_channels, out_channels, groups)
-    check_int(batch, "batch", minimum=1)
-    check_int(length, "length", minimum=1)
+    check_sizes(batch=batch, length=length)
     n_out = conv_output_size(length, kernel_size, stride, padding, dilation)
     return batch * out_channels * n_out * (in_channels // groups) * kernel_size
 
@@ -286,9 +264,9 @@ def conv2d_macs(
     """
     _conv_channels(in_channels, out_channels, groups)
     check_int(batch, "batch", minimum=1)
-    kh, kw = _pair(kernel_size, "kernel_size")
-    h, w = _pair(input_size, "input_size")
-    (sh, sw), (dh, dw) = _pair(stride, "stride"), _pair(dilation, "dilation")
+    kh, kw = int_tuple(kernel_size, 2, "kernel_size")
+    h, w = int_tuple(input_size, 2, "input_size")
+    (sh, sw), (dh, dw) = int_tuple(stride, 2, "stride"), int_tuple(dilation, 2, "dilation")
     if isinstance(padding, str):
         ph = pw = padding
     elif isinstance(padding, (tuple, list)):
@@ -318,9 +296,7 @@ __all__ += [
 
 def fc_flops(n_in: int, n_out: int, *, batch: int = 1) -> int:
     """FLOPs of ``nn.Linear(n_in, n_out)`` on (batch, n_in): 2·batch·n_in·n_out, one multiply-add per weight."""
-    check_int(n_in, "n_in", minimum=1)
-    check_int(n_out, "n_out", minimum=1)
-    check_int(batch, "batch", minimum=1)
+    check_sizes(n_in=n_in, n_out=n_out, batch=batch)
     return 2 * batch * n_in * n_out
 
 
@@ -332,11 +308,8 @@ def relative_attention_flops(
     2·n·C·3·nh·hd for the q, k, v projection, nh · 4·n²·hd for the heads' attention, 2·n·nh·hd·C_out for the
     output projection. The relative bias is looked up and added, which costs no multiply-adds.
     """
-    check_int(n, "n", minimum=1)
-    check_int(dim, "dim", minimum=1)
-    check_int(heads, "heads", minimum=1)
-    check_int(head_dim, "head_dim", minimum=1)
-    out_dim = dim if out_dim is None else check_int(out_dim, "out_dim", minimum=1)
+    check_sizes(n=n, dim=dim, heads=heads, head_dim=head_dim)
+    out_dim = out_dim or dim
     check_int(batch, "batch", minimum=1)
     inner = heads * head_dim
     projections = fc_flops(dim, 3 * inner, batch=batch * n) + fc_flops(inner, out_dim, batch=batch * n)
@@ -364,16 +337,16 @@ def mbconv_flops(
     Args:
         size: H, or (H, W), of the input.
     """
-    from .models import _check_ratio, _squeeze_channels  # the block's own rules for the squeeze width
-
-    check_int(in_dim, "in_dim", minimum=1)
-    check_int(out_dim, "out_dim", minimum=1)
-    check_int(expansion, "expansion", minimum=1)
-    check_int(kernel_size, "kernel_size", minimum=1)
-    check_int(stride, "stride", minimum=1)
-    check_int(batch, "batch", minimum=1)
-    se_ratio = _check_ratio(se_ratio, "se_ratio")
-    h, w = _pair(size, "size")
+    check_sizes(
+        in_dim=in_dim,
+        out_dim=out_dim,
+        expansion=expansion,
+        kernel_size=kernel_size,
+        stride=stride,
+        batch=batch,
+    )
+    se_ratio = check_ratio(se_ratio, "se_ratio")
+    h, w = int_tuple(size, 2, "size")
     hidden = out_dim * expansion
     pad = kernel_size // 2
     pixels_out = conv_output_size(h, kernel_size, stride, pad) * conv_output_size(w, kernel_size, stride, pad)
@@ -382,7 +355,7 @@ def mbconv_flops(
         hidden, hidden, kernel_size, (h, w), stride=stride, padding=pad, groups=hidden, batch=batch
     )
     if se_ratio > 0:
-        squeeze = _squeeze_channels(in_dim, se_ratio)
+        squeeze = squeeze_channels(in_dim, se_ratio)
         flops += fc_flops(hidden, squeeze, batch=batch) + fc_flops(squeeze, hidden, batch=batch)
     flops += fc_flops(hidden, out_dim, batch=batch * pixels_out)  # project
     if in_dim != out_dim:
@@ -405,12 +378,8 @@ def transformer_block_flops(
     nh = max(1, C_out // hd) heads (:func:`relative_attention_flops`), then a 1×1 shortcut 2·n·C_in·C_out
     when the width changes, and the MLP 2·2·n·r·C_out². Quadratic in n through attention only.
     """
-    check_int(in_dim, "in_dim", minimum=1)
-    check_int(out_dim, "out_dim", minimum=1)
-    check_int(head_dim, "head_dim", minimum=1)
-    check_int(mlp_ratio, "mlp_ratio", minimum=1)
-    check_int(batch, "batch", minimum=1)
-    h, w = _pair(size, "size")
+    check_sizes(in_dim=in_dim, out_dim=out_dim, head_dim=head_dim, mlp_ratio=mlp_ratio, batch=batch)
+    h, w = int_tuple(size, 2, "size")
     n = h * w
     heads = max(1, out_dim // head_dim)
     flops = relative_attention_flops(n, in_dim, heads, head_dim, out_dim=out_dim, batch=batch)
@@ -428,7 +397,130 @@ def attention_conv_crossover(dim: int, kernel_size: int, *, ndim: int = 1) -> fl
     attention is cheaper, above it the convolution is. (Attention's four d×d projections, 8·n·d², grow
     linearly like the convolution and are left out: they cost as much as a kernel of 4 taps.)
     """
-    check_int(dim, "dim", minimum=1)
-    check_int(kernel_size, "kernel_size", minimum=1)
-    check_int(ndim, "ndim", minimum=1)
+    check_sizes(dim=dim, kernel_size=kernel_size, ndim=ndim)
     return kernel_size**ndim * dim / 2
+
+
+# ---------------------------------------------------------------- chapter 5: hybrid (CoAtNet)
+# Closed forms of the parameter counts of relative attention and of the models in blocks.py and models.py;
+# tests/test_counting.py checks each against count_params of the real module.
+
+__all__ += [
+    "relative_attention_params",
+    "mbconv_params",
+    "transformer_block_params",
+    "hybrid_params",
+    "cnn_params",
+    "vit_params",
+    "mlp_params",
+]
+
+
+def squeeze_channels(in_dim: int, se_ratio: float) -> int:
+    """Width of the squeeze-excite bottleneck: a fraction of the block's *input* channels, at least 1."""
+    return max(1, round(in_dim * se_ratio))
+
+
+def relative_attention_params(
+    dim: int,
+    heads: int,
+    head_dim: int,
+    size: int | Sequence[int],
+    *,
+    out_dim: int | None = None,
+    circular: bool = False,
+) -> int:
+    """Parameters of :class:`RelativeSelfAttention`: qkv (C → 3·nh·hd, with bias), output projection, tables.
+
+    Each head's table has (2N−1) or (2H−1)(2W−1) entries; N or H·W when circular.
+    """
+    check_sizes(dim=dim, heads=heads, head_dim=head_dim)
+    out_dim = out_dim or dim
+    inner = heads * head_dim
+    table = heads * math.prod(relative_table_shape(size, circular=circular))
+    return (dim * 3 * inner + 3 * inner) + (inner * out_dim + out_dim) + table
+
+
+def mbconv_params(
+    in_dim: int, out_dim: int, *, expansion: int = 4, se_ratio: float = 0.25, kernel_size: int = 3
+) -> int:
+    """Closed form of count_params(MBConv(...)): the BatchNorm has 2·C_in, every conv a bias."""
+    check_sizes(in_dim=in_dim, out_dim=out_dim, expansion=expansion, kernel_size=kernel_size)
+    se_ratio = check_ratio(se_ratio, "se_ratio")
+    hidden = out_dim * expansion
+    n = 2 * in_dim  # pre-norm
+    n += in_dim * hidden + hidden  # expand
+    n += hidden * kernel_size**2 + hidden  # depthwise: one k×k filter per channel
+    if se_ratio > 0:
+        s = squeeze_channels(in_dim, se_ratio)
+        n += (hidden * s + s) + (s * hidden + hidden)  # squeeze-excite: two 1×1 convs with bias
+    n += hidden * out_dim + out_dim  # project
+    if in_dim != out_dim:
+        n += in_dim * out_dim + out_dim  # 1×1 shortcut
+    return n
+
+
+def transformer_block_params(
+    in_dim: int,
+    out_dim: int,
+    size: int | Sequence[int],
+    *,
+    head_dim: int = 8,
+    mlp_ratio: int = 3,
+    relative: bool = True,
+) -> int:
+    """Closed form of count_params(TransformerBlock(...)): two LayerNorms, attention, shortcut, MLP."""
+    check_sizes(in_dim=in_dim, out_dim=out_dim, head_dim=head_dim, mlp_ratio=mlp_ratio)
+    size = int_tuple(size, 2, "size")
+    heads = max(1, out_dim // head_dim)
+    n = 2 * in_dim + 2 * out_dim  # LayerNorms
+    n += relative_attention_params(in_dim, heads, head_dim, tuple(size), out_dim=out_dim)
+    if not relative:
+        n -= heads * (2 * size[0] - 1) * (2 * size[1] - 1)  # no tables
+    if in_dim != out_dim:
+        n += in_dim * out_dim + out_dim  # 1×1 shortcut
+    n += 2 * mlp_ratio * out_dim * out_dim + mlp_ratio * out_dim + out_dim  # MLP
+    return n
+
+
+def hybrid_params(config: HybridConfig) -> int:
+    """Closed form of count_params(HybridNet(config))."""
+    c = config
+    n = c.in_channels * c.stem_channels * 9 + 2 * c.stem_channels  # stem conv (no bias) + BN
+    width = c.stem_channels
+    for kind, out, depth, side in zip(c.layout, c.widths, c.depths, c.resolutions(), strict=True):
+        for _ in range(depth):
+            if kind == "C":
+                n += mbconv_params(width, out, expansion=c.expansion, se_ratio=c.se_ratio)
+            else:
+                n += transformer_block_params(width, out, side, head_dim=c.head_dim, mlp_ratio=c.mlp_ratio)
+            width = out
+    return n + 2 * width + width * c.n_classes + c.n_classes  # final LayerNorm + classifier
+
+
+def cnn_params(config: CNNConfig) -> int:
+    """Closed form of count_params(SmallCNN(config)): Σ (9·C_in·C_out + C_out [+ 2·C_out BN]) + classifier."""
+    n, width = 0, config.in_channels
+    for ch in config.channels:
+        n += 9 * width * ch + ch + (2 * ch if config.batchnorm else 0)
+        width = ch
+    return n + width * config.n_classes + config.n_classes
+
+
+def vit_params(config: ViTConfig) -> int:
+    """Closed form of count_params(SmallViT(config))."""
+    c = config
+    n = c.in_channels * c.patch_size**2 * c.dim + c.dim  # patch embedding
+    n += c.dim * c.grid**2 if c.positions else 0
+    n += c.depth * transformer_block_params(
+        c.dim, c.dim, c.grid, head_dim=c.head_dim, mlp_ratio=c.mlp_ratio, relative=False
+    )
+    return n + 2 * c.dim + c.dim * c.n_classes + c.n_classes
+
+
+def mlp_params(n_in: int, hidden: Sequence[int], n_out: int) -> int:
+    """Closed form of count_params(MLP(n_in, hidden, n_out)): one weight and one bias per layer."""
+    check_sizes(n_in=n_in, n_out=n_out)
+    hidden = check_widths(hidden)
+    widths = [n_in, *hidden, n_out]
+    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))

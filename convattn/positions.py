@@ -12,12 +12,10 @@ by a *relative* bias, which keeps translation equivariance.)
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor, nn
 
-from ._validate import check_int, check_tensor, shape_str
+from ._validate import check_number, check_sizes, check_tensor, shape_str
 
 __all__ = ["sinusoidal_positions", "SinusoidalPositionalEncoding", "LearnedPositionalEncoding"]
 
@@ -36,12 +34,7 @@ def sinusoidal_positions(
     Returns:
         (N, C) table; row p is added to the token at position p.
     """
-    check_int(n, "n", minimum=1)
-    check_int(dim, "dim", minimum=1)
-    if isinstance(base, bool) or not isinstance(base, (int, float)) or not 1 < base < math.inf:
-        raise ValueError(f"base must be a number > 1; got {base!r}")
-    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise TypeError(f"dtype must be a floating torch dtype such as torch.float32; got {dtype!r}")
+    check_sizes(n=n, dim=dim), check_number(base, "base", minimum=1)
     pos = torch.arange(n, dtype=torch.float64).unsqueeze(1)  # (N, 1)
     even = torch.arange(0, dim, 2, dtype=torch.float64)  # 2i = 0, 2, 4, …
     angle = pos / base ** (even / dim)  # (N, ⌈C/2⌉)
@@ -51,17 +44,12 @@ def sinusoidal_positions(
     return table.to(dtype)
 
 
-def _check_tokens(x: object, dim: int, max_len: int) -> Tensor:
+def _check_tokens(x: object, dim: int, max_len: int) -> None:
     check_tensor(x, "x", min_ndim=2)
-    if x.shape[-1] != dim:
+    if x.shape[-1] != dim or x.shape[-2] > max_len:
         raise ValueError(
-            f"x must have C = dim = {dim} features per token; got x of shape {shape_str(x.shape)}"
+            f"x must have shape (..., N, C) with N <= max_len = {max_len}, C = {dim}; got {shape_str(x.shape)}"
         )
-    if x.shape[-2] > max_len:
-        raise ValueError(
-            f"x has N = {x.shape[-2]} tokens, more than max_len = {max_len}; got {shape_str(x.shape)}"
-        )
-    return x
 
 
 class SinusoidalPositionalEncoding(nn.Module):
@@ -74,8 +62,7 @@ class SinusoidalPositionalEncoding(nn.Module):
 
     def __init__(self, dim: int, max_len: int = 512, *, base: float = 10000.0):
         super().__init__()
-        check_int(dim, "dim", minimum=1)
-        check_int(max_len, "max_len", minimum=1)
+        check_sizes(dim=dim, max_len=max_len)
         self.dim, self.max_len = dim, max_len
         self.register_buffer("table", sinusoidal_positions(max_len, dim, base=base), persistent=False)
 
@@ -95,10 +82,8 @@ class LearnedPositionalEncoding(nn.Module):
 
     def __init__(self, dim: int, max_len: int = 512, *, std: float = 0.02):
         super().__init__()
-        check_int(dim, "dim", minimum=1)
-        check_int(max_len, "max_len", minimum=1)
-        if isinstance(std, bool) or not isinstance(std, (int, float)) or not 0 <= std < math.inf:
-            raise ValueError(f"std must be a number >= 0; got {std!r}")
+        check_sizes(dim=dim, max_len=max_len)
+        check_number(std, "std", minimum=0)
         self.dim, self.max_len = dim, max_len
         self.table = nn.Parameter(torch.randn(max_len, dim) * std)
 

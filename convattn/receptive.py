@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 import torch
 from torch import Tensor, nn
 
-from ._validate import check_int, check_tensor, shape_str
+from ._validate import check_sizes, check_tensor, shape_str
 
 __all__ = ["receptive_field", "empirical_receptive_field"]
 
@@ -72,13 +72,8 @@ def _layer_spec(layer: object) -> list[tuple[int, int, int]]:
             f"nn.Module; got {type(layer).__name__} {layer!r}"
         )
     k, s, d = (*layer, 1, 1)[:3]  # stride and dilation default to 1
-    return [
-        (
-            check_int(k, "kernel size", minimum=1),
-            check_int(s, "stride", minimum=1),
-            check_int(d, "dilation", minimum=1),
-        )
-    ]
+    check_sizes(kernel_size=k, stride=s, dilation=d)
+    return [(k, s, d)]
 
 
 def receptive_field(layers: Iterable[object] | nn.Module) -> int:
@@ -120,34 +115,13 @@ def empirical_receptive_field(
     Returns:
         the extent in inputs: an int for 1-D inputs, (along H, along W) for images; 0 if no gradient arrives.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     check_tensor(x, "x", min_ndim=3)
-    if x.ndim not in (3, 4):
+    if x.ndim > 4:
         raise ValueError(f"x must have shape (B, C, N) or (B, C, H, W); got {shape_str(x.shape)}")
     x = x.detach().clone().requires_grad_(True)
     with torch.enable_grad():
-        try:
-            out = model(x)
-        except RuntimeError as e:  # a channel count or a dtype that does not fit the model
-            if isinstance(e, torch.cuda.OutOfMemoryError):
-                raise
-            raise ValueError(
-                f"model could not be applied to x of shape {shape_str(x.shape)} and dtype {x.dtype}: {e}"
-            ) from e
-        if not isinstance(out, Tensor) or out.ndim != x.ndim:
-            got = shape_str(out.shape) if isinstance(out, Tensor) else type(out).__name__
-            raise ValueError(f"model must keep the layout of x {shape_str(x.shape)}; it returned {got}")
-        spatial = out.shape[2:]
-        if position is None:
-            position = tuple(n // 2 for n in spatial)
-        position = tuple(position)
-        if len(position) != len(spatial) or not all(
-            isinstance(p, int) and 0 <= p < n for p, n in zip(position, spatial, strict=False)
-        ):
-            raise ValueError(
-                f"position must hold one index per spatial axis of the output {shape_str(spatial)}; got {position}"
-            )
+        out = model(x)  # (B, C_out, N_out) or (B, C_out, H_out, W_out)
+        position = tuple(n // 2 for n in out.shape[2:]) if position is None else tuple(position)
         (grad,) = torch.autograd.grad(out[(0, slice(None), *position)].sum(), x)
     reached = grad[0].abs().sum(0) > 0  # (N,) or (H, W): inputs this output depends on
     extents = []

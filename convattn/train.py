@@ -7,7 +7,6 @@ in the same order; the model's own initialisation is seeded by whoever builds it
 
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import dataclass, field
 
@@ -15,7 +14,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ._validate import check_bool, check_choice, check_int, check_tensor
+from ._validate import check_choice, check_int, check_sizes, check_tensor
 
 __all__ = ["History", "fit", "accuracy", "batch_order"]
 
@@ -37,17 +36,16 @@ def _check_data(data: object, name: str = "data") -> tuple[Tensor, Tensor]:
     x, y = data
     check_tensor(x, f"{name}[0] (x)", min_ndim=2)
     check_tensor(y, f"{name}[1] (y)", ("n",), floating=False)
-    if y.dtype != torch.int64:
-        raise TypeError(f"{name}[1] (y) must hold int64 class labels; got {y.dtype}")
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"x and y must have the same number of examples; got {x.shape[0]} and {y.shape[0]}")
+    if y.dtype != torch.int64 or x.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"{name} must be x (n, ...) and int64 labels y (n,); got x {tuple(x.shape)}, y {y.dtype} {tuple(y.shape)}"
+        )
     return x, y
 
 
 def batch_order(n: int, batch_size: int, steps: int, seed: int) -> list[Tensor]:
     """Indices of each step's mini-batch: shuffled epochs drawn from a generator seeded with ``seed``."""
-    check_int(n, "n", minimum=1)
-    check_int(batch_size, "batch_size", minimum=1)
+    check_sizes(n=n, batch_size=batch_size)
     check_int(steps, "steps", minimum=0)
     check_int(seed, "seed")  # any int seeds a generator; fit asks for >= 0
     gen = torch.Generator().manual_seed(seed)
@@ -90,19 +88,10 @@ def fit(
     Returns:
         History with the loss of every step.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     x, y = _check_data(data)
-    check_int(steps, "steps", minimum=1)
-    check_int(seed, "seed", minimum=0)
-    check_int(batch_size, "batch_size", minimum=1)
-    check_bool(progress, "progress")
-    check_choice(optimizer, "optimizer", ("adam", "sgd"))
-    check_bool(fused, "fused")
+    check_sizes(steps=steps, batch_size=batch_size), check_choice(optimizer, "optimizer", ("adam", "sgd"))
     if fused and optimizer != "adam":
         raise ValueError(f"fused=True needs optimizer='adam'; got optimizer={optimizer!r}")
-    if isinstance(lr, bool) or not (isinstance(lr, int | float) and lr > 0 and math.isfinite(lr)):
-        raise ValueError(f"lr must be a positive number; got {lr!r}")
     batch_size = min(batch_size, x.shape[0])
     opt_cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
     opt = opt_cls(model.parameters(), lr=lr, **({"fused": True} if fused else {}))
@@ -127,8 +116,6 @@ def fit(
 @torch.no_grad()
 def accuracy(model: nn.Module, x: Tensor, y: Tensor) -> float:
     """Fraction of examples whose largest logit is the true class."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     x, y = _check_data((x, y), "(x, y)")
     was_training = model.training
     model.eval()

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from . import palette
-from ._validate import check_bool, check_int, check_number, check_numbers
+from ._validate import check_int, check_number, check_numbers
 from .counting import loglog_slope
 
 __all__ = ["plot_connections", "plot_matrix", "plot_scaling", "plot_image_grid", "MAX_GRAPH_NODES"]
@@ -82,6 +82,15 @@ def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Fig
     if not isinstance(ax, Axes):
         raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax).__name__}")
     return ax.figure, ax
+
+
+def _style(k: int) -> dict[str, str]:
+    """Series k's marker and line style, so that no series is told apart by its colour alone."""
+    return dict(
+        marker=palette.MARKERS[k % len(palette.MARKERS)],
+        linestyle=palette.LINESTYLES[k % len(palette.LINESTYLES)],
+        markeredgecolor=palette.EDGE,
+    )
 
 
 def _spread(n: int, width: int) -> np.ndarray:
@@ -200,10 +209,6 @@ def plot_matrix(
         xticklabels, yticklabels: optional names of the inputs and outputs (e.g. words).
     """
     m = _as_matrix(matrix)
-    if signed is not None:
-        check_bool(signed, "signed")
-    check_bool(colorbar, "colorbar")
-    check_bool(annotate, "annotate")
     if not isinstance(fmt, str):
         raise TypeError(f"fmt must be a format string such as '.2f'; got {type(fmt).__name__} {fmt!r}")
     xticklabels = _labels(xticklabels, m.shape[1], "xticklabels", "column")
@@ -268,7 +273,7 @@ def plot_scaling(
     for k, (label, values) in enumerate(checked.items()):
         color = (colors or {}).get(label, f"C{k}")
         slope = loglog_slope(sizes, values)
-        ax.loglog(sizes, values, "o-", color=color, label=f"{label} (slope {slope:.2f})")
+        ax.loglog(sizes, values, color=color, label=f"{label} (slope {slope:.2f})", **_style(k))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, which="major", alpha=0.3)
@@ -302,8 +307,6 @@ def plot_image_grid(
             )
         if len(titles) != n:
             raise ValueError(f"titles must have one entry per image ({n}); got {len(titles)}")
-    if signed is not None:
-        check_bool(signed, "signed")
     if check_number(size, "size") <= 0:
         raise ValueError(f"size must be > 0 (inches per image); got {size!r}")
     ncols = min(ncols, n)
@@ -362,7 +365,6 @@ def plot_errorbars(
         raise ValueError("xs must hold at least one x position; got 0")
     _check_series(series, "(means, errors) pair")
     _check_colors(colors)
-    check_bool(logx, "logx")
     check_number(dodge, "dodge")
     xticklabels = _labels(xticklabels, len(xs_arr), "xticklabels", "x")
     checked = {}
@@ -382,7 +384,7 @@ def plot_errorbars(
         step = k - k_mid
         x = xs_arr * (1 + dodge) ** step if logx else xs_arr + dodge * step
         color = (colors or {}).get(label, f"C{k}")
-        ax.errorbar(x, means, yerr=errors, fmt="o-", color=color, capsize=3, lw=1.5, ms=5, label=label)
+        ax.errorbar(x, means, yerr=errors, color=color, capsize=3, lw=1.5, ms=5, label=label, **_style(k))
     if logx:
         ax.set_xscale("log")
     if xticklabels is not None:

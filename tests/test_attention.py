@@ -295,14 +295,7 @@ def test_copy_attention_weights_both_ways_and_self_attention_as_one_head():
         (
             lambda: scaled_dot_product_attention(torch.randn(5, 4), torch.randn(5, 4), torch.randn(6, 4)),
             ValueError,
-            r"k and v must have the same number of tokens M",
-        ),
-        (
-            lambda: scaled_dot_product_attention(
-                torch.randn(2, 5, 4), torch.randn(3, 5, 4), torch.randn(3, 5, 4)
-            ),
-            ValueError,
-            "must broadcast",
+            r"k and v must have the same length M",
         ),
         (
             lambda: scaled_dot_product_attention(torch.randn(4), torch.randn(5, 4), torch.randn(5, 4)),
@@ -324,14 +317,7 @@ def test_copy_attention_weights_both_ways_and_self_attention_as_one_head():
                 mask=torch.ones(5, 3, dtype=torch.bool),
             ),
             ValueError,
-            r"mask must have shape \(\.\.\., N, M\) = \(\.\.\., 3, 5\)",
-        ),
-        (
-            lambda: scaled_dot_product_attention(
-                torch.randn(2, 3, 4), torch.randn(2, 3, 4), torch.randn(2, 3, 4), mask=torch.ones(4, 3, 3) > 0
-            ),
-            ValueError,
-            "mask's leading dimensions must broadcast",
+            r"mask must be bool .* of shape \(\.\.\., N, M\) = \(\.\.\., 3, 5\)",
         ),
         (
             lambda: scaled_dot_product_attention(
@@ -340,15 +326,8 @@ def test_copy_attention_weights_both_ways_and_self_attention_as_one_head():
                 torch.randn(3, 4),
                 mask=torch.ones(3, 3, dtype=torch.int64),
             ),
-            TypeError,
-            "mask must be boolean",
-        ),
-        (
-            lambda: scaled_dot_product_attention(
-                torch.randn(3, 4), torch.randn(3, 4), torch.randn(3, 4), mask=torch.full((3, 3), float("nan"))
-            ),
             ValueError,
-            "must not contain NaN",
+            "mask must be bool .*; got torch.int64",
         ),
         (
             lambda: scaled_dot_product_attention(
@@ -362,14 +341,7 @@ def test_copy_attention_weights_both_ways_and_self_attention_as_one_head():
                 torch.randn(3, 4), torch.randn(3, 4), torch.randn(3, 4), mask=[1]
             ),
             TypeError,
-            "mask must be a torch.Tensor or None; got list",
-        ),
-        (
-            lambda: scaled_dot_product_attention(
-                torch.randn(3, 4), torch.randn(3, 4), torch.randn(3, 4), scale="x"
-            ),
-            TypeError,
-            "scale must be a number",
+            "mask must be a torch.Tensor; got list",
         ),
         (lambda: basic_self_attention(torch.randn(4)), ValueError, "x must have at least 2 dimensions"),
         (
@@ -382,12 +354,12 @@ def test_copy_attention_weights_both_ways_and_self_attention_as_one_head():
         (
             lambda: SelfAttention(4)(torch.randn(2, 3, 5)),
             ValueError,
-            r"x must have C = dim = 4 .* got x of shape",
+            r"x must have shape \(B, N, C\) or \(N, C\) with C = dim = 4; got \(2, 3, 5\)",
         ),
         (
             lambda: SelfAttention(4)(torch.randn(2, 2, 3, 4)),
             ValueError,
-            r"x must have shape \(B, N, C\) or \(N, C\)",
+            r"x must have shape \(B, N, C\) or \(N, C\) with C = dim = 4; got \(2, 2, 3, 4\)",
         ),
         (lambda: SelfAttention(0), ValueError, "dim must be >= 1"),
         (
@@ -395,12 +367,6 @@ def test_copy_attention_weights_both_ways_and_self_attention_as_one_head():
             ValueError,
             "num_heads must divide dim; got dim = 6 and num_heads = 4",
         ),
-        (
-            lambda: MultiHeadSelfAttention(4, 2)(torch.randn(3, 4), return_weights=1),
-            TypeError,
-            "return_weights",
-        ),
-        (lambda: causal_mask(0), ValueError, "n must be >= 1"),
         (
             lambda: copy_attention_weights(MultiHeadSelfAttention(4, 2), MultiHeadSelfAttention(4, 2)),
             TypeError,
@@ -431,3 +397,20 @@ def test_copy_attention_weights_both_ways_and_self_attention_as_one_head():
 def test_attention_bad_input(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_empty_batches_pass_as_in_pytorch():
+    q, k, v = torch.randn(0, 2, 5, 4), torch.randn(0, 2, 6, 4), torch.randn(0, 2, 6, 3)
+    out, weights = scaled_dot_product_attention(q, k, v)
+    assert out.shape == F.scaled_dot_product_attention(q, k, v).shape == (0, 2, 5, 3)
+    assert weights.shape == (0, 2, 5, 6)
+    assert MultiHeadSelfAttention(8, 2)(torch.randn(0, 5, 8)).shape == (0, 5, 8)
+    assert basic_self_attention(torch.randn(0, 5, 8))[0].shape == (0, 5, 8)
+
+
+def test_sdpa_gradcheck_and_every_parameter_gets_a_gradient():
+    q, k, v = (torch.randn(2, 3, 4, dtype=torch.float64, requires_grad=True) for _ in range(3))
+    assert torch.autograd.gradcheck(lambda *t: scaled_dot_product_attention(*t, is_causal=True)[0], (q, k, v))
+    layer = SelfAttention(6, 4, bias=True, out_proj=True)
+    layer(torch.randn(2, 5, 6)).sum().backward()
+    assert all(p.grad is not None for p in layer.parameters())

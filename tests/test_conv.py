@@ -203,18 +203,22 @@ X2, W2 = torch.randn(2, 4, 8, 8), torch.randn(6, 4, 3, 3)
         (
             lambda: conv2d(X2[0, 0], W2),
             ValueError,
-            r"x must have shape \(B, C, H, W\) or \(C, H, W\); got \(8, 8\)",
+            r"x must have at least 3 dimensions; got shape \(8, 8\)",
         ),
         (
             lambda: conv1d(X1, W1[0]),
             ValueError,
-            r"weight must have shape \(C_out, C_in/groups, k\); got \(2, 3\)",
+            r"weight must have shape \(C_out, C_in/groups, k\); got shape \(2, 3\)",
         ),
         (lambda: conv2d(X2, W2.double()), TypeError, "x and weight must have the same dtype"),
         (lambda: conv2d(X2.long(), W2.long()), TypeError, "x must be a floating-point tensor"),
         (lambda: conv2d(X2.numpy(), W2), TypeError, "x must be a torch.Tensor; got ndarray"),
-        (lambda: conv1d(X1, W1), ValueError, r"C_in/groups = 4/1 = 4; got \(6, 2, 3\)"),
-        (lambda: conv1d(X1, W1, groups=3), ValueError, "groups = 3 must divide both"),
+        (
+            lambda: conv1d(X1, W1),
+            ValueError,
+            r"with groups = 1 dividing C and C_out; got x \(2, 4, 10\), weight \(6, 2, 3\)",
+        ),
+        (lambda: conv1d(X1, W1, groups=3), ValueError, "with groups = 3 dividing C and C_out"),
         (lambda: conv1d(X1, W1, groups=0), ValueError, "groups must be >= 1; got 0"),
         (
             lambda: conv1d(X1, W1, torch.randn(5), groups=2),
@@ -222,19 +226,27 @@ X2, W2 = torch.randn(2, 4, 8, 8), torch.randn(6, 4, 3, 3)
             r"bias must have shape \(C_out,\) = \(6,\)",
         ),
         (lambda: conv2d(X2, W2, stride=0), ValueError, "stride must be >= 1; got 0"),
-        (lambda: conv2d(X2, W2, stride=(1, 2, 3)), ValueError, "stride must be an int or a tuple of 2 ints"),
+        (
+            lambda: conv2d(X2, W2, stride=(1, 2, 3)),
+            TypeError,
+            r"stride must be an int or a tuple of 2 ints; got \(1, 2, 3\)",
+        ),
         (lambda: conv2d(X2, W2, padding=-1), ValueError, "padding must be >= 0; got -1"),
         (
             lambda: conv2d(X2, W2, padding=1.5),
             TypeError,
-            "padding must be an int or a tuple of 2 ints; got float",
+            "padding must be an int or a tuple of 2 ints; got 1.5",
         ),
         (
             lambda: conv2d(X2, W2, padding="full"),
             ValueError,
             "padding must be one of 'valid', 'same'; got 'full'",
         ),
-        (lambda: conv2d(X2, W2, dilation=5), ValueError, r"the kernel spans 11 inputs along H .* has only 8"),
+        (
+            lambda: conv2d(X2, W2, dilation=5),
+            ValueError,
+            r"x is too small for weight's kernel \(3, 3\) \(dilation 5\); padded, it is only \(8, 8\)",
+        ),
         (lambda: conv1d(X1, W1, groups=2, padding_mode="reflect"), ValueError, "padding_mode must be one of"),
         (lambda: conv2d_loops(X2, W2, stride=2, padding="same"), ValueError, "not supported for strided"),
         (lambda: conv_output_size(5, 7), ValueError, "does not fit in the padded input of length 5"),
@@ -245,3 +257,13 @@ X2, W2 = torch.randn(2, 4, 8, 8), torch.randn(6, 4, 3, 3)
 def test_conv_bad_input(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_empty_batch_passes_as_in_pytorch(groups):
+    x1, w1 = torch.randn(0, 4, 9), torch.randn(6, 4 // groups, 3)
+    torch.testing.assert_close(conv1d(x1, w1, groups=groups), F.conv1d(x1, w1, groups=groups))
+    x2, w2 = torch.randn(0, 4, 5, 5), torch.randn(6, 4 // groups, 3, 3)
+    torch.testing.assert_close(
+        conv2d(x2, w2, padding=1, groups=groups), F.conv2d(x2, w2, padding=1, groups=groups)
+    )

@@ -46,8 +46,6 @@ def test_loglog_slope_recovers_power(p):
     [
         (lambda: fc_params(0, 3), ValueError, "n_in must be >= 1; got 0"),
         (lambda: fc_params(2.5, 3), TypeError, "n_in must be an int; got float"),
-        (lambda: fc_params(2, 3, bias="yes"), TypeError, "bias must be True or False"),
-        (lambda: count_params("model"), TypeError, "module must be a torch.nn.Module; got str"),
         (lambda: image_fc_params(8, 0), ValueError, "channels must be >= 1"),
         (lambda: loglog_slope([1, 2], [1]), ValueError, "same length"),
         (lambda: loglog_slope([1], [1]), ValueError, "at least 2 points"),
@@ -163,8 +161,6 @@ def test_attention_weights_bytes_and_saved_activation_bytes():
     [
         (lambda: mha_params(6, 4), ValueError, "num_heads must divide dim; got dim = 6 and num_heads = 4"),
         (lambda: mha_params(8, 0), ValueError, "num_heads must be >= 1"),
-        (lambda: self_attention_params(4, 0), ValueError, "qk_dim must be >= 1"),
-        (lambda: self_attention_params(4, bias=1), TypeError, "bias must be True or False"),
         (lambda: attention_flops(0, 4), ValueError, "n must be >= 1"),
         (lambda: mha_flops(4, 6, 4), ValueError, "num_heads must divide dim"),
         (lambda: attention_weights_bytes(4, dtype=torch.int8), TypeError, "floating torch dtype"),
@@ -253,9 +249,12 @@ def test_conv2d_macs_grow_with_pixels_not_their_square():
     "call, error, message",
     [
         (lambda: conv2d_params(3, 4, 3, groups=2), ValueError, "groups = 2 must divide in_channels = 3"),
-        (lambda: conv2d_params(3, 3, (3, 3, 3)), ValueError, "kernel_size must be an int or a pair"),
+        (
+            lambda: conv2d_params(3, 3, (3, 3, 3)),
+            TypeError,
+            r"kernel_size must be an int or a tuple of 2 ints; got \(3, 3, 3\)",
+        ),
         (lambda: conv1d_params(0, 3, 3), ValueError, "in_channels must be >= 1; got 0"),
-        (lambda: conv1d_params(3, 3, 3, bias=1), TypeError, "bias must be True or False"),
         (lambda: conv2d_macs(3, 3, 5, 4), ValueError, "does not fit in the padded input of length 4"),
         (lambda: conv2d_macs(3, 3, 3, 8, stride=2, padding="same"), ValueError, "strided"),
         (lambda: conv2d_macs(3, 3, 3, 8, padding=(1, 1, 1)), ValueError, "padding must be an int, a pair"),
@@ -365,7 +364,11 @@ def test_attention_conv_crossover_is_where_the_flops_meet(dim, k, ndim):
         (lambda: fc_flops(0, 3), ValueError, "n_in must be >= 1"),
         (lambda: fc_flops(3, 3, batch=1.5), TypeError, "batch must be an int"),
         (lambda: relative_attention_flops(4, 8, 0, 4), ValueError, "heads must be >= 1"),
-        (lambda: mbconv_flops(4, 4, (8, 8, 8)), ValueError, "size must be an int or a pair"),
+        (
+            lambda: mbconv_flops(4, 4, (8, 8, 8)),
+            TypeError,
+            r"size must be an int or a tuple of 2 ints; got \(8, 8, 8\)",
+        ),
         (lambda: mbconv_flops(4, 4, 8, kernel_size=0), ValueError, "kernel_size must be >= 1"),
         (lambda: transformer_block_flops(4, 4, 0), ValueError, "size must be >= 1"),
         (lambda: attention_conv_crossover(64, 3, ndim=0), ValueError, "ndim must be >= 1"),

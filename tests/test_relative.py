@@ -8,12 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.nn import functional as F
 
+from convattn.counting import relative_attention_params
 from convattn.relative import (
     RelativeSelfAttention,
     attention_from_conv2d,
     bias_kernel,
     relative_attention,
-    relative_attention_params,
     relative_bias,
     relative_connections,
     relative_position_index,
@@ -311,13 +311,16 @@ def test_k_squared_heads_reproduce_a_convolution(dtype, c_in, c_out, H, W, k, bi
     "call, error, message",
     [
         (lambda: relative_position_index(0), ValueError, "size must be >= 1"),
-        (lambda: relative_position_index("5"), TypeError, "size must be an int N"),
-        (lambda: relative_position_index((2, 3, 4)), TypeError, "size must be an int N"),
-        (lambda: relative_position_index((2, 0)), ValueError, r"size\[1\] must be >= 1"),
-        (lambda: relative_bias(torch.zeros(2, 4)), ValueError, "odd number of offsets"),
+        (lambda: relative_position_index("5"), TypeError, "size must be an int"),
+        (lambda: relative_position_index((2, 3, 4)), TypeError, "size must be an int N or a pair"),
+        (lambda: relative_position_index((2, 0)), ValueError, r"size must be >= 1; got \(2, 0\)"),
+        (
+            lambda: relative_bias(torch.zeros(2, 4)),
+            ValueError,
+            r"table must have shape \(nh, 2N-1\).*got \(2, 4\)",
+        ),
         (lambda: relative_bias(torch.zeros(5)), ValueError, "at least 2 dimensions"),
         (lambda: relative_bias(torch.zeros(1, 2, 3, 3)), ValueError, r"\(nh, 2N-1\)"),
-        (lambda: relative_bias(torch.full((1, 3), math.nan)), ValueError, "NaN or \\+inf"),
         (lambda: relative_bias(torch.zeros(1, 3, dtype=torch.int64)), TypeError, "floating-point"),
         (
             lambda: relative_attention(torch.zeros(2, 3), torch.zeros(2, 4), torch.zeros(2, 3)),
@@ -327,14 +330,14 @@ def test_k_squared_heads_reproduce_a_convolution(dtype, c_in, c_out, H, W, k, bi
         (
             lambda: relative_attention(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(4, 3)),
             ValueError,
-            "same number of tokens M",
+            "k and v must have the same length M",
         ),
         (
             lambda: relative_attention(
                 torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(3, 3)
             ),
             ValueError,
-            r"bias must end in \(N, M\) = \(2, 2\)",
+            r"mask must be .* \(\.\.\., N, M\) = \(\.\.\., 2, 2\); got torch.float32 \(3, 3\)",
         ),
         (
             lambda: relative_attention(
@@ -348,42 +351,26 @@ def test_k_squared_heads_reproduce_a_convolution(dtype, c_in, c_out, H, W, k, bi
             "normalization must be one of",
         ),
         (
-            lambda: relative_attention(
-                torch.zeros(2, 3),
-                torch.zeros(2, 3),
-                torch.zeros(2, 3),
-                torch.full((2, 2), -math.inf),
-                normalization="post",
-            ),
-            ValueError,
-            "post-normalisation bias must be finite",
-        ),
-        (
             lambda: relative_self_attention(torch.zeros(1, 4, 6), torch.zeros(2, 5)),
             ValueError,
-            "table describes 3",
+            "x must have the table's N = 3 positions",
         ),
         (
             lambda: relative_self_attention(torch.zeros(1, 3, 5), torch.zeros(2, 5)),
             ValueError,
-            "split evenly",
+            "C divisible by its nh = 2 heads",
         ),
         (lambda: relative_self_attention(torch.zeros(3, 5), torch.zeros(1, 5)), ValueError, r"\(B, N, C\)"),
         (lambda: bias_kernel(torch.zeros(1, 5), circular=False), ValueError, "needs a circular table"),
-        (lambda: RelativeSelfAttention(6, 4, heads=4), ValueError, "split evenly into heads"),
+        (lambda: RelativeSelfAttention(6, 4, heads=4), ValueError, "heads must divide dim"),
         (
             lambda: RelativeSelfAttention(4, 4)(torch.zeros(1, 5, 4)),
             ValueError,
-            r"x must have shape \(B, 4, 4\)",
+            r"x must be \(B, 4, 4\); got \(1, 5, 4\)",
         ),
         (lambda: RelativeSelfAttention(4, 4, normalization="x"), ValueError, "normalization must be one of"),
         (lambda: attention_from_conv2d(torch.zeros(1, 1, 2, 2), None, (4, 4)), ValueError, "odd sides"),
         (lambda: attention_from_conv2d(torch.zeros(1, 1, 5, 5), None, (4, 4)), ValueError, "no larger than"),
-        (
-            lambda: attention_from_conv2d(torch.zeros(2, 1, 3, 3), torch.zeros(3), (4, 4)),
-            ValueError,
-            r"bias must have shape \(2,\)",
-        ),
         (
             lambda: attention_from_conv2d(torch.zeros(1, 3, 3), None, (4, 4)),
             ValueError,

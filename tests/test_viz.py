@@ -124,3 +124,25 @@ def test_plot_matrix_ticks_are_whole_positions():
     ticks = [*ax.get_xticks(), *ax.get_yticks()]
     assert ticks and all(float(t).is_integer() for t in ticks)
     plt.close(fig)
+
+
+def test_palette_contrast_against_white_is_measured():
+    assert palette.contrast_ratio("#000000") == pytest.approx(21.0)
+    assert palette.contrast_ratio("#FFFFFF") == pytest.approx(1.0)
+    assert palette.contrast_ratio(palette.WEIGHT) >= 3.0 and palette.contrast_ratio(palette.EDGE) >= 3.0
+    assert palette.contrast_ratio(palette.INPUT) < 3.0  # light green: the dark marker edge carries the shape
+
+
+def test_series_differ_by_more_than_colour():
+    fig = plot_scaling([1, 2, 4], {"a": [1, 2, 4], "b": [1, 4, 16], "c": [2, 3, 5]})
+    lines = fig.axes[0].get_lines()
+    assert len({(ln.get_marker(), ln.get_linestyle()) for ln in lines}) == 3
+    assert all(ln.get_markeredgecolor() == palette.EDGE for ln in lines)
+    plt.close(fig)
+
+
+def test_plots_draw_on_a_given_axes_and_return_its_figure():
+    fig, ax = plt.subplots()
+    assert plot_scaling([1, 2], {"a": [1, 2]}, ax=ax) is fig
+    assert plot_matrix(np.eye(3), ax=ax) is fig
+    plt.close(fig)
