@@ -22,9 +22,9 @@ Exercises are discovered from these tags and labels, never from a list of chapte
 
 Command line::
 
-    python -m convattn.coursework student OUT [--book book]
-    python -m convattn.coursework grade SUBMISSION.ipynb [...] [--chapter NAME] [--timeout S] [--csv P | --json P]
-    python -m convattn.coursework selftest [CHAPTER ...] [--book book] [--timeout S]
+    python -m convattn.tools.coursework student OUT [--book book]
+    python -m convattn.tools.coursework grade SUBMISSION.ipynb [...] [--chapter NAME] [--timeout S] [--csv P | --json P]
+    python -m convattn.tools.coursework selftest [CHAPTER ...] [--book book] [--timeout S]
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ from nbclient.exceptions import DeadKernelError
 from nbconvert.exporters import NotebookExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from nbformat import NotebookNode
+
+from .sandbox import Sandbox
 
 __all__ = [
     "SOLUTION_TAG",
@@ -359,7 +361,7 @@ def _readme(chapters: list[tuple[str, dict[str, Exercise]]]) -> str:
         lines.append(f"| `{name}.ipynb` | {listed} |")
     lines += [
         "",
-        f"Written by `python -m convattn.coursework student`; `{MARKER}` marks this folder as its output.",
+        f"Written by `python -m convattn.tools.coursework student`; `{MARKER}` marks this folder as its output.",
         "",
     ]
     return "\n".join(lines)
@@ -401,7 +403,7 @@ def make_student_edition(book_dir: str | Path, out_dir: str | Path) -> list[Path
         (out / DATA).mkdir(exist_ok=True)
         written += [Path(shutil.copyfile(p, out / DATA / p.name)) for p in data]
     record = {
-        "written_by": "python -m convattn.coursework student",
+        "written_by": "python -m convattn.tools.coursework student",
         "files": {p.relative_to(out).as_posix(): _sha256(p) for p in written},
     }
     (out / MARKER).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
@@ -496,12 +498,17 @@ class _Client(NotebookClient):
 
 
 def _execute(
-    nb: NotebookNode, timeout: float, cwd: str | Path | None = None, data: Path | None = None
+    nb: NotebookNode,
+    timeout: float,
+    cwd: str | Path | None = None,
+    data: Path | None = None,
+    sandbox: Sandbox | None = None,
 ) -> _Run:
     """Run ``nb`` in place in a fresh python3 kernel; never raises for anything the notebook does.
 
     ``timeout`` is in whole seconds (as :func:`_check_timeout` returns it); ``cwd`` defaults to a scratch folder,
-    into which the folder ``data`` (the book's stored results, if given) is copied as ``data/``.
+    into which the folder ``data`` (the book's stored results, if given) is copied as ``data/``. With a
+    ``sandbox`` (see :mod:`convattn.tools.sandbox`) the kernel is the sandbox's, in its ``work`` folder.
     """
     run = _Run()
     probe_timeout = max(2, min(int(timeout), 10))
@@ -510,11 +517,14 @@ def _execute(
         run.replies[cell_index] = dict(execute_reply["content"]) if execute_reply else {"status": "ok"}
 
     with tempfile.TemporaryDirectory(prefix="convattn-grade-") as scratch:
+        if sandbox is not None:
+            scratch = str(sandbox.work)
         if cwd is None and data is not None and data.is_dir():
             shutil.copytree(data, Path(scratch) / DATA)
+        kernel = {"km": sandbox.kernel_manager()} if sandbox is not None else {"kernel_name": "python3"}
         client = _Client(
             nb,
-            kernel_name="python3",  # the grader's own environment, whatever kernel the file names
+            **kernel,  # the grader's own environment, whatever kernel the file names
             timeout=int(timeout),
             timeout_func=lambda cell: probe_timeout if cell.metadata.get(_PROBE) else int(timeout),
             allow_errors=True,  # a failing exercise must not stop the later ones
@@ -531,7 +541,8 @@ def _execute(
         )
         index = None
         try:
-            with client.setup_kernel(stderr=subprocess.DEVNULL):  # not the kernel's own warnings
+            env = {"env": sandbox.env()} if sandbox is not None else {}
+            with client.setup_kernel(stderr=subprocess.DEVNULL, **env):  # not the kernel's own warnings
                 for index, cell in enumerate(nb.cells):
                     if cell.cell_type != "code":
                         continue
@@ -983,8 +994,8 @@ def _selftest(book_dir: Path, names: Sequence[str], timeout: float) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m convattn.coursework {student,grade,selftest} ...``; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m convattn.coursework", description=__doc__.split("\n")[0])
+    """``python -m convattn.tools.coursework {student,grade,selftest} ...``; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m convattn.tools.coursework", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("student", help="write the student edition of every chapter into OUT")
     p.add_argument(

@@ -1,0 +1,1 @@
+"""Tooling for instructors and maintainers (coursework, grading); never imported by ``import convattn``."""
