@@ -96,7 +96,6 @@ class _BoxedKernelManager(AsyncKernelManager):
                 continue
 
 
-
 class Sandbox:
     """The scratch folder of one notebook run and the kernel that runs it.
 
