@@ -460,6 +460,8 @@ def _exercise_row(
             )
         if reply and reply.get("status") == "error":
             return row(ERROR, f"{cw._error_text(reply)} (in the solution cell; no pass while it raises)")
+    if run.stopped_at is not None and run.stopped_at in mine.solution_cells:
+        return row(ERROR, f"{run.stopped} (in the solution cell)")
     if any(reply is None for reply in solution):
         return row(NOT_RUN, run.stopped or "its cells were not run")
     results, more = [], []
