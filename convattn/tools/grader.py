@@ -286,7 +286,7 @@ _TOUCHES = [
         re.compile(r"\bopen\s*\(|\.write_(text|bytes)\s*\(|^\s*[!%]", re.MULTILINE),
         "writes files or runs shell/magic commands",
     ),
-    (re.compile(r"\bsys\s*\.\s*exit\b|\bexit\s*\(|\bquit\s*\("), "ends the kernel"),
+    (re.compile(r"\b(sys|os)\s*\.\s*_?exit\b|\bexit\s*\(|\bquit\s*\("), "ends the kernel"),
 ]
 
 
