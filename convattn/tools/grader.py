@@ -279,7 +279,7 @@ _TOUCHES = [
     ),
     (re.compile(r"\bsetattr\s*\(|\bdelattr\s*\("), "sets attributes by name (setattr/delattr)"),
     (
-        re.compile(r"\bos\s*\.\s*(system|remove|unlink|environ|_exit|kill|fork)|\bsubprocess\b|\bshutil\b"),
+        re.compile(r"\bos\s*\.\s*(system|remove|unlink|environ|kill|fork)|\bsubprocess\b|\bshutil\b"),
         "runs processes or changes files/environment",
     ),
     (
