@@ -231,7 +231,7 @@ def batch(tmp_path_factory):
         "home": sorted(p.name for p in home.iterdir()) == home_before
         and not (home / ".ipython/profile_default/startup/00-cheat.py").exists()
         and not (home / "cheat.txt").exists(),
-        "tmp_new": {n for n in set(os.listdir("/tmp")) - tmp_before if n.startswith("convattn-grade")},
+        "tmp_new": {n for n in set(os.listdir("/tmp")) - tmp_before if n.startswith("convattn-sandbox-")},
         "subs": subs,
     }
 
@@ -339,6 +339,7 @@ def test_isolated_here_and_reports_for_instructors(batch, tmp_path):
     rows = batch["rows"]
     assert rows_of(batch, "14-malformed.ipynb")[""].status == "invalid"
     report = grader.format_report(rows)
+    print(report)  # the sample report: pytest -s shows it
     assert "FLAGGED for review" in report and "  fc-params     passed           1/1" in report
     grader.write_csv(rows, tmp_path / "g.csv")
     assert "score,max_score,flags" in (tmp_path / "g.csv").read_text().splitlines()[0]

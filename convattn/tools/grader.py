@@ -383,7 +383,7 @@ def _run(
     isolate: bool,
 ) -> tuple[NotebookNode, dict[str, list[_Call]], cw._Run, dict[str, dict | str], bool]:
     """Execute a submission with export cells in a fresh sandbox; returns the exports read back."""
-    with tempfile.TemporaryDirectory(prefix="convattn-grade-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="convattn-sandbox-") as scratch:
         box = Sandbox(Path(scratch), hide=hide, isolate=isolate)
         work, calls = _with_export_cells(nb, chapter, box.export, seed)
         run = cw._execute(work, timeout, data=data, sandbox=box)
