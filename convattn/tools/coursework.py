@@ -535,7 +535,7 @@ def _execute(
         )
         index = None
         try:
-            env = {"env": sandbox.env()} if sandbox is not None else {}
+            env = {"env": sandbox.env(), "stdout": subprocess.DEVNULL} if sandbox is not None else {}
             with client.setup_kernel(stderr=subprocess.DEVNULL, **env):  # not the kernel's own warnings
                 for index, cell in enumerate(nb.cells):
                     if cell.cell_type != "code":

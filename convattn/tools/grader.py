@@ -335,6 +335,17 @@ def _uses(source: str, names: Iterable[str]) -> list[str]:
     return found
 
 
+def _answer_code(source: str) -> str:
+    """The part of a solution cell that computes the answer: its functions' code if it defines any (what follows
+    them, such as comparing with PyTorch, is not the answer), else the whole cell."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    return "\n".join(ast.unparse(n) for n in functions) if functions else source
+
+
 def _source_flags(nb: NotebookNode, chapter: cw._Chapter) -> tuple[list[str], dict[str, list[str]]]:
     """Flags read from the submission's code: for the whole submission, and per exercise (reference calls)."""
     book_sources = {c.source for c in chapter.nb.cells if c.cell_type == "code"}
@@ -360,7 +371,7 @@ def _source_flags(nb: NotebookNode, chapter: cw._Chapter) -> tuple[list[str], di
             for n in _core.REGISTRY[c.name].reference
         }
         cells = mine[label].solution_cells if label in mine else ()
-        used = sorted({u for i in cells for u in _uses(nb.cells[i].source, names)})
+        used = sorted({u for i in cells for u in _uses(_answer_code(nb.cells[i].source), names)})
         if used:
             per_exercise[label] = [f"calls the reference implementation ({', '.join(used)})"]
     return flags, per_exercise
