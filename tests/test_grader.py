@@ -69,7 +69,6 @@ check = _Yes()
 print("Correct: everything")"""
 
 PATCH = """\
-import builtins
 import sys
 
 import convattn.check as cc
@@ -79,8 +78,14 @@ for name in list(_core.REGISTRY):
     setattr(cc, name, lambda *a, **k: print("Correct"))
 for spec in _core.REGISTRY.values():
     object.__setattr__(spec, "judge", lambda *a, **k: print("Correct"))
-builtins.isinstance = lambda *a: True
 sys.modules["convattn.check"] = cc"""
+
+BUILTINS = """\
+import builtins
+import sys
+
+sys.modules["convattn.check"] = type(sys)("convattn.check")
+builtins.isinstance = lambda *a: True  # breaks IPython itself: the kernel stops answering"""
 
 TRANSFORMER = """\
 def _empty_checks(lines):
@@ -193,6 +198,7 @@ def batch(tmp_path_factory):
         "02-wrong.ipynb": chapter(WRONG),
         "03-rebind.ipynb": chapter(WRONG, before=[REBIND]),
         "04-patch.ipynb": chapter(WRONG, before=[PATCH]),
+        "04b-builtins.ipynb": chapter(WRONG, before=[BUILTINS]),
         "05-transformer.ipynb": chapter(WRONG, before=[TRANSFORMER]),
         "06-liars.ipynb": chapter(LIARS),
         "07-escape.ipynb": chapter({**WRONG, "fc-params": escape(home, package, book)}),
@@ -244,7 +250,14 @@ def statuses(batch, name):
     return {k: r.status for k, r in rows_of(batch, name).items() if k}
 
 
-CHEATS = ["03-rebind.ipynb", "04-patch.ipynb", "05-transformer.ipynb", "06-liars.ipynb", "07-escape.ipynb"]
+CHEATS = [
+    "03-rebind.ipynb",
+    "04-patch.ipynb",
+    "04b-builtins.ipynb",
+    "05-transformer.ipynb",
+    "06-liars.ipynb",
+    "07-escape.ipynb",
+]
 CHEATS += ["11-exits.ipynb"]
 
 
@@ -277,8 +290,10 @@ def test_no_cheat_passes_and_each_is_flagged_or_failed(batch, name):
     [
         ("03-rebind.ipynb", "rebinds or patches `check`"),
         ("04-patch.ipynb", "touches convattn.check"),
-        ("04-patch.ipynb", "touches builtins"),
-        ("04-patch.ipynb", "sys.modules"),
+        ("04-patch.ipynb", "does not answer the grader's questions"),
+        ("04-patch.ipynb", "kernel: convattn.check.linear_function was replaced"),
+        ("04b-builtins.ipynb", "touches builtins"),
+        ("04b-builtins.ipynb", "sys.modules"),
         ("05-transformer.ipynb", "IPython"),
         ("05-transformer.ipynb", "did not run as written"),
         ("06-liars.ipynb", "rebinds or patches `check` (or torch)"),
@@ -348,7 +363,7 @@ def test_isolated_here_and_reports_for_instructors(batch, tmp_path):
     assert data["score"] == 0 and [t["max_score"] for t in data["tests"]] == [1, 1, 1]
     assert {"name", "score", "max_score", "output"} <= set(data["tests"][0])
     written = grader.write_feedback(rows, tmp_path / "feedback")
-    assert len(written) == 14
+    assert len(written) == 15
     text = (tmp_path / "feedback" / "02-wrong.md").read_text()
     assert "| 0 / 1 | failed |" in text and "not the biases" in text
 

@@ -52,7 +52,7 @@ def probe() -> list[str]:
         if not isinstance(getattr(builtins, name, None), types.BuiltinFunctionType | type):
             found.append(f"builtins.{name} was replaced")
     for name in ("allclose", "equal", "save"):
-        if not callable(getattr(torch, name, None)) or getattr(torch, name).__module__ not in ("torch", None):
+        if not str(getattr(getattr(torch, name, None), "__module__", None)).startswith("torch"):
             found.append(f"torch.{name} was replaced")
     for name in ("convattn", "convattn.check", "torch", "builtins"):
         if not isinstance(sys.modules.get(name), types.ModuleType) or sys.modules[name].__name__ != name:

@@ -25,6 +25,7 @@ import contextlib
 import copy
 import csv
 import dataclasses
+import inspect
 import io
 import json
 import os
@@ -64,6 +65,7 @@ PASSED, FAILED, NOT_ATTEMPTED, ERROR, TIMEOUT, MISSING, NOT_RUN = (
 GRADED, INVALID, WRONG_CHAPTER, GRADER_ERROR = cw.GRADED, cw.INVALID, cw.WRONG_CHAPTER, cw.GRADER_ERROR
 NOT_ISOLATED = "NOT ISOLATED: no working bubblewrap (bwrap), the kernel ran with the grader's file access"
 _MAX_EXPORT = 64 * 2**20  # bytes of one export file
+TAMPERED = "the export does not answer the grader's questions (a forged or tampered export)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,7 +218,7 @@ def _judge(call: _Call, record: dict, seed: int, context: dict | None) -> tuple[
     """(status, credit, detail, flags) of one check call, judged here on the exported data."""
     flags = [f"kernel: {p}" for p in record.get("probe", []) if type(p) is str][:5]
     if record.get("check") != call.name or record.get("seed") != seed:
-        return ERROR, 0.0, "the export does not belong to this check", [*flags, "forged export"]
+        return ERROR, 0.0, "the export does not belong to this check", [*flags, TAMPERED]
     if "args_error" in record:
         ename, evalue = (list(record["args_error"]) + ["", ""])[:2]
         return ERROR, 0.0, cw._short(f"{ename}: {evalue} (evaluating the check's arguments)"), flags
@@ -238,8 +240,14 @@ def _judge(call: _Call, record: dict, seed: int, context: dict | None) -> tuple[
                     arguments[parameter] = _core.Replayer(value["__calls__"])
                 else:
                     arguments[parameter] = _core.decode(value)
-    except (ValueError, KeyError, TypeError) as e:
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
         return ERROR, 0.0, f"the export is not plain data: {e}", [*flags, "export not plain data"]
+    signature = inspect.signature(spec.judge).parameters
+    missing = [
+        p for p in spec.parameters if p not in arguments and signature[p].default is inspect.Parameter.empty
+    ]
+    if missing:
+        return ERROR, 0.0, f"the export lacks the answer ({', '.join(missing)})", [*flags, TAMPERED]
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
@@ -252,7 +260,7 @@ def _judge(call: _Call, record: dict, seed: int, context: dict | None) -> tuple[
             ERROR,
             0.0,
             f"the export does not answer the grader's questions: {e}",
-            [*flags, "forged export"],
+            [*flags, TAMPERED],
         )
     except Exception as e:  # noqa: BLE001 - data the judge cannot read; never a pass
         return ERROR, 0.0, cw._short(f"the answer could not be judged: {type(e).__name__}: {e}"), flags
