@@ -291,7 +291,7 @@ def test_no_cheat_passes_and_each_is_flagged_or_failed(batch, name):
         ("03-rebind.ipynb", "rebinds or patches `check`"),
         ("04-patch.ipynb", "touches convattn.check"),
         ("04-patch.ipynb", "does not answer the grader's questions"),
-        ("04-patch.ipynb", "kernel: convattn.check.linear_function was replaced"),
+        ("04-patch.ipynb", "kernel: convattn.check.basic_attention_weights was replaced"),
         ("04b-builtins.ipynb", "touches builtins"),
         ("04b-builtins.ipynb", "sys.modules"),
         ("05-transformer.ipynb", "IPython"),
