@@ -67,12 +67,12 @@ test: lint unit notebooks coursework build browser-test
 	@echo "make test: all checks passed"
 
 student: install
-	$(BIN)/python -m convattn.coursework student student
+	$(BIN)/python -m convattn.tools.coursework student student
 
 # Executes the student edition of every chapter, offline: only the stubs may fail, every other cell prints what
 # the book stores (nbval's sanitizers applied), and putting the solutions back restores each chapter.
 coursework: install
-	CONVATTN_OFFLINE=1 PYTHONPATH=$(CURDIR)/tests/offline_site $(BIN)/python -m convattn.coursework selftest
+	CONVATTN_OFFLINE=1 PYTHONPATH=$(CURDIR)/tests/offline_site $(BIN)/python -m convattn.tools.coursework selftest
 
 # A real browser reads the built book: Debian's Chromium (installed with apt where this user can) and a
 # local MathJax 3 and axe-core (npm, into .venv/browser), since these machines are offline.

@@ -566,6 +566,37 @@ def test_translation_error_function_hints(fn, hint):
         check.translation_error_function(fn)
 
 
+# ---------------------------------------------------------------- plain data: what the grader judges too
+
+
+def test_a_lying_int_or_tensor_subclass_is_refused_by_name():
+    class LyingInt(int):
+        def __eq__(self, other):
+            return True
+
+        __hash__ = int.__hash__
+
+    class LyingTensor(torch.Tensor):
+        pass
+
+    with pytest.raises(CheckFailed, match="should be an int.*got LyingInt"):
+        check.fc_param_count(LyingInt(5), side=8)
+    with pytest.raises(CheckFailed, match="returned LyingTensor"):
+        check.linear_function(lambda x, w, b: (x @ w.T + b).as_subclass(LyingTensor))
+
+
+def test_checks_with_parts_give_partial_credit():
+    half = {"fc": False, "conv": False, "basic attention": True, "qkv attention": False}
+    with pytest.raises(CheckFailed) as failed:
+        check.permutation_equivariant_layers({**half, "relative attention": True})
+    assert failed.value.credit == pytest.approx(0.6)
+    with pytest.raises(CheckFailed, match="forgotten padding") as failed:
+        check.conv1d_function(
+            lambda x, w, p: torch.stack([(x[i : i + 3] * w).sum() for i in range(len(x) - 2)])
+        )
+    assert failed.value.credit == 0.5
+
+
 # ---- new checks: cost
 
 

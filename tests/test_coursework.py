@@ -1,4 +1,4 @@
-"""The student edition and the grader (convattn/coursework.py).
+"""The student edition and its selftest (convattn/tools/coursework.py); the grader has tests/test_grader.py.
 
 Most tests use a tiny synthetic chapter built with nbformat: its checks are defined in its first cell, so a
 kernel starts in about a second without importing torch. The real chapters' student editions are executed by
@@ -13,11 +13,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from convattn import coursework
-from convattn.coursework import (
+from convattn.tools import coursework
+from convattn.tools.coursework import (
     MARKER,
     find_exercises,
-    grade,
     make_student_edition,
     restore_solutions,
     student_notebook,
@@ -250,15 +249,6 @@ def test_student_edition_carries_the_books_data_folder(book_with_data, tmp_path)
         make_student_edition(book_with_data, out)
 
 
-def test_grading_gives_the_submission_the_books_data(book_with_data, tmp_path):
-    nbformat.write(reads_data(), tmp_path / "submission.ipynb")
-    rows = {
-        r.exercise: (r.status, r.detail)
-        for r in grade(tmp_path / "submission.ipynb", timeout=20, book_dir=book_with_data)
-    }
-    assert rows[""] == ("graded", "2/2 passed"), rows[""]  # no "(not an exercise) raised FileNotFoundError"
-
-
 def test_text_outputs_join_stream_chunks_keep_text_plain_and_sanitize():
     cell = new_code_cell("...")
     cell.outputs = [
@@ -303,116 +293,6 @@ def test_verify_student_notebook_finds_a_chapter_that_needs_a_solution_later(tmp
     assert len(problems) == 1 and "(not an exercise) raised NameError" in problems[0]
 
 
-# ---------------------------------------------------------------- grading
-
-
-SUBMISSIONS = {
-    "wrong.ipynb": lambda: toy(count="answer = x * x"),  # toy-count fails with its hint; toy-double passes
-    "untouched.ipynb": lambda: student_notebook(toy()),
-    "erroring.ipynb": lambda: toy(count="answer = 1 / 0"),
-    "endless.ipynb": lambda: toy(count="while True:\n    pass"),
-    "dies.ipynb": lambda: toy(count="import os\n\nos._exit(1)"),
-    "other.ipynb": other,
-}
-
-
-@pytest.fixture(scope="module")
-def graded(book, tmp_path_factory):
-    """Grade every kind of submission once (one fresh kernel each) and keep the files' bytes before and after."""
-    folder = tmp_path_factory.mktemp("submissions")
-    for name, make in SUBMISSIONS.items():
-        nbformat.write(make(), folder / name)
-    (folder / "malformed.ipynb").write_text('{"cells": [{"cell_type": "code", "source": "x = ')
-    (folder / "script.ipynb").write_text("print('hello')\n")
-    (folder / "data.ipynb").write_text('{"answer": 42}')
-    before = snapshot(folder)
-    rows = grade(sorted(folder.iterdir()), timeout=3, book_dir=book, chapter="toy")
-    return {"rows": rows, "before": before, "after": snapshot(folder)}
-
-
-def rows_of(graded, name):
-    return {r.exercise: (r.status, r.detail) for r in graded["rows"] if Path(r.submission).name == name}
-
-
-def test_grading_never_changes_a_submitted_file(graded):
-    assert graded["after"] == graded["before"]
-
-
-def test_a_wrong_answer_fails_with_the_checks_hint(graded):
-    rows = rows_of(graded, "wrong.ipynb")
-    assert rows["toy-count"] == ("failed", "you counted the weights (16) but not the biases (+4).")
-    assert rows["toy-double"] == ("passed", "Correct: double(x) = 2x.")
-    assert rows[""] == ("graded", "1/2 passed")
-
-
-def test_an_untouched_student_edition_is_not_attempted(graded):
-    rows = rows_of(graded, "untouched.ipynb")
-    assert rows["toy-count"][0] == rows["toy-double"][0] == "not attempted"
-    assert "NotImplementedError" in rows["toy-count"][1]
-
-
-def test_an_error_is_reported_and_later_exercises_still_graded(graded):
-    rows = rows_of(graded, "erroring.ipynb")
-    assert rows["toy-count"] == ("error", "ZeroDivisionError: division by zero (in the solution cell)")
-    assert rows["toy-double"][0] == "passed"
-
-
-def test_a_never_ending_cell_is_interrupted_and_reported(graded):
-    rows = rows_of(graded, "endless.ipynb")
-    assert rows["toy-count"][0] == "timeout" and "longer than 3 s" in rows["toy-count"][1]
-    assert rows["toy-double"][0] == "passed"
-
-
-def test_a_dying_kernel_is_reported(graded):
-    rows = rows_of(graded, "dies.ipynb")
-    assert rows["toy-count"][0] == rows["toy-double"][0] == "not run"
-    assert "kernel died while running cell 6" in rows[""][1]
-
-
-@pytest.mark.parametrize(
-    "name, status, detail",
-    [
-        ("malformed.ipynb", "invalid", "malformed JSON (Unterminated string"),
-        ("script.ipynb", "invalid", "not a notebook: the file is not JSON"),
-        ("data.ipynb", "invalid", "not a notebook: valid JSON"),
-        ("other.ipynb", "wrong chapter", "holds the exercises of other (other-one, other-two), not of toy"),
-    ],
-)
-def test_unusable_submissions_get_a_clear_line(graded, name, status, detail):
-    rows = rows_of(graded, name)
-    assert list(rows) == [""] and rows[""][0] == status and detail in rows[""][1]
-
-
-def test_report_and_gradebooks(graded, tmp_path):
-    report = coursework.format_report(graded["rows"])
-    assert "wrong.ipynb  [toy]  1/2 passed" in report
-    assert "toy-count   failed" in report and "NOT GRADED (invalid): malformed JSON" in report
-    coursework.write_csv(graded["rows"], tmp_path / "grades.csv")
-    lines = (tmp_path / "grades.csv").read_text().splitlines()
-    assert (
-        lines[0] == "submission,chapter,exercise,title,status,detail"
-        and len(lines) == len(graded["rows"]) + 1
-    )
-
-
-def test_command_line_grades_and_writes_json(book, tmp_path, capsys):
-    (tmp_path / "bad.ipynb").write_bytes(b"\x89PNG\r\n\x1a\n\x00")
-    (tmp_path / "unknown.ipynb").write_text(nbformat.writes(new_notebook()))
-    args = [
-        "grade",
-        str(tmp_path / "bad.ipynb"),
-        str(tmp_path / "unknown.ipynb"),
-        str(tmp_path / "missing.ipynb"),
-    ]
-    assert coursework.main([*args, "--book", str(book), "--json", str(tmp_path / "g.json")]) == 0
-    out = capsys.readouterr().out
-    assert "bad.ipynb  NOT GRADED (invalid): not a notebook: the file is not text" in out
-    assert "unknown.ipynb  NOT GRADED (wrong chapter): no exercise of this course's chapters" in out
-    assert "missing.ipynb  NOT GRADED (invalid): cannot read the file" in out
-    rows = json.loads((tmp_path / "g.json").read_text())
-    assert [r["status"] for r in rows] == ["invalid", "wrong chapter", "invalid"]
-
-
 def test_command_line_student_edition_and_its_refusal(book, tmp_path, capsys):
     assert coursework.main(["student", str(tmp_path / "out"), "--book", str(book)]) == 0
     (tmp_path / "out" / "mine.txt").write_text("x")
@@ -431,19 +311,3 @@ def test_the_grader_keeps_only_the_first_million_characters_a_cell_prints():
     assert (
         text.startswith("x" * 1_000_000) and text.endswith("cut by the grader]\n") and len(text) < 1_000_100
     )
-
-
-@pytest.mark.parametrize(
-    "kwargs, error, match",
-    [
-        (dict(timeout=0), ValueError, "timeout must be positive"),
-        (dict(timeout="10"), TypeError, "timeout must be a number"),
-        (dict(chapter="nope"), ValueError, r"chapter must be one of \['other', 'toy'\]"),
-        (dict(paths=[3]), TypeError, "paths must hold str or pathlib.Path"),
-        (dict(book_dir="no/such/book"), ValueError, "book_dir must be the folder"),
-    ],
-)
-def test_grade_bad_arguments(book, kwargs, error, match):
-    kwargs = {"paths": ["x.ipynb"], "book_dir": book, **kwargs}
-    with pytest.raises(error, match=match):
-        grade(**kwargs)

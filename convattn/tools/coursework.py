@@ -22,9 +22,9 @@ Exercises are discovered from these tags and labels, never from a list of chapte
 
 Command line::
 
-    python -m convattn.coursework student OUT [--book book]
-    python -m convattn.coursework grade SUBMISSION.ipynb [...] [--chapter NAME] [--timeout S] [--csv P | --json P]
-    python -m convattn.coursework selftest [CHAPTER ...] [--book book] [--timeout S]
+    python -m convattn.tools.coursework student OUT [--book book]
+    python -m convattn.tools.coursework grade SUBMISSION.ipynb [...] [--chapter NAME] [--timeout S] [--csv P | --json P]
+    python -m convattn.tools.coursework selftest [CHAPTER ...] [--book book] [--timeout S]
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ import argparse
 import ast
 import configparser
 import copy
-import csv
 import dataclasses
 import hashlib
 import json
@@ -54,22 +53,19 @@ from nbconvert.exporters import NotebookExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 from nbformat import NotebookNode
 
+from .sandbox import Sandbox
+
 __all__ = [
     "SOLUTION_TAG",
     "CHECK_TAG",
     "MARKER",
     "DEFAULT_TIMEOUT",
     "Exercise",
-    "GradeRow",
     "StubSolutions",
     "find_exercises",
     "student_notebook",
     "make_student_edition",
     "restore_solutions",
-    "grade",
-    "format_report",
-    "write_csv",
-    "write_json",
     "verify_student_notebook",
     "read_sanitizers",
     "text_outputs",
@@ -348,8 +344,8 @@ def _readme(chapters: list[tuple[str, dict[str, Exercise]]]) -> str:
         "  them to Google Colab: their first cell installs the `convattn` package there, and only there.",
         "- The Markdown cells `:::{solution-start}` and `:::{solution-end}` mark where a solution goes (in",
         "  the book they fold the solution away); keep them, and keep the cells' tags: the grader uses them.",
-        "- Hand in the notebook file itself (renaming it is fine). Check cells are run as the book has them,",
-        "  so editing one does not change its verdict.",
+        "- Hand in the notebook file itself (renaming it is fine). The grader runs the book's checks, not the",
+        "  check cells in your file, on your answers, and decides outside your notebook.",
         "",
         "| notebook | exercises |",
         "|---|---|",
@@ -359,7 +355,7 @@ def _readme(chapters: list[tuple[str, dict[str, Exercise]]]) -> str:
         lines.append(f"| `{name}.ipynb` | {listed} |")
     lines += [
         "",
-        f"Written by `python -m convattn.coursework student`; `{MARKER}` marks this folder as its output.",
+        f"Written by `python -m convattn.tools.coursework student`; `{MARKER}` marks this folder as its output.",
         "",
     ]
     return "\n".join(lines)
@@ -401,7 +397,7 @@ def make_student_edition(book_dir: str | Path, out_dir: str | Path) -> list[Path
         (out / DATA).mkdir(exist_ok=True)
         written += [Path(shutil.copyfile(p, out / DATA / p.name)) for p in data]
     record = {
-        "written_by": "python -m convattn.coursework student",
+        "written_by": "python -m convattn.tools.coursework student",
         "files": {p.relative_to(out).as_posix(): _sha256(p) for p in written},
     }
     (out / MARKER).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
@@ -496,12 +492,17 @@ class _Client(NotebookClient):
 
 
 def _execute(
-    nb: NotebookNode, timeout: float, cwd: str | Path | None = None, data: Path | None = None
+    nb: NotebookNode,
+    timeout: float,
+    cwd: str | Path | None = None,
+    data: Path | None = None,
+    sandbox: Sandbox | None = None,
 ) -> _Run:
     """Run ``nb`` in place in a fresh python3 kernel; never raises for anything the notebook does.
 
     ``timeout`` is in whole seconds (as :func:`_check_timeout` returns it); ``cwd`` defaults to a scratch folder,
-    into which the folder ``data`` (the book's stored results, if given) is copied as ``data/``.
+    into which the folder ``data`` (the book's stored results, if given) is copied as ``data/``. With a
+    ``sandbox`` (see :mod:`convattn.tools.sandbox`) the kernel is the sandbox's, in its ``work`` folder.
     """
     run = _Run()
     probe_timeout = max(2, min(int(timeout), 10))
@@ -510,11 +511,14 @@ def _execute(
         run.replies[cell_index] = dict(execute_reply["content"]) if execute_reply else {"status": "ok"}
 
     with tempfile.TemporaryDirectory(prefix="convattn-grade-") as scratch:
+        if sandbox is not None:
+            scratch = str(sandbox.work)
         if cwd is None and data is not None and data.is_dir():
             shutil.copytree(data, Path(scratch) / DATA)
+        kernel = {"km": sandbox.kernel_manager()} if sandbox is not None else {"kernel_name": "python3"}
         client = _Client(
             nb,
-            kernel_name="python3",  # the grader's own environment, whatever kernel the file names
+            **kernel,  # the grader's own environment, whatever kernel the file names
             timeout=int(timeout),
             timeout_func=lambda cell: probe_timeout if cell.metadata.get(_PROBE) else int(timeout),
             allow_errors=True,  # a failing exercise must not stop the later ones
@@ -531,7 +535,8 @@ def _execute(
         )
         index = None
         try:
-            with client.setup_kernel(stderr=subprocess.DEVNULL):  # not the kernel's own warnings
+            env = {"env": sandbox.env(), "stdout": subprocess.DEVNULL} if sandbox is not None else {}
+            with client.setup_kernel(stderr=subprocess.DEVNULL, **env):  # not the kernel's own warnings
                 for index, cell in enumerate(nb.cells):
                     if cell.cell_type != "code":
                         continue
@@ -597,24 +602,6 @@ GRADED, INVALID, WRONG_CHAPTER, GRADER_ERROR = "graded", "invalid", "wrong chapt
 
 
 @dataclasses.dataclass(frozen=True)
-class GradeRow:
-    """One line of the gradebook.
-
-    Each submission has one summary row (``exercise == ""``, status ``graded``, ``invalid``, ``wrong chapter``
-    or ``grader error``) and, when it was run, one row per exercise of its chapter (status ``passed``,
-    ``failed``, ``not attempted``, ``error``, ``timeout``, ``missing`` or ``not run``). ``detail`` holds the
-    check's hint, the error, or the score ("2/3 passed").
-    """
-
-    submission: str
-    chapter: str
-    exercise: str
-    title: str
-    status: str
-    detail: str
-
-
-@dataclasses.dataclass(frozen=True)
 class _Chapter:
     name: str
     nb: NotebookNode
@@ -671,100 +658,6 @@ def _identify(exercises: dict[str, Exercise], book: dict[str, _Chapter]) -> str 
     return best if overlap[best] else None
 
 
-def _with_book_checks(nb: NotebookNode, chapter: _Chapter) -> NotebookNode:
-    """A copy of the submission whose check cells are the book's, outputs cleared: editing a check gains nothing."""
-    nb = copy.deepcopy(nb)
-    for label, ex in chapter.exercises.items():
-        mine = find_exercises(nb).get(label)
-        if mine is None or (not mine.solution_cells and mine.start is None):
-            continue
-        checks = []
-        for i in ex.check_cells:
-            cell = copy.deepcopy(chapter.nb.cells[i])
-            cell.outputs, cell.execution_count = [], None
-            checks.append(cell)
-        _replace_cells(nb, mine.check_cells, checks, mine.end if mine.end is not None else len(nb.cells) - 1)
-    return nb
-
-
-def _stdout(cell: NotebookNode) -> str:
-    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
-
-
-def _verdict(nb: NotebookNode, ex: Exercise | None, run: _Run, timeout: float) -> tuple[str, str]:
-    """(status, detail) of one exercise after the run."""
-    missing = "no solution cell for this exercise (its cells, or their labels and tags, were removed)"
-    if ex is None or not (ex.solution_cells or ex.check_cells):
-        return MISSING, missing
-    solution = [run.replies.get(i) for i in ex.solution_cells]
-    checks = [run.replies.get(i) for i in ex.check_cells]
-    for reply in checks:
-        if reply and reply.get("ename") == "CheckFailed":
-            return FAILED, _short(reply.get("evalue", ""))
-    if checks and all(r and r.get("status") == "ok" for r in checks):
-        said = [
-            ln for i in ex.check_cells for ln in _stdout(nb.cells[i]).splitlines() if ln.startswith("Correct")
-        ]
-        return PASSED, _short(said[0] if said else "the check passed")
-    if not ex.solution_cells:
-        return MISSING, missing
-    if any(r and r.get("ename") == "NotImplementedError" for r in solution):
-        return NOT_ATTEMPTED, "the stub still raises NotImplementedError"
-    if all(not nb.cells[i].source.strip() for i in ex.solution_cells):
-        return NOT_ATTEMPTED, "the solution cell is empty"
-    for reply in solution + checks:
-        if reply and reply.get("ename") == _TIMEOUT_ENAME:
-            return TIMEOUT, f"a cell ran longer than {timeout:g} s and was interrupted (an endless loop?)"
-    for where, replies in (("solution", solution), ("check", checks)):
-        for reply in replies:
-            if reply and reply.get("status") == "error":
-                return ERROR, f"{_error_text(reply)} (in the {where} cell)"
-    if not ex.check_cells:
-        return MISSING, "the exercise has no check cell"
-    return NOT_RUN, run.stopped or "its cells were not run"
-
-
-def _grade_one(
-    path: Path, book: dict[str, _Chapter], timeout: float, chapter: str | None, data: Path | None = None
-) -> list[GradeRow]:
-    name = str(path)
-    nb = _read_submission(path)
-    if isinstance(nb, str):
-        return [GradeRow(name, "", "", "", INVALID, nb)]
-    exercises = find_exercises(nb)
-    found = _identify(exercises, book)
-    if found is None:
-        labels = ", ".join(exercises) or "none"
-        return [
-            GradeRow(
-                name, "", "", "", WRONG_CHAPTER, f"no exercise of this course's chapters (labels: {labels})"
-            )
-        ]
-    if chapter is not None and found != chapter:
-        detail = f"holds the exercises of {found} ({', '.join(book[found].exercises)}), not of {chapter}"
-        return [GradeRow(name, found, "", "", WRONG_CHAPTER, detail)]
-    reference = book[found]
-    work = _with_book_checks(nb, reference)
-    run = _execute(work, timeout, data=data)
-    mine = find_exercises(work)
-    rows = []
-    for label, ex in reference.exercises.items():
-        status, detail = _verdict(work, mine.get(label), run, timeout)
-        rows.append(GradeRow(name, found, label, ex.title, status, detail))
-    passed = sum(r.status == PASSED for r in rows)
-    notes = [f"{passed}/{len(rows)} passed"]
-    in_exercises = {i for ex in mine.values() for i in ex.solution_cells + ex.check_cells}
-    outside = [
-        (i, r) for i, r in sorted(run.replies.items()) if i not in in_exercises and r.get("status") == "error"
-    ]
-    notes += [f"{_cell(i)} (not an exercise) raised {_error_text(r)}" for i, r in outside[:3]]
-    if len(outside) > 3:
-        notes.append(f"and {len(outside) - 3} more cells outside the exercises failed")
-    if run.stopped:
-        notes.append(run.stopped)
-    return [GradeRow(name, found, "", "", GRADED, "; ".join(notes)), *rows]
-
-
 def _paths(paths: str | Path | Iterable[str | Path]) -> list[Path]:
     if isinstance(paths, str | Path):
         return [Path(paths)]
@@ -784,78 +677,6 @@ def _check_timeout(timeout: object) -> float:
     if not timeout > 0:
         raise ValueError(f"timeout must be positive (seconds per cell); got {timeout}")
     return float(math.ceil(timeout))  # nbclient counts whole seconds
-
-
-def grade(
-    paths: str | Path | Iterable[str | Path],
-    *,
-    timeout: float = DEFAULT_TIMEOUT,
-    book_dir: str | Path = "book",
-    chapter: str | None = None,
-) -> list[GradeRow]:
-    """Grade submitted notebooks: run each in a fresh kernel and judge each exercise by its check.
-
-    A submission's chapter is recognised by its exercise labels. Its check cells are replaced by the book's
-    before it runs (in memory: the file is only read). A file that cannot be read, is not a notebook, belongs
-    to another chapter, loops or kills its kernel gets a row that says so; this function does not raise
-    for anything a submission holds.
-
-    Args:
-        paths: the submitted ``.ipynb`` files.
-        timeout: seconds a cell may run before it is interrupted and reported.
-        book_dir: the folder of the book's notebooks, the reference for labels and checks.
-        chapter: the chapter that was assigned (a notebook name such as ``"fully_connected"``); a submission
-            of another chapter is then reported as the wrong chapter. None: any chapter.
-    Returns:
-        The rows of the gradebook (see :class:`GradeRow`), submission by submission.
-    """
-    files = _paths(paths)
-    timeout = _check_timeout(timeout)
-    book = _load_book(book_dir)
-    if chapter is not None and chapter not in book:
-        raise ValueError(f"chapter must be one of {sorted(book)}; got {chapter!r}")
-    rows: list[GradeRow] = []
-    for path in files:
-        rows += _grade_safely(path, book, timeout, chapter, Path(book_dir) / DATA)
-    return rows
-
-
-def _grade_safely(
-    path: Path, book: dict[str, _Chapter], timeout: float, chapter: str | None, data: Path | None = None
-) -> list[GradeRow]:
-    try:
-        return _grade_one(path, book, timeout, chapter, data)
-    except Exception as e:  # noqa: BLE001 - one bad submission must never stop the others
-        return [GradeRow(str(path), "", "", "", GRADER_ERROR, f"{type(e).__name__}: {_short(str(e))}")]
-
-
-def format_report(rows: Sequence[GradeRow], width: int = 100) -> str:
-    """The per-exercise table, one block per submission, as printed by the command line."""
-    lines = []
-    label_width = max([len(r.exercise) for r in rows] + [8])
-    for row in rows:
-        if not row.exercise:
-            where = f"  [{row.chapter}]" if row.chapter else ""
-            state = row.detail if row.status == GRADED else f"NOT GRADED ({row.status}): {row.detail}"
-            lines += ["", f"{row.submission}{where}  {state}"]
-        else:
-            detail = row.detail if len(row.detail) <= width else row.detail[: width - 1] + "…"
-            lines.append(f"  {row.exercise:<{label_width}}  {row.status:<13}  {detail}")
-    return "\n".join(lines[1:])
-
-
-def write_csv(rows: Sequence[GradeRow], path: str | Path) -> None:
-    """Write the gradebook as CSV, one row per submission summary and per exercise."""
-    with Path(path).open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=[field.name for field in dataclasses.fields(GradeRow)])
-        writer.writeheader()
-        writer.writerows(dataclasses.asdict(r) for r in rows)
-
-
-def write_json(rows: Sequence[GradeRow], path: str | Path) -> None:
-    """Write the gradebook as a JSON list of rows."""
-    text = json.dumps([dataclasses.asdict(r) for r in rows], indent=1, ensure_ascii=False)
-    Path(path).write_text(text + "\n", encoding="utf-8")
 
 
 # ---------------------------------------------------------------- checking the student edition itself
@@ -982,9 +803,49 @@ def _selftest(book_dir: Path, names: Sequence[str], timeout: float) -> int:
 # ---------------------------------------------------------------- command line
 
 
+def _grade_command(args: argparse.Namespace) -> int:
+    from . import grader
+    from .sandbox import bwrap
+
+    timeout = _check_timeout(args.timeout)
+    book = _load_book(args.book)
+    if args.chapter is not None and args.chapter not in book:
+        raise ValueError(f"--chapter must be one of {sorted(book)}; got {args.chapter!r}")
+    print(
+        f"Grading {len(args.submissions)} submission(s) against {args.book}/ (at most {timeout:g} s per cell)"
+    )
+    if bwrap() is None:
+        print(
+            "WARNING: NOT ISOLATED. bubblewrap (bwrap) is missing or does not work here, so each submission's "
+            "kernel runs with this account's file access (private HOME and folders, but no read-only system, "
+            "no network namespace). Install Debian's package `bubblewrap`, or grade in a throwaway container.",
+            file=sys.stderr,
+            flush=True,
+        )
+    rows = grader.grade(
+        args.submissions,
+        timeout=timeout,
+        book_dir=args.book,
+        chapter=args.chapter,
+        progress=lambda graded: print(f"\n{grader.format_report(graded)}", flush=True),
+    )
+    for option, write in (
+        ("csv", grader.write_csv),
+        ("json", grader.write_json),
+        ("feedback", grader.write_feedback),
+        ("gradescope", grader.write_gradescope),
+    ):
+        if getattr(args, option):
+            write(rows, getattr(args, option))
+            print(f"{option} written to {getattr(args, option)}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m convattn.coursework {student,grade,selftest} ...``; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m convattn.coursework", description=__doc__.split("\n")[0])
+    """``python -m convattn.tools.coursework {student,grade,selftest} ...``; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m convattn.tools.coursework", description=__doc__.split("\n")[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("student", help="write the student edition of every chapter into OUT")
     p.add_argument(
@@ -998,9 +859,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per cell (default: %(default)s)"
     )
-    gradebook = p.add_mutually_exclusive_group()
-    gradebook.add_argument("--csv", type=Path, metavar="PATH", help="also write the gradebook as CSV")
-    gradebook.add_argument("--json", type=Path, metavar="PATH", help="also write the gradebook as JSON")
+    p.add_argument("--csv", type=Path, metavar="PATH", help="also write the gradebook as CSV")
+    p.add_argument("--json", type=Path, metavar="PATH", help="also write the gradebook as JSON")
+    p.add_argument(
+        "--feedback", type=Path, metavar="DIR", help="write one Markdown feedback file per submission"
+    )
+    p.add_argument(
+        "--gradescope",
+        type=Path,
+        metavar="PATH",
+        help="write Gradescope results.json (PATH.json for one submission, else a folder of them)",
+    )
     p = sub.add_parser("selftest", help="execute the student edition: only the stubs may fail")
     p.add_argument("chapters", nargs="*", metavar="CHAPTER", help="notebook names (default: all)")
     p.add_argument("--book", type=Path, default=Path("book"), help="the book's notebooks (default: book)")
@@ -1014,25 +883,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "selftest":
             return _selftest(args.book, args.chapters, _check_timeout(args.timeout))
-        timeout = _check_timeout(args.timeout)
-        book = _load_book(args.book)
-        if args.chapter is not None and args.chapter not in book:
-            raise ValueError(f"--chapter must be one of {sorted(book)}; got {args.chapter!r}")
-        rows: list[GradeRow] = []
-        print(
-            f"Grading {len(args.submissions)} submission(s) against {args.book}/ (at most {timeout:g} s per cell)"
-        )
-        for path in args.submissions:
-            graded = _grade_safely(path, book, timeout, args.chapter, args.book / DATA)
-            print(f"\n{format_report(graded)}", flush=True)
-            rows += graded
-        if args.csv:
-            write_csv(rows, args.csv)
-        if args.json:
-            write_json(rows, args.json)
-        if args.csv or args.json:
-            print(f"Gradebook written to {args.csv or args.json}")
-        return 0
+        return _grade_command(args)
     except (ValueError, TypeError, FileExistsError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

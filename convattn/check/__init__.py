@@ -1,0 +1,76 @@
+"""Exercise checks, one module per chapter: each passes with a one-line confirmation or explains what is wrong.
+
+A check compares the learner's answer with the package's reference implementation and, when they differ,
+tries the usual mistakes one by one (a forgotten bias, transposed weights, …) to name the one that was
+made. A failed check raises :class:`CheckFailed` (an ``AssertionError``) whose message is the hint.
+
+Every check judges plain data only (numbers, lists, plain tensors; a learner's function through the results
+it returned), so the course's grader can run the very same judge outside the learner's kernel: see
+:mod:`convattn.check._core`.
+"""
+
+from ._core import REGISTRY, CheckFailed
+from .basic_attention import basic_attention_weights, kernel_regression_as_attention, off_diagonal_maximum
+from .convolution import (
+    conv1d_function,
+    conv_param_count,
+    layers_to_cover,
+    output_size_function,
+    pointwise_conv_function,
+)
+from .cost import (
+    crossover_length,
+    depthwise_crossover,
+    loglog_slope_function,
+    longest_sequence,
+    longest_sequence_fused,
+)
+from .fully_connected import (
+    fc_doubling_ratio,
+    fc_param_count,
+    linear_function,
+    token_mixing_matrix,
+    unpermuted_weights,
+)
+from .hybrid import bias_conv_kernel, relative_index_function, tap_table_function
+from .qkv_attention import attention_function, causal_mask, in_proj_split, previous_token_head
+from .summary import (
+    permutation_equivariant_layers,
+    receptive_field_of,
+    stacked_receptive_fields,
+    translation_error_function,
+)
+
+__all__ = [
+    "CheckFailed",
+    "REGISTRY",
+    "fc_param_count",
+    "linear_function",
+    "unpermuted_weights",
+    "conv1d_function",
+    "output_size_function",
+    "conv_param_count",
+    "basic_attention_weights",
+    "off_diagonal_maximum",
+    "attention_function",
+    "causal_mask",
+    "in_proj_split",
+    "relative_index_function",
+    "bias_conv_kernel",
+    "tap_table_function",
+    "crossover_length",
+    "longest_sequence",
+    "loglog_slope_function",
+    "permutation_equivariant_layers",
+    "receptive_field_of",
+    "translation_error_function",
+    "depthwise_crossover",
+    "longest_sequence_fused",
+    "stacked_receptive_fields",
+    "fc_doubling_ratio",
+    "token_mixing_matrix",
+    "pointwise_conv_function",
+    "layers_to_cover",
+    "kernel_regression_as_attention",
+    "previous_token_head",
+]

@@ -1,0 +1,146 @@
+"""The exercise checks of chapter 5, the hybrid (hybrid.ipynb)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from ..relative import relative_position_index
+from ._core import CheckFailed, _ok, check_of
+
+__all__ = ["relative_index_function", "bias_conv_kernel", "tap_table_function"]
+
+
+def _call(fn: Callable, *args: object) -> object:
+    """fn(*args), or raise CheckFailed that says how it failed."""
+    try:
+        return fn(*args)
+    except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
+        shown = ", ".join(repr(a) for a in args)
+        raise CheckFailed(f"your function raised {type(e).__name__} for ({shown}): {e}") from None
+
+
+@check_of(reference=("relative_position_index",))
+def relative_index_function(fn: Callable[[int], Tensor]) -> None:
+    """Check ``fn(n)``: the (n, n) index of the offset i − j into a table of 2n − 1 biases."""
+    if not callable(fn):
+        raise CheckFailed(f"pass your function itself (e.g. rel_index), not {type(fn).__name__}")
+    for n in (1, 4, 7):
+        expected = relative_position_index(n)
+        i, j = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
+        answer = _call(fn, n)
+        if not isinstance(answer, Tensor):
+            raise CheckFailed(f"rel_index({n}) should return a tensor; it returned {type(answer).__name__}")
+        if answer.shape != expected.shape:
+            raise CheckFailed(f"rel_index({n}) should have shape ({n}, {n}); yours has {tuple(answer.shape)}")
+        if answer.is_floating_point() or answer.dtype == torch.bool:
+            if torch.equal(answer.double(), expected.double()):
+                raise CheckFailed(
+                    "the values are right, but an index must be an integer tensor: torch.long, not "
+                    f"{answer.dtype} (use torch.arange without floats, or .long())"
+                )
+            answer = answer.long()
+        if torch.equal(answer, expected):
+            continue
+        if torch.equal(answer, expected.T):
+            raise CheckFailed(
+                "transposed: you computed j − i + n − 1. CoAtNet's bias is w_{i−j}, the offset of the query "
+                "position i (the row) minus the key position j (the column)."
+            )
+        if torch.equal(answer, i - j):
+            raise CheckFailed(
+                "the offsets i − j run from −(n−1) to n−1, and a negative number is not a valid index into "
+                "the table: add n − 1 so they run from 0 to 2n − 2."
+            )
+        if torch.equal(answer, (i - j).abs()):
+            raise CheckFailed(
+                "|i − j| forgets the direction: the neighbour on the left and the one on the right would "
+                "share one bias. The table has 2n − 1 entries, one per signed offset i − j."
+            )
+        raise CheckFailed(
+            f"for n = {n} your index differs from i − j + n − 1, e.g. at (i, j) = (0, {n - 1}) it should "
+            f"be 0 and at ({n - 1}, 0) it should be {2 * n - 2}."
+        )
+    return _ok("index[i, j] = i − j + n − 1: one table entry per signed offset, 2n − 1 in all.")
+
+
+@check_of(context=("w",), reference=("bias_kernel",))
+def bias_conv_kernel(answer: object, w: Tensor) -> None:
+    """Check the F.conv1d kernel (3,) that a bias-only head with biases w = (w₋₁, w₀, w₊₁) applies."""
+    if not isinstance(w, Tensor):
+        raise ValueError(f"w must be the tensor of the 3 biases; got {type(w).__name__}")
+    check_w = w.detach().double().flatten()
+    if check_w.numel() != 3:
+        raise ValueError(f"w must hold the 3 biases of offsets -1, 0, +1; got {w.numel()} values")
+    s = torch.softmax(check_w, -1)
+    expected = s.flip(-1)  # taps t = 0, 1, 2 read x_{i−1}, x_i, x_{i+1}: offsets i − j = +1, 0, −1
+    if not isinstance(answer, Tensor):
+        raise CheckFailed(f"answer should be a tensor of 3 kernel taps; got {type(answer).__name__}")
+    if answer.numel() != 3:
+        raise CheckFailed(f"the kernel has 3 taps; your answer has shape {tuple(answer.shape)}")
+    a = answer.detach().double().flatten()
+
+    def same(x: Tensor) -> bool:
+        return torch.allclose(a, x, atol=1e-6, rtol=1e-5)
+
+    if same(expected):
+        return _ok(
+            "kernel = softmax(w) reversed: positive taps summing to 1, in cross-correlation order "
+            "(tap 0 reads x_{i−1}, whose offset i − j is +1)."
+        )
+    if same(s):
+        raise CheckFailed(
+            "right weights, wrong order: F.conv1d is a cross-correlation, so tap t multiplies x_{i+t−1}, "
+            "whose offset i − j is 1 − t. Tap 0 must carry the weight of offset +1: reverse softmax(w)."
+        )
+    if same(check_w.flip(-1)) or same(check_w):
+        raise CheckFailed(
+            "the attention weights are softmax(w), not the biases w themselves: the bias is added to the "
+            "logits, inside the softmax."
+        )
+    if same(check_w.exp().flip(-1)) or same(check_w.exp()):
+        raise CheckFailed("exp(w) is not normalised: divide by its sum (that is what the softmax does).")
+    raise CheckFailed("these taps do not match: compute softmax(w) and put the weight of offset +1 at tap 0.")
+
+
+@check_of(reference=("attention_from_conv2d",))
+def tap_table_function(fn: Callable[[int, int, int, int], Tensor]) -> None:
+    """Check ``fn(a, b, H, W)``: the (H, W) circular table of the head that reads kernel tap (a, b) of a 3×3 conv."""
+    if not callable(fn):
+        raise CheckFailed(f"pass your function itself (e.g. tap_table), not {type(fn).__name__}")
+    for a, b, H, W in [(0, 0, 4, 5), (2, 1, 5, 4), (1, 1, 3, 3), (0, 2, 6, 6)]:
+        table = _call(fn, a, b, H, W)
+        if not isinstance(table, Tensor):
+            raise CheckFailed(f"tap_table should return a tensor; it returned {type(table).__name__}")
+        if table.shape != (H, W):
+            raise CheckFailed(
+                f"a circular table has one entry per offset modulo the image, shape (H, W) = ({H}, {W}); "
+                f"yours has {tuple(table.shape)}"
+            )
+        if not table.is_floating_point():
+            raise CheckFailed(f"the table holds biases, a floating-point tensor; yours is {table.dtype}")
+        weights = torch.softmax(table.double().flatten(), -1).view(H, W)
+        target = torch.zeros(H, W, dtype=torch.float64)
+        target[(1 - a) % H, (1 - b) % W] = 1.0
+        if torch.allclose(weights, target, atol=1e-12, rtol=0):
+            continue
+        flipped = torch.zeros(H, W, dtype=torch.float64)
+        flipped[(a - 1) % H, (b - 1) % W] = 1.0
+        if torch.allclose(weights, flipped, atol=1e-12, rtol=0):
+            raise CheckFailed(
+                "sign flipped: output pixel (r, c) must read input (r + a − 1, c + b − 1), so the offset "
+                "i − j (query minus key) is (1 − a, 1 − b), taken modulo (H, W)."
+            )
+        if weights.max() < 1 - 1e-6 and int(torch.isfinite(table).sum()) == H * W:
+            raise CheckFailed(
+                f"softmax of finite values spreads weight over every pixel (largest weight here "
+                f"{weights.max():.3f}): use 0 at the tap's offset and -math.inf (or float('-inf')) elsewhere, "
+                "so the head attends to exactly one pixel."
+            )
+        raise CheckFailed(
+            f"for tap (a, b) = ({a}, {b}) on a {H}×{W} image, the only finite entry should be at offset "
+            f"((1 − a) mod H, (1 − b) mod W) = ({(1 - a) % H}, {(1 - b) % W})."
+        )
+    return _ok("each head puts weight exactly 1 on one neighbour: 0 at offset (1 − a, 1 − b), −∞ elsewhere.")
