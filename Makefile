@@ -12,7 +12,7 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 export PYTHONHASHSEED := 0
 
 
-.PHONY: help install book test lint unit notebooks build clean student coursework browser-deps browser-test times bench bench-cuda doctor
+.PHONY: help install book test lint grader-deps unit notebooks build clean student coursework browser-deps browser-test times bench bench-cuda doctor
 
 help:
 	@echo "make book         set up .venv if needed, build the HTML book, print where it is"
@@ -50,7 +50,11 @@ lint: install
 	$(BIN)/ruff format --check .
 
 # Unit tests and notebooks run under tests/offline.py: any connection beyond loopback fails (kernels included).
-unit: install
+# The grader's tests need bubblewrap (its sandbox): installed with apt-get where root, else they are skipped, loudly.
+grader-deps:
+	@bash tests/grader/deps.sh
+
+unit: install grader-deps
 	$(BIN)/python -m pytest -p tests.offline tests
 
 notebooks: install
