@@ -16,8 +16,8 @@ Shape alphabet, used in every docstring and shape comment:
 =========  ====================================================
 
 A chapter reads ``from convattn import linear, plot_connections, ...`` and tells its story. The names below
-come in the order of the book; the tooling (``convattn.bench``, ``convattn.experiments``, the coursework
-commands) is not imported here.
+come in the order of the book; the tooling (``convattn.tools``: the benchmark's command line, the doctor,
+the coursework tooling and the experiment sweeps) is never imported here.
 """
 
 from . import check, palette
@@ -64,6 +64,7 @@ from .counting import (
 )
 from .data import load_digits_split, permute_pixels, pixel_permutation
 from .embeddings import FEATURES, SENTENCES, embed_sentence
+from .explorer import connection_explorer
 from .fc import linear
 from .models import MLP, HybridConfig, HybridNet, parameter_table
 from .positions import LearnedPositionalEncoding, SinusoidalPositionalEncoding, sinusoidal_positions
@@ -163,6 +164,7 @@ __all__ = [
     "measure_layer",
     "layer_flops",
     "position_connections",
+    "connection_explorer",
     # every chapter: drawing, the code on the page, the exercises
     "plot_connections",
     "plot_matrix",
