@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import torch
+from torch import nn
 
 from ._validate import check_choice, check_int
 from .data import stratified_subset
@@ -35,6 +36,7 @@ __all__ = [
     "BiasRun",
     "task_models",
     "task_data",
+    "train_model",
     "run_bias",
     "lr_grid_runs",
     "chosen_lrs",
@@ -129,8 +131,8 @@ def task_data(task: str, fraction: float, seed: int, *, validation: bool = False
     return x, y, d.x_test, d.y_test
 
 
-def run_bias(run: BiasRun, protocol: BiasProtocol | None = None) -> dict:
-    """Train and measure one model; a row with the keys of :data:`COLUMNS`."""
+def train_model(run: BiasRun, protocol: BiasProtocol | None = None) -> tuple[nn.Module, dict]:
+    """Train and measure one model; the trained model and a row with the keys of :data:`COLUMNS`."""
     if not isinstance(run, BiasRun):
         raise TypeError(f"run must be a BiasRun; got {type(run).__name__}")
     p = BiasProtocol() if protocol is None else protocol
@@ -143,11 +145,10 @@ def run_bias(run: BiasRun, protocol: BiasProtocol | None = None) -> dict:
         lookup = run.task == "lookup"
         model = build_lookup_model(run.model) if lookup else build_mnist1d_model(run.model)
         steps = p.steps(run.task)
-        fit(
-            model, (x, y), steps=steps, lr=run.lr, seed=run.seed, batch_size=64 if lookup else 100, fused=True
-        )
+        batch = 64 if lookup else 100
+        fit(model, (x, y), steps=steps, lr=run.lr, seed=run.seed, batch_size=batch, fused=True)
         acc = accuracy(model, x_eval, y_eval)
-        return dict(
+        row = dict(
             stage=run.stage,
             task=run.task,
             model=run.model,
@@ -160,8 +161,14 @@ def run_bias(run: BiasRun, protocol: BiasProtocol | None = None) -> dict:
             val_acc=acc if grid else math.nan,
             test_acc=math.nan if grid else acc,
         )
+        return model, row
     finally:
         torch.set_num_threads(threads)
+
+
+def run_bias(run: BiasRun, protocol: BiasProtocol | None = None) -> dict:
+    """Train and measure one model; a row with the keys of :data:`COLUMNS`."""
+    return train_model(run, protocol)[1]
 
 
 def lr_grid_runs(tasks: Iterable[str] = ("lookup", "mnist1d")) -> list[BiasRun]:
