@@ -345,7 +345,7 @@ def summarize(
 
 
 def read_results(path: str | os.PathLike) -> list[dict]:
-    """Rows of a file written by :func:`write_results`, with numbers as numbers."""
+    """Rows of a results file (``convattn.tools.sweep.write_csv``), with numbers as numbers; empty cells NaN."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
