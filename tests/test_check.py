@@ -847,3 +847,52 @@ def test_layers_to_cover_correct(capsys):
 def test_layers_to_cover_hints(answer, hint):
     with pytest.raises(CheckFailed, match=hint):
         check.layers_to_cover(answer, n=1000)
+
+
+# ---- new checks: bias
+
+
+def test_dilated_receptive_field_function(capsys):
+    check.dilated_receptive_field_function(lambda k, ds: 1 + sum((k - 1) * d for d in ds))
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda k, ds: sum((k - 1) * d for d in ds), "starts at 1"),
+        (lambda k, ds: 1 + (k - 1) * len(ds), "spaces the taps"),
+        (lambda k, ds: 1 + sum(k * d for d in ds), "not k·d"),
+        (lambda k, ds: 1 / 0, "raised ZeroDivisionError"),
+        (lambda k, ds: "7", "should return a number"),
+        (lambda k, ds: 2, "the field is 31 tokens"),
+        (7, "pass your function itself"),
+    ],
+)
+def test_dilated_receptive_field_function_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.dilated_receptive_field_function(fn)
+
+
+def test_uniform_attention_distance_function(capsys):
+    def dist(n):
+        i = torch.arange(n, dtype=torch.float64)
+        return (i[:, None] - i[None, :]).abs().mean().item()
+
+    check.uniform_attention_distance_function(dist)
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda n: (n + 1) / 3 if n > 1 else 0.0, "left out j = i"),
+        (lambda n: n / 3, "limit for long sequences"),
+        (lambda n: (n - 1) / 2, "first\\* position"),
+        (lambda n: float(n - 1), "largest distance"),
+        (lambda n: 1.0, "all n² pairs"),
+    ],
+)
+def test_uniform_attention_distance_function_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.uniform_attention_distance_function(fn)

@@ -1,4 +1,5 @@
-"""The chapter-5 sweep: model sizes, the plan, deterministic runs, summaries, the results file, the CLI."""
+"""The chapter-5 sweep: model sizes, the plan, deterministic runs, learning-rate choice, summaries, the
+results file and the command line (convattn.tools.sweep)."""
 
 import statistics
 
@@ -9,19 +10,20 @@ from convattn.experiments import (
     COLUMNS,
     FULL,
     LAYOUTS,
+    LRS,
     MODELS,
     REDUCED,
     Protocol,
     Run,
     build_model,
-    main,
+    choose_lrs,
     plan,
     read_results,
     run_one,
-    run_sweep,
     summarize,
-    write_results,
+    validation_run,
 )
+from convattn.tools.sweep import main, run_parallel, run_sweep, write_csv
 
 TINY = Protocol(steps=2, seeds=(0,), fractions=(0.1,), shifts=(0, 4))
 
@@ -71,6 +73,28 @@ def test_run_sweep_in_process_equals_run_one():
     assert run_sweep(runs, TINY) == run_one(runs[0], TINY) + run_one(runs[1], TINY)
 
 
+def test_each_model_trains_at_its_chosen_rate():
+    p = Protocol(steps=2, seeds=(0,), fractions=(0.1,), lrs=(("mlp", 3e-3),))
+    assert p.lr_for("mlp") == 3e-3 and p.lr_for("cnn") == p.lr == 1e-3
+    assert run_one(Run("mlp", "digits", 0.1, 0), p)[0]["lr"] == 3e-3
+    fast, slow = run_one(Run("mlp", "digits", 0.1, 0), p), run_one(Run("mlp", "digits", 0.1, 0), TINY)
+    assert fast[0]["train_loss"] != slow[0]["train_loss"]  # the rate reached the optimiser
+
+
+def test_validation_run_is_deterministic_and_choose_lrs_takes_the_best():
+    p = Protocol(steps=3)
+    row = validation_run("mlp", 1e-3, p)
+    assert row == validation_run("mlp", 1e-3, p) and set(row) == {"model", "lr", "val_acc"}
+    assert 0 <= row["val_acc"] <= 1
+    rows = [dict(model="a", lr=lr, val_acc=v) for lr, v in zip(LRS, (0.5, 0.9, 0.9), strict=True)]
+    rows += [dict(model="b", lr=3e-4, val_acc=0.7)]
+    assert choose_lrs(rows) == (("a", 1e-3), ("b", 3e-4))  # a tie goes to the smaller rate
+
+
+def test_run_parallel_keeps_the_order_whatever_the_workers():
+    assert run_parallel(abs, [-3, 1, -2], workers=2) == run_parallel(abs, [-3, 1, -2]) == [3, 1, 2]
+
+
 def test_summarize_means_and_sample_std():
     rows = [dict(model="a", data="digits", fraction=0.1, shift=0, test_acc=v) for v in (0.5, 0.7, 0.9)] + [
         dict(model="b", data="digits", fraction=0.1, shift=0, test_acc=0.4)
@@ -85,21 +109,21 @@ def test_summarize_means_and_sample_std():
 def test_results_file_round_trip(tmp_path):
     rows = run_one(Run("mlp", "digits", 0.1, 0), TINY)
     path = tmp_path / "sub" / "r.csv"
-    write_results(rows, path, header=["made by a test", "second line"])
+    write_csv(rows, path, COLUMNS, header=["made by a test", "second line"])
     text = path.read_text()
     assert text.startswith("# made by a test\n# second line\nmodel,data,")
     back = read_results(path)
     assert back[0]["model"] == "mlp" and back[0]["seed"] == 0 and back[0]["steps"] == 2
     assert back[0]["test_acc"] == pytest.approx(rows[0]["test_acc"], rel=1e-5)
-    with pytest.raises(FileNotFoundError, match="python -m convattn.experiments"):
+    with pytest.raises(FileNotFoundError, match="python -m convattn.tools.sweep hybrid"):
         read_results(tmp_path / "missing.csv")
 
 
 def test_command_line_writes_the_reduced_sweep(tmp_path, capsys):
     out = tmp_path / "reduced.csv"
-    assert main([str(out), "--reduced", "--steps", "1", "--seeds", "0", "--workers", "1"]) == 0
+    assert main(["hybrid", str(out), "--reduced", "--steps", "1", "--seeds", "0", "--workers", "1"]) == 0
     text = out.read_text()
-    assert "# " + "  python -m convattn.experiments " in text and "--reduced" in text
+    assert "# " + "  python -m convattn.tools.sweep hybrid " in text and "--reduced" in text
     assert "machine:" in text and "steps=1" in text
     rows = read_results(out)
     assert {r["model"] for r in rows} == {"cnn", "vit", "CCTT"}
@@ -121,6 +145,8 @@ def test_command_line_writes_the_reduced_sweep(tmp_path, capsys):
         (lambda: plan("full"), TypeError, "protocol must be a Protocol"),
         (lambda: run_one("mlp"), TypeError, "run must be a Run"),
         (lambda: run_sweep([], TINY, workers=0), ValueError, "workers must be >= 1"),
+        (lambda: Protocol(lrs=(("mlp", -1.0),)), ValueError, "lrs must hold"),
+        (lambda: validation_run("resnet", 1e-3), ValueError, "model must be one of"),
     ],
 )
 def test_experiments_bad_input(call, error, message):

@@ -11,6 +11,7 @@ it returned), so the course's grader can run the very same judge outside the lea
 
 from ._core import REGISTRY, CheckFailed
 from .basic_attention import basic_attention_weights, kernel_regression_as_attention, off_diagonal_maximum
+from .bias import dilated_receptive_field_function, uniform_attention_distance_function
 from .convolution import (
     conv1d_function,
     conv_param_count,
@@ -64,6 +65,8 @@ __all__ = [
     "permutation_equivariant_layers",
     "receptive_field_of",
     "translation_error_function",
+    "dilated_receptive_field_function",
+    "uniform_attention_distance_function",
     "depthwise_crossover",
     "longest_sequence_fused",
     "stacked_receptive_fields",
