@@ -17,13 +17,8 @@ The post-normalisation variant adds the bias after the softmax, yᵢ = Σⱼ (so
 so its rows no longer sum to 1.
 
 Cordonnier, Loukas & Jaggi (ICLR 2020) showed that such a layer with K² heads, each attending to one fixed
-offset, *is* a K×K convolution: :func:`attention_from_conv2d` builds it.
-
-In 2-D a head's table has (2H−1)(2W−1) entries, looked up with an index buffer as in lucidrains' ``max_vit``:
-
-    grid = stack(meshgrid(arange(H), arange(W)))        # (2, H, W)
-    rel = grid.flatten(1)[:, :, None] - grid.flatten(1)[:, None, :]   # (2, N, N) offsets i − j
-    index = (rel[0] + H − 1) * (2W − 1) + (rel[1] + W − 1)             # (N, N) into the flattened table
+offset, *is* a K×K convolution: :func:`attention_from_conv2d` builds it. In 2-D a head's table has
+(2H−1)(2W−1) entries, looked up with an index buffer as in lucidrains' ``max_vit``.
 """
 
 from __future__ import annotations
@@ -36,7 +31,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ._validate import check_choice, check_int, check_module_dtype, check_tensor, int_tuple, shape_str
+from ._validate import check_choice, check_module_dtype, check_sizes, check_tensor, int_tuple, shape_str
 from .attention import scaled_dot_product_attention
 
 __all__ = [
@@ -93,13 +88,9 @@ def relative_position_index(size: int | Sequence[int], *, circular: bool = False
 
 def _table_size(table: Tensor, circular: bool) -> tuple[int, ...]:
     """The size (N,) or (H, W) that a table (nh, ...) describes."""
-    check_tensor(table, "table", min_ndim=2)
-    spans = tuple(table.shape[1:])
+    spans, got = tuple(check_tensor(table, "table", min_ndim=2).shape[1:]), shape_str(table.shape)
     if table.ndim > 3 or not (circular or all(s % 2 for s in spans)):
-        raise ValueError(
-            "table must have shape (nh, 2N-1) or (nh, 2H-1, 2W-1); (nh, N) or (nh, H, W) if circular; "
-            f"got {shape_str(table.shape)}"
-        )
+        raise ValueError(f"table must be (nh, 2N-1) or (nh, 2H-1, 2W-1), or circular; got {got}")
     return spans if circular else tuple((s + 1) // 2 for s in spans)
 
 
@@ -170,14 +161,10 @@ def relative_self_attention(
         (out, weights): out (B, N, C); weights (B, nh, N, N).
     """
     check_tensor(x, "x", ("B", "N", "C"))
-    B, N, C = x.shape
-    nh = table.shape[0]
+    (B, N, C), nh = x.shape, table.shape[0]
     bias = relative_bias(table, circular=circular).to(x.dtype)  # (nh, N, N)
     if bias.shape[-1] != N or C % nh:
-        raise ValueError(
-            f"x must have the table's N = {bias.shape[-1]} positions and C divisible by its nh = {nh} heads; "
-            f"got x {shape_str(x.shape)} and table {shape_str(table.shape)}"
-        )
+        raise ValueError(f"x must be (B, {len(bias[0])}, C), C a multiple of {nh}; got {shape_str(x.shape)}")
     h = x.view(B, N, nh, C // nh).transpose(1, 2)  # (B, nh, N, hd)
     out, weights = relative_attention(
         h, h, h, bias, normalization=normalization, content=content, scale=scale
@@ -225,11 +212,8 @@ def bias_kernel(table: Tensor, *, circular: bool = True) -> Tensor:
     Returns:
         (nh, N) or (nh, H, W): entry [h, d] is head h's weight on input i − d. Non-negative; sums to 1.
     """
-    if circular is not True:
-        raise ValueError(
-            "bias_kernel needs a circular table: without wrap-around the rows near the border see fewer "
-            "offsets and are renormalised, so no single kernel describes the layer"
-        )
+    if not circular:  # without wrap-around, rows near a border see fewer offsets: no single kernel
+        raise ValueError("bias_kernel needs a circular table; got circular=False")
     _table_size(table, circular=True)
     return torch.softmax(table.flatten(1), dim=-1).view(table.shape)
 
@@ -267,8 +251,7 @@ class RelativeSelfAttention(nn.Module):
             raise ValueError(f"heads must divide dim, or pass head_dim; got dim = {dim} and heads = {heads}")
         head_dim = head_dim or dim // heads
         out_dim = out_dim or dim
-        for name, value in (("dim", dim), ("heads", heads), ("head_dim", head_dim), ("out_dim", out_dim)):
-            check_int(value, name, minimum=1)
+        check_sizes(dim=dim, heads=heads, head_dim=head_dim, out_dim=out_dim)
         check_choice(normalization, "normalization", NORMALIZATIONS)
         self.size, self.heads, self.head_dim = _size(size), heads, head_dim
         self.circular, self.normalization = circular, normalization
@@ -289,10 +272,9 @@ class RelativeSelfAttention(nn.Module):
         """x (B, N, C) → out (B, N, out_dim); with return_weights also the weights (B, nh, N, N)."""
         check_tensor(x, "x", ("B", "N", "C")), check_module_dtype(x, self)
         B, N, C = x.shape
-        if (N, C) != (self.n_tokens, self.qkv.in_features):
-            raise ValueError(
-                f"x must be (B, {self.n_tokens}, {self.qkv.in_features}); got {shape_str(x.shape)}"
-            )
+        n, c = self.n_tokens, self.qkv.in_features
+        if (N, C) != (n, c):
+            raise ValueError(f"x must be (B, {n}, {c}); got {shape_str(x.shape)}")
         qkv = self.qkv(x).view(B, N, 3, self.heads, self.head_dim)  # (B, N, 3, nh, hd)
         q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, nh, N, hd)
         bias = None if self.table is None else self.bias().to(x.dtype)  # (nh, N, N)
@@ -323,9 +305,7 @@ def attention_from_conv2d(weight: Tensor, bias: Tensor | None, size: Sequence[in
     check_tensor(weight, "weight", ("C_out", "C_in", "kh", "kw"))
     (H, W), (c_out, c_in, kh, kw) = int_tuple(size, 2, "size"), weight.shape
     if kh % 2 == 0 or kw % 2 == 0 or kh > H or kw > W:
-        raise ValueError(
-            f"weight's kernel must have odd sides no larger than the image {H}×{W}; got {kh}×{kw}"
-        )
+        raise ValueError(f"weight's kernel must have odd sides, at most {H}×{W}; got {kh}×{kw}")
     layer = RelativeSelfAttention(c_in, (H, W), heads=kh * kw, head_dim=c_in, out_dim=c_out, circular=True)
     layer = layer.to(weight.dtype)
     with torch.no_grad():
