@@ -1,20 +1,14 @@
 """Relative attention as in CoAtNet: self-attention plus a learned bias that depends only on the offset.
 
 Chapter 5. CoAtNet (Dai, Liu, Le & Tan, NeurIPS 2021) merges a depthwise convolution,
-yᵢ = Σ_{j ∈ L(i)} w_{i−j} ⊙ xⱼ, with self-attention, yᵢ = Σⱼ softmaxⱼ(xᵢ·xⱼ) xⱼ, by adding a
-*scalar per relative offset and per head* to the attention logits, inside the softmax ("pre-normalisation"):
-
-    yᵢ = Σⱼ softmaxⱼ(xᵢ·xⱼ + w_{i−j}) xⱼ.
+yᵢ = Σ_{j ∈ L(i)} w_{i−j} ⊙ xⱼ, with self-attention by adding a *scalar per relative offset and per head*
+to the attention logits, inside the softmax ("pre"): yᵢ = Σⱼ softmaxⱼ(xᵢ·xⱼ + w_{i−j}) xⱼ. It is multi-head
+attention plus an additive bias, computed by the package's one :func:`scaled_dot_product_attention`.
 
 The bias matrix B[i, j] = w_{i−j} is constant along its diagonals (Toeplitz), the connection matrix of a
-convolution; the content term xᵢ·xⱼ is the connection matrix of attention. Two limits, tested:
-
-- w = 0: plain attention (equal to ``F.scaled_dot_product_attention``);
-- content term removed and a *circular* table (offsets taken modulo the length): yᵢ = Σⱼ softmax(w)_{i−j} xⱼ,
-  exactly a depthwise circular convolution whose kernel is softmax(w), positive and summing to 1.
-
-The post-normalisation variant adds the bias after the softmax, yᵢ = Σⱼ (softmaxⱼ(xᵢ·xⱼ) + w_{i−j}) xⱼ,
-so its rows no longer sum to 1.
+convolution. Two limits, tested: w = 0 is plain attention; without the content term and with a *circular*
+table, yᵢ = Σⱼ softmax(w)_{i−j} xⱼ is a depthwise circular convolution with kernel softmax(w).
+"Post" normalisation adds the bias after the softmax, so its rows no longer sum to 1.
 
 Cordonnier, Loukas & Jaggi (ICLR 2020) showed that such a layer with K² heads, each attending to one fixed
 offset, *is* a K×K convolution: :func:`attention_from_conv2d` builds it. In 2-D a head's table has
@@ -223,6 +217,12 @@ class RelativeSelfAttention(nn.Module):
 
     q, k, v = x W_qkv;  out = concat_h softmax(q_h k_hᵀ/√hd + B_h) v_h · W_o,  B_h[i, j] = table[h, i − j].
 
+    The attention is :func:`relative_attention`, the package's own scaled dot-product with the bias as its
+    additive mask. One exception, on purpose: a "pre" call without ``return_weights`` hands the same q, k, v
+    and bias to PyTorch's fused ``F.scaled_dot_product_attention``. On a GPU its memory-efficient kernel
+    never stores the (B, nh, N, N) weights, and the benchmark (``python -m convattn.bench``) times PyTorch's
+    SDPA backends through exactly this call. Both paths agree to rounding (``tests/test_relative.py``).
+
     Args:
         dim: channels C of the tokens.
         size: N (sequence) or (H, W) (image flattened row by row); fixes the table, (2N−1) or (2H−1)(2W−1).
@@ -280,7 +280,7 @@ class RelativeSelfAttention(nn.Module):
         bias = None if self.table is None else self.bias().to(x.dtype)  # (nh, N, N)
         if return_weights or self.normalization == "post":
             out, weights = relative_attention(q, k, v, bias, normalization=self.normalization)
-        else:  # PyTorch's fused kernel for the same maths, when the weights are not wanted
+        else:  # the same maths in PyTorch's fused kernel (why: see the class docstring)
             out, weights = F.scaled_dot_product_attention(q, k, v, attn_mask=bias), None
         out = self.proj(out.transpose(1, 2).reshape(B, N, self.heads * self.head_dim))  # (B, N, out_dim)
         return (out, weights) if return_weights else out
