@@ -65,9 +65,8 @@ def relative_position_index(size: int | Sequence[int], *, circular: bool = False
         size: N for a sequence, (H, W) for an image (positions flattened row by row, N = H·W).
         circular: offsets taken modulo the size (a ring or a torus), so the table has N (or H·W) entries.
     Returns:
-        (N, N) int64. 1-D: index[i, j] = i − j + N − 1 (circular: (i − j) mod N). 2-D: for positions
-        i = (a, b) and j = (c, d), index = (a − c + H − 1)·(2W − 1) + (b − d + W − 1)
-        (circular: ((a − c) mod H)·W + (b − d) mod W).
+        (N, N) int64: i − j + N − 1 in 1-D; (a − c + H − 1)·(2W − 1) + (b − d + W − 1) in 2-D for positions
+        i = (a, b), j = (c, d); modulo N, or ((a − c) mod H)·W + (b − d) mod W, when circular.
     """
     dims = _size(size)
     grid = torch.stack(torch.meshgrid(*map(torch.arange, dims), indexing="ij")).flatten(1)  # (D, N)
