@@ -227,8 +227,11 @@ def parameter_table(models: Mapping[str, nn.Module], *, show: bool = True) -> di
     Returns:
         name → number of parameters.
     """
-    kinds = {name: type(model).__name__ for name, model in models.items()}
-    if not models or not all(isinstance(model, nn.Module) for model in models.values()):
+    is_map = isinstance(models, Mapping)
+    kinds = (
+        {name: type(model).__name__ for name, model in models.items()} if is_map else type(models).__name__
+    )
+    if not is_map or not models or not all(isinstance(model, nn.Module) for model in models.values()):
         raise TypeError(f"models must be a non-empty mapping name → nn.Module; got {kinds!r}")
     counts = {str(name): sum(p.numel() for p in model.parameters()) for name, model in models.items()}
     if show:

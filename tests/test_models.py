@@ -187,6 +187,7 @@ def test_parameter_table_prints_and_returns_counts(capsys):
         (lambda: SmallViT()(torch.zeros(1, 1, 8, 9)), ValueError, r"x must have shape \(B, 1, 8, 8\)"),
         (lambda: SmallCNN()(torch.zeros(2, 3, 8, 8)), ValueError, r"x must have shape \(B, 1, H, W\)"),
         (lambda: parameter_table({}), TypeError, "non-empty mapping"),
+        (lambda: parameter_table([MLP()]), TypeError, "non-empty mapping name → nn.Module; got 'list'"),
         (lambda: parameter_table({"a": 3}), TypeError, r"name → nn.Module; got \{'a': 'int'\}"),
         (lambda: MLP(64, (8,), 10)(torch.zeros(2, 63)), ValueError, "n_in = 64 values per example"),
         (
