@@ -37,6 +37,7 @@ __all__ = [
     "check_images",
     "check_ratio",
     "check_widths",
+    "check_labelled",
 ]
 
 
@@ -240,3 +241,18 @@ def check_conv(x: object, weight: object, bias: object, groups: int, n: int) -> 
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype != x.dtype:
             raise TypeError(f"x and {name} must have the same dtype; got {x.dtype} and {t.dtype}")
+
+
+def check_labelled(data: object) -> tuple[Tensor, Tensor]:
+    """data = (x, y): tensors x (n, ...) and y (n,) of int64 class labels."""
+    x, y = data if isinstance(data, tuple | list) and len(data) == 2 else (data, None)
+    if not (
+        isinstance(x, Tensor) and isinstance(y, Tensor) and y.dtype == torch.int64 and y.shape == x.shape[:1]
+    ):
+        got = [
+            f"{t.dtype} {shape_str(t.shape)}" if isinstance(t, Tensor) else type(t).__name__ for t in (x, y)
+        ]
+        raise TypeError(
+            f"data must be a pair (x, y): x (n, ...) and int64 labels y (n,); got x {got[0]}, y {got[1]}"
+        )
+    return x, y

@@ -24,14 +24,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from ._validate import (
-    check_choice,
-    check_int,
-    check_mask,
-    check_qkv,
-    check_tensor,
-    check_tokens,
-)
+from ._validate import check_choice, check_int, check_mask, check_qkv, check_sizes, check_tensor, check_tokens
 
 __all__ = [
     "basic_self_attention",
@@ -83,7 +76,7 @@ def causal_mask(n: int, m: int | None = None, *, device: torch.device | str | No
     ``scaled_dot_product_attention(..., is_causal=True)``. For ``nn.MultiheadAttention`` pass ``~causal_mask(n)``.
     """
     check_int(n, "n", minimum=0)
-    m = n if m is None else check_int(m, "m", minimum=0)
+    m = n if m is None else m
     return torch.ones(n, m, dtype=torch.bool, device=device).tril()
 
 
@@ -158,8 +151,7 @@ class MultiHeadSelfAttention(nn.Module):
     ):
         super().__init__()
         qk_dim, v_dim = qk_dim or dim, v_dim or dim
-        for name, value in (("dim", dim), ("num_heads", num_heads), ("qk_dim", qk_dim), ("v_dim", v_dim)):
-            check_int(value, name, minimum=1)
+        check_sizes(dim=dim, num_heads=num_heads, qk_dim=qk_dim, v_dim=v_dim)
         if qk_dim % num_heads or v_dim % num_heads:
             raise ValueError(f"num_heads must divide dim; got dim = {dim} and num_heads = {num_heads}")
         self.dim, self.qk_dim, self.v_dim = dim, qk_dim, v_dim
@@ -232,11 +224,6 @@ class SelfAttention(MultiHeadSelfAttention):
 def _projections(module: nn.Module) -> list[tuple[Tensor, Tensor | None]]:
     """[(W_Q, b_Q), (W_K, b_K), (W_V, b_V), (W_O, b_O)] as views of the module's own parameters."""
     if isinstance(module, nn.MultiheadAttention):
-        if not module._qkv_same_embed_dim or module.bias_k is not None or module.add_zero_attn:
-            raise ValueError(
-                "only nn.MultiheadAttention with kdim = vdim = embed_dim, add_bias_kv=False and "
-                "add_zero_attn=False matches self-attention"
-            )
         w_q, w_k, w_v = module.in_proj_weight.chunk(3)  # in_proj_weight is (3C, C): W_Q, W_K, W_V stacked
         b = module.in_proj_bias.chunk(3) if module.in_proj_bias is not None else (None, None, None)
         return [(w_q, b[0]), (w_k, b[1]), (w_v, b[2]), (module.out_proj.weight, module.out_proj.bias)]
@@ -244,42 +231,34 @@ def _projections(module: nn.Module) -> list[tuple[Tensor, Tensor | None]]:
     return [(layer.weight, layer.bias) for layer in layers]
 
 
-def _describe(module: nn.Module, name: str) -> tuple[int, int, bool]:
-    """(dim, num_heads, bias) of an attention module that can be copied to or from nn.MultiheadAttention."""
+def _layout(module: nn.Module) -> tuple[str, int, int, bool] | None:
+    """(kind, dim, num_heads, bias) of a layer whose weights map one-to-one onto the other kind's; else None."""
     if isinstance(module, nn.MultiheadAttention):
-        return module.embed_dim, module.num_heads, module.in_proj_bias is not None
-    if isinstance(module, MultiHeadSelfAttention):
-        if module.out_proj is None or module.qk_dim != module.dim or module.v_dim != module.dim:
-            raise ValueError(
-                f"{name} matches nn.MultiheadAttention only with out_proj=True and qk_dim = v_dim = dim; got "
-                f"dim = {module.dim}, qk_dim = {module.qk_dim}, v_dim = {module.v_dim}, out_proj = "
-                f"{module.out_proj is not None}"
-            )
-        return module.dim, module.num_heads, module.q_proj.bias is not None
-    raise TypeError(
-        f"{name} must be an nn.MultiheadAttention, MultiHeadSelfAttention or SelfAttention; "
-        f"got {type(module).__name__}"
-    )
+        plain = module._qkv_same_embed_dim and module.bias_k is None and not module.add_zero_attn
+        return (
+            ("torch", module.embed_dim, module.num_heads, module.in_proj_bias is not None) if plain else None
+        )
+    if isinstance(module, MultiHeadSelfAttention) and module.out_proj is not None:
+        plain = module.qk_dim == module.v_dim == module.dim
+        return ("ours", module.dim, module.num_heads, module.q_proj.bias is not None) if plain else None
+    return None
 
 
 def copy_attention_weights(src: nn.Module, dst: nn.Module) -> nn.Module:
     """Copy the weights of one attention layer into another, either way between ours and PyTorch's.
 
-    One of ``src``, ``dst`` must be an ``nn.MultiheadAttention`` and the other a :class:`MultiHeadSelfAttention`
-    (or a :class:`SelfAttention` with ``out_proj=True``, as a single head), with the same dim, number of heads
-    and bias setting. PyTorch stacks W_Q, W_K, W_V into one ``in_proj_weight`` of shape (3C, C), in that order;
-    each is (out, in), as in ``nn.Linear``, so nothing is transposed. Returns ``dst``.
+    One of ``src``, ``dst`` must be an ``nn.MultiheadAttention`` (kdim = vdim = embed_dim, no bias_k/bias_v,
+    no zero attention) and the other a :class:`MultiHeadSelfAttention` (or a :class:`SelfAttention`) with an
+    output projection and qk_dim = v_dim = dim, with the same dim, number of heads and bias setting. PyTorch
+    stacks W_Q, W_K, W_V into one ``in_proj_weight`` of shape (3C, C), in that order; each is (out, in), as
+    in ``nn.Linear``, so nothing is transposed. Returns ``dst``.
     """
-    if isinstance(src, nn.MultiheadAttention) == isinstance(dst, nn.MultiheadAttention):
-        raise TypeError(
-            "exactly one of src and dst must be a torch.nn.MultiheadAttention; "
-            f"got {type(src).__name__} and {type(dst).__name__}"
-        )
-    got_src, got_dst = _describe(src, "src"), _describe(dst, "dst")
-    if got_src != got_dst:
+    a, b = _layout(src), _layout(dst)
+    if a is None or b is None or a[0] == b[0] or a[1:] != b[1:]:
         raise ValueError(
-            "src and dst must have the same (dim, num_heads, bias); "
-            f"got {got_src} for {type(src).__name__} and {got_dst} for {type(dst).__name__}"
+            "copy_attention_weights needs one plain nn.MultiheadAttention and one MultiHeadSelfAttention with "
+            f"out_proj=True and qk_dim = v_dim = dim, of the same (dim, num_heads, bias); got "
+            f"{type(src).__name__} {a and a[1:]} and {type(dst).__name__} {b and b[1:]}"
         )
     with torch.no_grad():
         for (w_src, b_src), (w_dst, b_dst) in zip(_projections(src), _projections(dst), strict=True):

@@ -59,9 +59,8 @@ class MBConv(nn.Module):
         kernel_size: int = 3,
     ):
         super().__init__()
-        check_sizes(in_dim=in_dim, out_dim=out_dim)
+        check_sizes(in_dim=in_dim, out_dim=out_dim, expansion=expansion, kernel_size=kernel_size)
         check_choice(stride, "stride", (1, 2))
-        check_sizes(expansion=expansion, kernel_size=kernel_size)
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd (so 'same' padding exists); got {kernel_size}")
         se_ratio = check_ratio(se_ratio, "se_ratio")
@@ -109,9 +108,8 @@ class TransformerBlock(nn.Module):
         relative: bool = True,
     ):
         super().__init__()
-        check_sizes(in_dim=in_dim, out_dim=out_dim)
+        check_sizes(in_dim=in_dim, out_dim=out_dim, head_dim=head_dim, mlp_ratio=mlp_ratio)
         check_choice(stride, "stride", (1, 2))
-        check_sizes(head_dim=head_dim, mlp_ratio=mlp_ratio)
         self.size = int_tuple(size, 2, "size")  # (H, W) of the *output*, after the stride
         self.in_dim, self.stride = in_dim, stride
         heads = max(1, out_dim // head_dim)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from ._validate import check_int, check_sizes, check_tensor, shape_str
+from ._validate import check_int, check_number, check_sizes, check_tensor, int_tuple, shape_str
 from .conv import Padding, _prepare
 
 __all__ = ["fc_connections", "linear_map_matrix"]
@@ -51,11 +51,7 @@ def linear_map_matrix(
     Returns:
         M: (n_out, n_in), column j = f(e_j) − f(0).
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be callable; got {type(fn).__name__}")
     check_int(n_in, "n_in", minimum=1)
-    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise TypeError(f"dtype must be a floating torch dtype such as torch.float64; got {dtype!r}")
     probes = torch.cat([torch.zeros(1, n_in, dtype=dtype), torch.eye(n_in, dtype=dtype)])  # (1 + n_in, n_in)
     with torch.no_grad():
         out = fn(probes)
@@ -186,13 +182,7 @@ def conv2d_connections(
         M: (C_out·H_out·W_out, C_in·H·W), block Toeplitz with Toeplitz blocks ("doubly block Toeplitz").
     """
     weight = _as_conv_weight(weight, 2)
-    if (
-        not isinstance(input_size, (tuple, list))
-        or len(input_size) != 2
-        or not all(isinstance(s, int) and not isinstance(s, bool) for s in input_size)
-    ):
-        raise TypeError(f"input_size must be a pair of ints (H, W); got {input_size!r}")
-    H, W = (check_int(s, "input_size", minimum=1) for s in input_size)
+    H, W = int_tuple(input_size, 2, "input_size")
     check_int(groups, "groups", minimum=1)
     x = weight.new_zeros(1, weight.shape[1] * groups, H, W)  # a probe input: validates like conv2d
     _, _, stride_t, dilation_t, pads = _prepare(
@@ -249,8 +239,7 @@ def is_convolution(
     check_sizes(in_channels=in_channels, out_channels=out_channels)
     if max_kernel_size is not None:
         check_int(max_kernel_size, "max_kernel_size", minimum=1)
-    if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and tol >= 0):
-        raise ValueError(f"tol must be a non-negative number; got {tol!r}")
+    check_number(tol, "tol", minimum=0)
     rows, cols = matrix.shape
     if rows % out_channels or cols % in_channels:
         raise ValueError(

@@ -5,13 +5,10 @@ unflipped, ``y[i] = Σ_t w[t] · x[i·s − p + t·d]`` (stride s, padding p, di
 small window of neighbours (locality) with the same weights at every position (weight sharing); the
 connection matrix of such a layer is built in :mod:`convattn.connections`.
 
-Two forms of each layer, both equal to ``torch.nn.functional.conv1d`` / ``conv2d``:
-
-- :func:`conv1d_loops`, :func:`conv2d_loops`: one Python loop per output value, what a learner writes first;
-  slow, for tiny inputs;
-- :func:`conv1d`, :func:`conv2d`: every window gathered at once into the *im2col* matrix (one column per
-  output position, one row per kernel weight; one strided slice of the input per kernel tap), then one
-  (grouped) matrix product with the flattened kernels. The book uses these.
+Two forms of each layer, both equal to ``torch.nn.functional.conv1d`` / ``conv2d``: :func:`conv1d_loops`
+and :func:`conv2d_loops`, one Python loop per output value (what a learner writes first; slow), and
+:func:`conv1d`, :func:`conv2d`: every window gathered at once into the *im2col* matrix (one column per output
+position, one row per kernel weight), then one (grouped) matrix product with the flattened kernels.
 
 Tensors are channels-first, as in PyTorch: signals ``(B, C, N)``, images ``(B, C, H, W)``; weights
 ``(C_out, C_in / groups, k)`` and ``(C_out, C_in / groups, kh, kw)``. ``groups = C_in = C_out`` is a
@@ -25,13 +22,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from ._validate import (
-    check_choice,
-    check_conv,
-    check_sizes,
-    int_tuple,
-    shape_str,
-)
+from ._validate import check_choice, check_conv, check_sizes, int_tuple, shape_str
 
 __all__ = [
     "conv1d",
@@ -210,14 +201,7 @@ def conv2d_loops(
 ) -> Tensor:
     """2-D convolution (cross-correlation), one output pixel per loop step. Slow: for tiny inputs.
 
-    Args:
-        x: (B, C, H, W) or (C, H, W).
-        weight: (C_out, C / groups, kh, kw).
-        bias: (C_out,) or None.
-        stride, padding, dilation: an int or a pair (along H, along W); padding may be ``'valid'`` or
-            ``'same'``. groups and padding_mode as in :func:`conv1d_loops`.
-    Returns:
-        (B, C_out, H_out, W_out) or (C_out, H_out, W_out).
+    Arguments and result as :func:`conv2d`: x (B, C, H, W) or (C, H, W) → (B, C_out, H_out, W_out).
     """
     x, unbatched, (sh, sw), (dh, dw), pads = _prepare(
         x, weight, bias, stride, padding, dilation, groups, padding_mode, 2
@@ -233,12 +217,8 @@ def conv2d_loops(
             g = o // o_g
             for i in range(h_out):
                 for j in range(w_out):
-                    window = xp[
-                        b,
-                        g * c_g : (g + 1) * c_g,
-                        i * sh : i * sh + span_h : dh,
-                        j * sw : j * sw + span_w : dw,
-                    ]  # (c_g, kh, kw)
+                    rows, cols = slice(i * sh, i * sh + span_h, dh), slice(j * sw, j * sw + span_w, dw)
+                    window = xp[b, g * c_g : (g + 1) * c_g, rows, cols]  # (c_g, kh, kw)
                     y[b, o, i, j] = (weight[o] * window).sum()
     if bias is not None:
         y = y + bias[:, None, None]
@@ -327,24 +307,12 @@ def conv1d(
 ) -> Tensor:
     """1-D convolution, equal to ``torch.nn.functional.conv1d``: a 2-D one on a signal of height 1.
 
-    Args:
-        x: (B, C, N) or (C, N).
-        weight: (C_out, C / groups, k).
-        bias: (C_out,) or None.
-        stride, padding, dilation, groups, padding_mode: as in :func:`conv1d_loops`.
-    Returns:
-        (B, C_out, N_out) or (C_out, N_out).
+    Arguments as :func:`conv1d_loops`: x (B, C, N) or (C, N) → (B, C_out, N_out) or (C_out, N_out).
     """
     x, unbatched, (s,), (d,), pads = _prepare(
         x, weight, bias, stride, padding, dilation, groups, padding_mode, 1
     )
     xp = _pad(x, pads, padding_mode)  # (B, C, N + left + right)
-    y = _im2col_conv2d(
-        xp.unsqueeze(2),  # (B, C, 1, N + pads): a signal is an image of height 1
-        weight.unsqueeze(2),  # (C_out, C / groups, 1, k)
-        bias,
-        stride=(1, s),
-        dilation=(1, d),
-        groups=groups,
-    ).squeeze(2)  # (B, C_out, N_out)
+    # a signal is an image of height 1: x (B, C, 1, N + pads), weight (C_out, C / groups, 1, k)
+    y = _im2col_conv2d(xp.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), (1, d), groups).squeeze(2)
     return y[0] if unbatched else y

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from ._validate import check_int, check_numbers, check_ratio, check_sizes, check_widths, int_tuple
+from ._validate import check_int, check_numbers, check_sizes, int_tuple
 from .conv import conv_output_size
 from .relative import relative_table_shape
 
@@ -46,14 +46,9 @@ def image_fc_params(side: int, channels: int = 1, bias: bool = True) -> int:
 
 def loglog_slope(sizes: Sequence[float] | torch.Tensor, values: Sequence[float] | torch.Tensor) -> float:
     """Least-squares slope of log(values) against log(sizes): the exponent p in values ∝ sizesᵖ."""
-    xs = check_numbers(sizes, "sizes")
-    ys = check_numbers(values, "values")
-    if len(xs) != len(ys):
-        raise ValueError(f"sizes and values must have the same length; got {len(xs)} and {len(ys)}")
-    if len(xs) < 2:
-        raise ValueError(f"sizes and values need at least 2 points to fit a slope; got {len(xs)}")
-    if min(xs) <= 0 or min(ys) <= 0:
-        raise ValueError("sizes and values must be positive to take logarithms")
+    xs, ys = check_numbers(sizes, "sizes"), check_numbers(values, "values")
+    if len(xs) != len(ys) or len(xs) < 2 or min(xs + ys) <= 0:
+        raise ValueError(f"sizes and values must be as many (>= 2) positive numbers; got {xs} and {ys}")
     lx = [math.log(v) for v in xs]
     ly = [math.log(v) for v in ys]
     mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
@@ -104,8 +99,6 @@ def mha_params(dim: int, num_heads: int, *, bias: bool = True) -> int:
     Four C×C projections (Q, K, V, output): the number of heads only decides how they are cut up.
     """
     check_sizes(dim=dim, num_heads=num_heads)
-    if dim % num_heads:
-        raise ValueError(f"num_heads must divide dim; got dim = {dim} and num_heads = {num_heads}")
     return 4 * fc_params(dim, dim, bias)
 
 
@@ -116,10 +109,8 @@ def attention_flops(
 
     2·n·m·qk_dim for q kᵀ plus 2·n·m·v_dim for the weighted sum of values: quadratic in the length.
     """
-    check_sizes(n=n, qk_dim=qk_dim)
-    v_dim = v_dim or qk_dim
-    m = m or n
-    check_int(batch, "batch", minimum=1)
+    check_sizes(n=n, qk_dim=qk_dim, batch=batch)
+    v_dim, m = v_dim or qk_dim, m or n
     return batch * 2 * n * m * (qk_dim + v_dim)
 
 
@@ -137,11 +128,8 @@ def attention_weights_bytes(
     n: int, *, m: int | None = None, num_heads: int = 1, batch: int = 1, dtype: torch.dtype = torch.float32
 ) -> int:
     """Bytes of the attention weights, one n×m matrix per batch element and head (4·n² in float32)."""
-    check_int(n, "n", minimum=1)
+    check_sizes(n=n, num_heads=num_heads, batch=batch)
     m = m or n
-    check_sizes(num_heads=num_heads, batch=batch)
-    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise TypeError(f"dtype must be a floating torch dtype such as torch.float32; got {dtype!r}")
     return batch * num_heads * n * m * torch.finfo(dtype).bits // 8
 
 
@@ -154,13 +142,6 @@ def saved_activation_bytes(
     counted once however many operations save it; a module's parameters are not activations and are skipped.
     Deterministic, unlike a wall-clock or allocator measurement: use it to see how memory grows with N.
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be callable; got {type(fn).__name__}")
-    if module is not None and not isinstance(module, nn.Module):
-        raise TypeError(f"module must be a torch.nn.Module or None; got {type(module).__name__}")
-    for k, t in enumerate(inputs):
-        if not isinstance(t, torch.Tensor):
-            raise TypeError(f"inputs must be tensors; got {type(t).__name__} at position {k}")
     args = [t.detach().requires_grad_() if t.is_floating_point() else t for t in inputs]
     skip = {p.untyped_storage().data_ptr() for p in module.parameters()} if module is not None else set()
     saved: dict[int, int] = {}
@@ -185,14 +166,6 @@ def saved_activation_bytes(
 __all__ += ["conv1d_params", "conv2d_params", "conv1d_macs", "conv2d_macs"]
 
 
-def _conv_channels(in_channels: int, out_channels: int, groups: int) -> None:
-    check_sizes(in_channels=in_channels, out_channels=out_channels, groups=groups)
-    if in_channels % groups or out_channels % groups:
-        raise ValueError(
-            f"groups = {groups} must divide in_channels = {in_channels} and out_channels = {out_channels}"
-        )
-
-
 def conv1d_params(
     in_channels: int, out_channels: int, kernel_size: int, *, groups: int = 1, bias: bool = True
 ) -> int:
@@ -200,8 +173,7 @@ def conv1d_params(
 
     Weight (C_out, C_in / groups, k) plus C_out biases: the input length appears nowhere.
     """
-    _conv_channels(in_channels, out_channels, groups)
-    check_int(kernel_size, "kernel_size", minimum=1)
+    check_sizes(in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size, groups=groups)
     return out_channels * (in_channels // groups) * kernel_size + (out_channels if bias else 0)
 
 
@@ -217,7 +189,7 @@ def conv2d_params(
 
     Weight (C_out, C_in / groups, kh, kw) plus C_out biases: the image size appears nowhere.
     """
-    _conv_channels(in_channels, out_channels, groups)
+    check_sizes(in_channels=in_channels, out_channels=out_channels, groups=groups)
     kh, kw = int_tuple(kernel_size, 2, "kernel_size")
     return out_channels * (in_channels // groups) * kh * kw + (out_channels if bias else 0)
 
@@ -238,8 +210,7 @@ def conv1d_macs(
 
     Bias additions are not counted. ``FlopCounterMode`` reports 2 FLOPs per multiply-add.
     """
-    _conv_channels(in_channels, out_channels, groups)
-    check_sizes(batch=batch, length=length)
+    check_sizes(in_channels=in_channels, out_channels=out_channels, groups=groups, batch=batch, length=length)
     n_out = conv_output_size(length, kernel_size, stride, padding, dilation)
     return batch * out_channels * n_out * (in_channels // groups) * kernel_size
 
@@ -262,19 +233,11 @@ def conv2d_macs(
         input_size: H, or (H, W); stride, padding and dilation: an int or a pair, padding also 'same'/'valid'.
     Bias additions are not counted. ``FlopCounterMode`` reports 2 FLOPs per multiply-add.
     """
-    _conv_channels(in_channels, out_channels, groups)
-    check_int(batch, "batch", minimum=1)
+    check_sizes(in_channels=in_channels, out_channels=out_channels, groups=groups, batch=batch)
     kh, kw = int_tuple(kernel_size, 2, "kernel_size")
     h, w = int_tuple(input_size, 2, "input_size")
     (sh, sw), (dh, dw) = int_tuple(stride, 2, "stride"), int_tuple(dilation, 2, "dilation")
-    if isinstance(padding, str):
-        ph = pw = padding
-    elif isinstance(padding, (tuple, list)):
-        if len(padding) != 2:
-            raise ValueError(f"padding must be an int, a pair of ints, 'valid' or 'same'; got {padding!r}")
-        ph, pw = padding
-    else:
-        ph = pw = padding
+    ph, pw = padding if isinstance(padding, tuple | list) else (padding, padding)
     h_out = conv_output_size(h, kh, sh, ph, dh)
     w_out = conv_output_size(w, kw, sw, pw, dw)
     return batch * out_channels * h_out * w_out * (in_channels // groups) * kh * kw
@@ -308,9 +271,7 @@ def relative_attention_flops(
     2·n·C·3·nh·hd for the q, k, v projection, nh · 4·n²·hd for the heads' attention, 2·n·nh·hd·C_out for the
     output projection. The relative bias is looked up and added, which costs no multiply-adds.
     """
-    check_sizes(n=n, dim=dim, heads=heads, head_dim=head_dim)
     out_dim = out_dim or dim
-    check_int(batch, "batch", minimum=1)
     inner = heads * head_dim
     projections = fc_flops(dim, 3 * inner, batch=batch * n) + fc_flops(inner, out_dim, batch=batch * n)
     return projections + attention_flops(n, head_dim, batch=batch * heads)
@@ -337,15 +298,6 @@ def mbconv_flops(
     Args:
         size: H, or (H, W), of the input.
     """
-    check_sizes(
-        in_dim=in_dim,
-        out_dim=out_dim,
-        expansion=expansion,
-        kernel_size=kernel_size,
-        stride=stride,
-        batch=batch,
-    )
-    se_ratio = check_ratio(se_ratio, "se_ratio")
     h, w = int_tuple(size, 2, "size")
     hidden = out_dim * expansion
     pad = kernel_size // 2
@@ -378,7 +330,6 @@ def transformer_block_flops(
     nh = max(1, C_out // hd) heads (:func:`relative_attention_flops`), then a 1×1 shortcut 2·n·C_in·C_out
     when the width changes, and the MLP 2·2·n·r·C_out². Quadratic in n through attention only.
     """
-    check_sizes(in_dim=in_dim, out_dim=out_dim, head_dim=head_dim, mlp_ratio=mlp_ratio, batch=batch)
     h, w = int_tuple(size, 2, "size")
     n = h * w
     heads = max(1, out_dim // head_dim)
@@ -445,8 +396,6 @@ def mbconv_params(
     in_dim: int, out_dim: int, *, expansion: int = 4, se_ratio: float = 0.25, kernel_size: int = 3
 ) -> int:
     """Closed form of count_params(MBConv(...)): the BatchNorm has 2·C_in, every conv a bias."""
-    check_sizes(in_dim=in_dim, out_dim=out_dim, expansion=expansion, kernel_size=kernel_size)
-    se_ratio = check_ratio(se_ratio, "se_ratio")
     hidden = out_dim * expansion
     n = 2 * in_dim  # pre-norm
     n += in_dim * hidden + hidden  # expand
@@ -470,7 +419,6 @@ def transformer_block_params(
     relative: bool = True,
 ) -> int:
     """Closed form of count_params(TransformerBlock(...)): two LayerNorms, attention, shortcut, MLP."""
-    check_sizes(in_dim=in_dim, out_dim=out_dim, head_dim=head_dim, mlp_ratio=mlp_ratio)
     size = int_tuple(size, 2, "size")
     heads = max(1, out_dim // head_dim)
     n = 2 * in_dim + 2 * out_dim  # LayerNorms
@@ -520,7 +468,5 @@ def vit_params(config: ViTConfig) -> int:
 
 def mlp_params(n_in: int, hidden: Sequence[int], n_out: int) -> int:
     """Closed form of count_params(MLP(n_in, hidden, n_out)): one weight and one bias per layer."""
-    check_sizes(n_in=n_in, n_out=n_out)
-    hidden = check_widths(hidden)
     widths = [n_in, *hidden, n_out]
     return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))

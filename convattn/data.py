@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ._validate import check_int, check_tensor, shape_str
+from ._validate import check_sizes, check_tensor, shape_str
 
 __all__ = ["Digits", "load_digits_split", "pixel_permutation", "permute_pixels"]
 
@@ -59,8 +59,7 @@ def load_digits_split(
 
 def pixel_permutation(n_pixels: int = 64, seed: int = 0) -> Tensor:
     """A fixed random permutation of pixel indices, (n_pixels,) int64."""
-    check_int(n_pixels, "n_pixels", minimum=1)
-    check_int(seed, "seed", minimum=0)
+    check_sizes(n_pixels=n_pixels)
     return torch.randperm(n_pixels, generator=torch.Generator().manual_seed(seed))
 
 
@@ -73,18 +72,9 @@ def permute_pixels(images: Tensor, perm: Tensor) -> Tensor:
     Returns:
         a tensor of the same shape as images.
     """
-    check_tensor(images, "images", min_ndim=2)
-    check_tensor(perm, "perm", ("pixels",), floating=False)
-    n_pix = images[0].numel()
-    if (
-        perm.dtype != torch.int64
-        or perm.numel() != n_pix
-        or not torch.equal(perm.sort().values, torch.arange(n_pix))
-    ):
-        raise ValueError(
-            f"perm must be a permutation of 0 … {n_pix - 1} (int64, length {n_pix}); got {perm.dtype} "
-            f"of length {perm.numel()}"
-        )
+    n_pix = check_tensor(images, "images", min_ndim=2)[0].numel()
+    if perm.dtype != torch.int64 or not torch.equal(perm.sort().values, torch.arange(n_pix)):
+        raise ValueError(f"perm must be a permutation of 0 … {n_pix - 1} (int64); got {perm.dtype} {perm!r}")
     return images.flatten(1)[:, perm].reshape(images.shape)
 
 
@@ -107,15 +97,6 @@ def stratified_subset(x: Tensor, y: Tensor, fraction: float, *, seed: int) -> tu
     Returns:
         (x_sub, y_sub) with round(fraction · n_c) examples of each class c.
     """
-    check_tensor(x, "x", min_ndim=1, floating=False)
-    check_tensor(y, "y", ("n",), floating=False)
-    if y.dtype != torch.int64:
-        raise TypeError(f"y must hold int64 class labels; got {y.dtype}")
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"x and y must have the same number of examples; got {x.shape[0]} and {y.shape[0]}")
-    if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction <= 1:
-        raise ValueError(f"fraction must be a number in (0, 1]; got {fraction!r}")
-    check_int(seed, "seed", minimum=0)
     gen = torch.Generator().manual_seed(seed)
     keep = []
     for c in torch.unique(y):
@@ -133,14 +114,7 @@ def place_on_canvas(images: Tensor, size: int = 16) -> Tensor:
     The translation experiment needs a border of at least 4 pixels around an 8×8 digit (size 16), so a
     shift moves the digit across blank canvas instead of pushing ink into the zero padding.
     """
-    check_tensor(images, "images", ("n", "C", "H", "W"))
-    check_int(size, "size", minimum=1)
     n, c, h, w = images.shape
-    if size < h or size < w or (size - h) % 2 or (size - w) % 2:
-        raise ValueError(
-            f"size must be at least the image side and leave an even border; got size {size} for "
-            f"images {shape_str(images.shape)}"
-        )
     top, left = (size - h) // 2, (size - w) // 2
     canvas = images.new_zeros(n, c, size, size)
     canvas[:, :, top : top + h, left : left + w] = images
@@ -149,5 +123,4 @@ def place_on_canvas(images: Tensor, size: int = 16) -> Tensor:
 
 def shift_images(images: Tensor, dy: int, dx: int = 0) -> Tensor:
     """Images moved down by dy and right by dx pixels, wrapping around (``torch.roll``): (n, C, H, W)."""
-    check_tensor(images, "images", ("n", "C", "H", "W"))
     return torch.roll(images, shifts=(dy, dx), dims=(2, 3))

@@ -12,11 +12,8 @@ import torch
 from torch import Tensor, nn
 
 from ._validate import (
-    check_choice,
     check_images,
-    check_int,
     check_module_dtype,
-    check_ratio,
     check_sizes,
     check_tensor,
     check_widths,
@@ -46,11 +43,10 @@ class MLP(nn.Sequential):
 
     def forward(self, x: Tensor) -> Tensor:
         """x (batch, ...) with n_in values per example → logits (batch, n_out)."""
-        check_tensor(x, "x", min_ndim=2)
         n_in = self[1].in_features
-        if x[0].numel() != n_in:
+        if check_tensor(x, "x", min_ndim=2)[0].numel() != n_in:
             raise ValueError(
-                f"x must have shape (batch, ...) with n_in = {n_in} values per example; got {shape_str(x.shape)}"
+                f"x must be (batch, ...) with n_in = {n_in} values per example; got {shape_str(x.shape)}"
             )
         check_module_dtype(x, self)
         return super().forward(x)
@@ -84,42 +80,6 @@ class HybridConfig:
     expansion: int = 4  # MBConv's inverted-bottleneck ratio, as in CoAtNet
     mlp_ratio: int = 3  # transformer MLP ratio; 3 (CoAtNet: 4) makes a T block about as large as a C block
     se_ratio: float = 0.25  # squeeze-excite width / block input width, as in CoAtNet; 0 switches SE off
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.layout, str) or not self.layout or set(self.layout) - set(STAGE_TYPES):
-            raise ValueError(
-                f"layout must be a non-empty string of 'C' and 'T', e.g. 'CCTT'; got {self.layout!r}"
-            )
-        for name in ("widths", "strides", "depths"):
-            value = getattr(self, name)
-            if not isinstance(value, tuple) or len(value) != len(self.layout):
-                raise ValueError(
-                    f"{name} must be a tuple with one entry per stage of layout {self.layout!r} "
-                    f"({len(self.layout)}); got {value!r}"
-                )
-        for name in (
-            "image_size",
-            "in_channels",
-            "n_classes",
-            "stem_channels",
-            "head_dim",
-            "expansion",
-            "mlp_ratio",
-        ):
-            check_int(getattr(self, name), name, minimum=1)
-        for s in (self.stem_stride, *self.strides):
-            check_choice(s, "every stride", (1, 2))
-        for w, d in zip(self.widths, self.depths, strict=True):
-            check_int(w, "every width", minimum=1)
-            check_int(d, "every depth", minimum=1)
-        check_ratio(self.se_ratio, "se_ratio")
-        side = self.image_size
-        for s in (self.stem_stride, *self.strides):
-            if side % s:
-                raise ValueError(
-                    f"image_size {self.image_size} cannot be halved by strides {(self.stem_stride, *self.strides)}"
-                )
-            side //= s
 
     def resolutions(self) -> tuple[int, ...]:
         """Side of the feature map in each stage: (8, 4, 4, 2) for the defaults."""
@@ -185,19 +145,6 @@ class CNNConfig:
         True  # after each conv; without it this CNN still underfits the digits after 1,000 steps
     )
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.channels, tuple) or not self.channels:
-            raise ValueError(f"channels must be a non-empty tuple of ints; got {self.channels!r}")
-        if not isinstance(self.strides, tuple) or len(self.strides) != len(self.channels):
-            raise ValueError(
-                f"strides must be a tuple with one entry per layer ({len(self.channels)}); got {self.strides!r}"
-            )
-        for ch, s in zip(self.channels, self.strides, strict=True):
-            check_int(ch, "every channel count", minimum=1)
-            check_choice(s, "every stride", (1, 2))
-        check_int(self.in_channels, "in_channels", minimum=1)
-        check_int(self.n_classes, "n_classes", minimum=1)
-
 
 class SmallCNN(nn.Sequential):
     """(B, in_channels, H, W) → logits (B, n_classes); any H, W (global pooling)."""
@@ -233,23 +180,6 @@ class ViTConfig:
     head_dim: int = 8  # channels per head: 4 heads at dim 32
     mlp_ratio: int = 3  # as the hybrid's transformer stages
     positions: bool = True  # learned absolute position embedding (ViT); False: none (permutation-symmetric)
-
-    def __post_init__(self) -> None:
-        for name in (
-            "image_size",
-            "patch_size",
-            "in_channels",
-            "n_classes",
-            "dim",
-            "depth",
-            "head_dim",
-            "mlp_ratio",
-        ):
-            check_int(getattr(self, name), name, minimum=1)
-        if self.image_size % self.patch_size:
-            raise ValueError(
-                f"image_size {self.image_size} must be a multiple of patch_size {self.patch_size}"
-            )
 
     @property
     def grid(self) -> int:
@@ -297,14 +227,13 @@ def parameter_table(models: Mapping[str, nn.Module], *, show: bool = True) -> di
     Returns:
         name → number of parameters.
     """
-    if not isinstance(models, Mapping) or not models:
-        got = f"an empty {type(models).__name__}" if isinstance(models, Mapping) else type(models).__name__
-        raise TypeError(f"models must be a non-empty mapping name → nn.Module; got {got}")
-    counts = {}
-    for name, model in models.items():
-        if not isinstance(model, nn.Module):
-            raise TypeError(f"models[{name!r}] must be an nn.Module; got {type(model).__name__}")
-        counts[str(name)] = sum(p.numel() for p in model.parameters())
+    is_map = isinstance(models, Mapping)
+    kinds = (
+        {name: type(model).__name__ for name, model in models.items()} if is_map else type(models).__name__
+    )
+    if not is_map or not models or not all(isinstance(model, nn.Module) for model in models.values()):
+        raise TypeError(f"models must be a non-empty mapping name → nn.Module; got {kinds!r}")
+    counts = {str(name): sum(p.numel() for p in model.parameters()) for name, model in models.items()}
     if show:
         median = sorted(counts.values())[(len(counts) - 1) // 2]
         width = max(8, *(len(n) for n in counts))

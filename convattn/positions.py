@@ -44,15 +44,17 @@ def sinusoidal_positions(
     return table.to(dtype)
 
 
-def _check_tokens(x: object, dim: int, max_len: int) -> None:
-    check_tensor(x, "x", min_ndim=2)
-    if x.shape[-1] != dim or x.shape[-2] > max_len:
-        raise ValueError(
-            f"x must have shape (..., N, C) with N <= max_len = {max_len}, C = {dim}; got {shape_str(x.shape)}"
-        )
+class _AddPositions(nn.Module):
+    """x ↦ x + table[:N], the one forward of both encodings (their table: (max_len, dim))."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x (..., N, C) with N <= max_len → the same shape."""
+        if check_tensor(x, "x", min_ndim=2).shape[-1] != self.dim or x.shape[-2] > self.max_len:
+            raise ValueError(f"x must be (..., N, {self.dim}), N <= {self.max_len}; got {shape_str(x.shape)}")
+        return x + self.table[: x.shape[-2]].to(x.dtype)  # (..., N, C) + (N, C)
 
 
-class SinusoidalPositionalEncoding(nn.Module):
+class SinusoidalPositionalEncoding(_AddPositions):
     """x ↦ x + PE[:N] with the fixed sinusoidal table (a buffer: no parameters).
 
     Args:
@@ -62,16 +64,11 @@ class SinusoidalPositionalEncoding(nn.Module):
 
     def __init__(self, dim: int, max_len: int = 512, *, base: float = 10000.0):
         super().__init__()
-        check_sizes(dim=dim, max_len=max_len)
         self.dim, self.max_len = dim, max_len
         self.register_buffer("table", sinusoidal_positions(max_len, dim, base=base), persistent=False)
 
-    def forward(self, x: Tensor) -> Tensor:
-        _check_tokens(x, self.dim, self.max_len)
-        return x + self.table[: x.shape[-2]].to(x.dtype)  # (..., N, C) + (N, C)
 
-
-class LearnedPositionalEncoding(nn.Module):
+class LearnedPositionalEncoding(_AddPositions):
     """x ↦ x + P[:N] with a learned table P of shape (max_len, dim), initialised N(0, std²).
 
     Args:
@@ -82,11 +79,5 @@ class LearnedPositionalEncoding(nn.Module):
 
     def __init__(self, dim: int, max_len: int = 512, *, std: float = 0.02):
         super().__init__()
-        check_sizes(dim=dim, max_len=max_len)
-        check_number(std, "std", minimum=0)
         self.dim, self.max_len = dim, max_len
         self.table = nn.Parameter(torch.randn(max_len, dim) * std)
-
-    def forward(self, x: Tensor) -> Tensor:
-        _check_tokens(x, self.dim, self.max_len)
-        return x + self.table[: x.shape[-2]].to(x.dtype)  # (..., N, C) + (N, C)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 import torch
 from torch import Tensor, nn
 
-from ._validate import check_sizes, check_tensor, shape_str
+from ._validate import check_sizes, check_tensor
 
 __all__ = ["receptive_field", "empirical_receptive_field"]
 
@@ -40,13 +40,10 @@ _WINDOWED = (nn.Conv1d, nn.Conv2d, nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.
 
 def _square(value: object, name: str, layer: nn.Module) -> int:
     """The one size of a square kernel / stride / dilation; a non-square one is refused."""
-    if isinstance(value, (tuple, list)):
-        if len(set(value)) != 1:
-            raise ValueError(
-                f"receptive_field handles square windows only; {type(layer).__name__} has {name} {tuple(value)}"
-            )
-        value = value[0]
-    return int(value)
+    values = set(value) if isinstance(value, tuple | list) else {value}
+    if len(values) != 1:
+        raise ValueError(f"square windows only; {type(layer).__name__} has {name} {tuple(value)}")
+    return int(values.pop())
 
 
 def _layer_spec(layer: object) -> list[tuple[int, int, int]]:
@@ -60,16 +57,11 @@ def _layer_spec(layer: object) -> list[tuple[int, int, int]]:
         stride = layer.stride if layer.stride is not None else layer.kernel_size
         d = _square(getattr(layer, "dilation", 1), "dilation", layer)
         return [(k, _square(stride, "stride", layer), d)]
-    if isinstance(layer, nn.Module):
+    layer = (layer,) if isinstance(layer, int) else layer
+    if not isinstance(layer, tuple | list) or not 1 <= len(layer) <= 3:
         raise TypeError(
-            f"layers: receptive_field knows convolutions, pooling and pointwise layers; got {type(layer).__name__}"
-        )
-    if isinstance(layer, int) and not isinstance(layer, bool):
-        layer = (layer,)
-    if not isinstance(layer, (tuple, list)) or not 1 <= len(layer) <= 3:
-        raise TypeError(
-            "each layer must be a kernel size, a tuple (kernel, stride) or (kernel, stride, dilation), or an "
-            f"nn.Module; got {type(layer).__name__} {layer!r}"
+            "each layer must be a kernel size, a tuple (k, s) or (k, s, d), a convolution, a pooling or a "
+            f"pointwise layer; got {type(layer).__name__} {layer!r}"
         )
     k, s, d = (*layer, 1, 1)[:3]  # stride and dilation default to 1
     check_sizes(kernel_size=k, stride=s, dilation=d)
@@ -88,8 +80,6 @@ def receptive_field(layers: Iterable[object] | nn.Module) -> int:
     """
     if isinstance(layers, nn.Module):
         layers = [layers]
-    if isinstance(layers, (str, bytes)) or not isinstance(layers, Iterable):
-        raise TypeError(f"layers must be a sequence of layers or an nn.Module; got {type(layers).__name__}")
     r, jump = 1, 1  # jump: distance, in inputs, between neighbouring positions of the current layer
     for layer in layers:
         for k, s, d in _layer_spec(layer):
@@ -115,10 +105,7 @@ def empirical_receptive_field(
     Returns:
         the extent in inputs: an int for 1-D inputs, (along H, along W) for images; 0 if no gradient arrives.
     """
-    check_tensor(x, "x", min_ndim=3)
-    if x.ndim > 4:
-        raise ValueError(f"x must have shape (B, C, N) or (B, C, H, W); got {shape_str(x.shape)}")
-    x = x.detach().clone().requires_grad_(True)
+    x = check_tensor(x, "x", min_ndim=3).detach().clone().requires_grad_(True)
     with torch.enable_grad():
         out = model(x)  # (B, C_out, N_out) or (B, C_out, H_out, W_out)
         position = tuple(n // 2 for n in out.shape[2:]) if position is None else tuple(position)

@@ -1,29 +1,18 @@
 """Relative attention as in CoAtNet: self-attention plus a learned bias that depends only on the offset.
 
 Chapter 5. CoAtNet (Dai, Liu, Le & Tan, NeurIPS 2021) merges a depthwise convolution,
-yᵢ = Σ_{j ∈ L(i)} w_{i−j} ⊙ xⱼ, with self-attention, yᵢ = Σⱼ softmaxⱼ(xᵢ·xⱼ) xⱼ, by adding a
-*scalar per relative offset and per head* to the attention logits, inside the softmax ("pre-normalisation"):
-
-    yᵢ = Σⱼ softmaxⱼ(xᵢ·xⱼ + w_{i−j}) xⱼ.
+yᵢ = Σ_{j ∈ L(i)} w_{i−j} ⊙ xⱼ, with self-attention by adding a *scalar per relative offset and per head*
+to the attention logits, inside the softmax ("pre"): yᵢ = Σⱼ softmaxⱼ(xᵢ·xⱼ + w_{i−j}) xⱼ. It is multi-head
+attention plus an additive bias, computed by the package's one :func:`scaled_dot_product_attention`.
 
 The bias matrix B[i, j] = w_{i−j} is constant along its diagonals (Toeplitz), the connection matrix of a
-convolution; the content term xᵢ·xⱼ is the connection matrix of attention. Two limits, tested:
-
-- w = 0: plain attention (equal to ``F.scaled_dot_product_attention``);
-- content term removed and a *circular* table (offsets taken modulo the length): yᵢ = Σⱼ softmax(w)_{i−j} xⱼ,
-  exactly a depthwise circular convolution whose kernel is softmax(w), positive and summing to 1.
-
-The post-normalisation variant adds the bias after the softmax, yᵢ = Σⱼ (softmaxⱼ(xᵢ·xⱼ) + w_{i−j}) xⱼ,
-so its rows no longer sum to 1.
+convolution. Two limits, tested: w = 0 is plain attention; without the content term and with a *circular*
+table, yᵢ = Σⱼ softmax(w)_{i−j} xⱼ is a depthwise circular convolution with kernel softmax(w).
+"Post" normalisation adds the bias after the softmax, so its rows no longer sum to 1.
 
 Cordonnier, Loukas & Jaggi (ICLR 2020) showed that such a layer with K² heads, each attending to one fixed
-offset, *is* a K×K convolution: :func:`attention_from_conv2d` builds it.
-
-In 2-D a head's table has (2H−1)(2W−1) entries, looked up with an index buffer as in lucidrains' ``max_vit``:
-
-    grid = stack(meshgrid(arange(H), arange(W)))        # (2, H, W)
-    rel = grid.flatten(1)[:, :, None] - grid.flatten(1)[:, None, :]   # (2, N, N) offsets i − j
-    index = (rel[0] + H − 1) * (2W − 1) + (rel[1] + W − 1)             # (N, N) into the flattened table
+offset, *is* a K×K convolution: :func:`attention_from_conv2d` builds it. In 2-D a head's table has
+(2H−1)(2W−1) entries, looked up with an index buffer as in lucidrains' ``max_vit``.
 """
 
 from __future__ import annotations
@@ -36,7 +25,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ._validate import check_choice, check_int, check_module_dtype, check_tensor, int_tuple, shape_str
+from ._validate import check_choice, check_module_dtype, check_sizes, check_tensor, int_tuple, shape_str
 from .attention import scaled_dot_product_attention
 
 __all__ = [
@@ -76,9 +65,8 @@ def relative_position_index(size: int | Sequence[int], *, circular: bool = False
         size: N for a sequence, (H, W) for an image (positions flattened row by row, N = H·W).
         circular: offsets taken modulo the size (a ring or a torus), so the table has N (or H·W) entries.
     Returns:
-        (N, N) int64. 1-D: index[i, j] = i − j + N − 1 (circular: (i − j) mod N). 2-D: for positions
-        i = (a, b) and j = (c, d), index = (a − c + H − 1)·(2W − 1) + (b − d + W − 1)
-        (circular: ((a − c) mod H)·W + (b − d) mod W).
+        (N, N) int64: i − j + N − 1 in 1-D; (a − c + H − 1)·(2W − 1) + (b − d + W − 1) in 2-D for positions
+        i = (a, b), j = (c, d); modulo N, or ((a − c) mod H)·W + (b − d) mod W, when circular.
     """
     dims = _size(size)
     grid = torch.stack(torch.meshgrid(*map(torch.arange, dims), indexing="ij")).flatten(1)  # (D, N)
@@ -93,13 +81,9 @@ def relative_position_index(size: int | Sequence[int], *, circular: bool = False
 
 def _table_size(table: Tensor, circular: bool) -> tuple[int, ...]:
     """The size (N,) or (H, W) that a table (nh, ...) describes."""
-    check_tensor(table, "table", min_ndim=2)
-    spans = tuple(table.shape[1:])
+    spans, got = tuple(check_tensor(table, "table", min_ndim=2).shape[1:]), shape_str(table.shape)
     if table.ndim > 3 or not (circular or all(s % 2 for s in spans)):
-        raise ValueError(
-            "table must have shape (nh, 2N-1) or (nh, 2H-1, 2W-1); (nh, N) or (nh, H, W) if circular; "
-            f"got {shape_str(table.shape)}"
-        )
+        raise ValueError(f"table must be (nh, 2N-1) or (nh, 2H-1, 2W-1), or circular; got {got}")
     return spans if circular else tuple((s + 1) // 2 for s in spans)
 
 
@@ -170,14 +154,10 @@ def relative_self_attention(
         (out, weights): out (B, N, C); weights (B, nh, N, N).
     """
     check_tensor(x, "x", ("B", "N", "C"))
-    B, N, C = x.shape
-    nh = table.shape[0]
+    (B, N, C), nh = x.shape, table.shape[0]
     bias = relative_bias(table, circular=circular).to(x.dtype)  # (nh, N, N)
     if bias.shape[-1] != N or C % nh:
-        raise ValueError(
-            f"x must have the table's N = {bias.shape[-1]} positions and C divisible by its nh = {nh} heads; "
-            f"got x {shape_str(x.shape)} and table {shape_str(table.shape)}"
-        )
+        raise ValueError(f"x must be (B, {len(bias[0])}, C), C a multiple of {nh}; got {shape_str(x.shape)}")
     h = x.view(B, N, nh, C // nh).transpose(1, 2)  # (B, nh, N, hd)
     out, weights = relative_attention(
         h, h, h, bias, normalization=normalization, content=content, scale=scale
@@ -225,11 +205,8 @@ def bias_kernel(table: Tensor, *, circular: bool = True) -> Tensor:
     Returns:
         (nh, N) or (nh, H, W): entry [h, d] is head h's weight on input i − d. Non-negative; sums to 1.
     """
-    if circular is not True:
-        raise ValueError(
-            "bias_kernel needs a circular table: without wrap-around the rows near the border see fewer "
-            "offsets and are renormalised, so no single kernel describes the layer"
-        )
+    if not circular:  # without wrap-around, rows near a border see fewer offsets: no single kernel
+        raise ValueError("bias_kernel needs a circular table; got circular=False")
     _table_size(table, circular=True)
     return torch.softmax(table.flatten(1), dim=-1).view(table.shape)
 
@@ -238,6 +215,12 @@ class RelativeSelfAttention(nn.Module):
     """Multi-head self-attention with a relative-position bias per head (CoAtNet's transformer attention).
 
     q, k, v = x W_qkv;  out = concat_h softmax(q_h k_hᵀ/√hd + B_h) v_h · W_o,  B_h[i, j] = table[h, i − j].
+
+    The attention is :func:`relative_attention`, the package's own scaled dot-product with the bias as its
+    additive mask. One exception, on purpose: a "pre" call without ``return_weights`` hands the same q, k, v
+    and bias to PyTorch's fused ``F.scaled_dot_product_attention``. On a GPU its memory-efficient kernel
+    never stores the (B, nh, N, N) weights, and the benchmark (``python -m convattn.bench``) times PyTorch's
+    SDPA backends through exactly this call. Both paths agree to rounding (``tests/test_relative.py``).
 
     Args:
         dim: channels C of the tokens.
@@ -267,8 +250,7 @@ class RelativeSelfAttention(nn.Module):
             raise ValueError(f"heads must divide dim, or pass head_dim; got dim = {dim} and heads = {heads}")
         head_dim = head_dim or dim // heads
         out_dim = out_dim or dim
-        for name, value in (("dim", dim), ("heads", heads), ("head_dim", head_dim), ("out_dim", out_dim)):
-            check_int(value, name, minimum=1)
+        check_sizes(dim=dim, heads=heads, head_dim=head_dim, out_dim=out_dim)
         check_choice(normalization, "normalization", NORMALIZATIONS)
         self.size, self.heads, self.head_dim = _size(size), heads, head_dim
         self.circular, self.normalization = circular, normalization
@@ -289,16 +271,15 @@ class RelativeSelfAttention(nn.Module):
         """x (B, N, C) → out (B, N, out_dim); with return_weights also the weights (B, nh, N, N)."""
         check_tensor(x, "x", ("B", "N", "C")), check_module_dtype(x, self)
         B, N, C = x.shape
-        if (N, C) != (self.n_tokens, self.qkv.in_features):
-            raise ValueError(
-                f"x must be (B, {self.n_tokens}, {self.qkv.in_features}); got {shape_str(x.shape)}"
-            )
+        n, c = self.n_tokens, self.qkv.in_features
+        if (N, C) != (n, c):
+            raise ValueError(f"x must be (B, {n}, {c}); got {shape_str(x.shape)}")
         qkv = self.qkv(x).view(B, N, 3, self.heads, self.head_dim)  # (B, N, 3, nh, hd)
         q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, nh, N, hd)
         bias = None if self.table is None else self.bias().to(x.dtype)  # (nh, N, N)
         if return_weights or self.normalization == "post":
             out, weights = relative_attention(q, k, v, bias, normalization=self.normalization)
-        else:  # PyTorch's fused kernel for the same maths, when the weights are not wanted
+        else:  # the same maths in PyTorch's fused kernel (why: see the class docstring)
             out, weights = F.scaled_dot_product_attention(q, k, v, attn_mask=bias), None
         out = self.proj(out.transpose(1, 2).reshape(B, N, self.heads * self.head_dim))  # (B, N, out_dim)
         return (out, weights) if return_weights else out
@@ -323,9 +304,7 @@ def attention_from_conv2d(weight: Tensor, bias: Tensor | None, size: Sequence[in
     check_tensor(weight, "weight", ("C_out", "C_in", "kh", "kw"))
     (H, W), (c_out, c_in, kh, kw) = int_tuple(size, 2, "size"), weight.shape
     if kh % 2 == 0 or kw % 2 == 0 or kh > H or kw > W:
-        raise ValueError(
-            f"weight's kernel must have odd sides no larger than the image {H}×{W}; got {kh}×{kw}"
-        )
+        raise ValueError(f"weight's kernel must have odd sides, at most {H}×{W}; got {kh}×{kw}")
     layer = RelativeSelfAttention(c_in, (H, W), heads=kh * kw, head_dim=c_in, out_dim=c_out, circular=True)
     layer = layer.to(weight.dtype)
     with torch.no_grad():

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ._validate import check_choice, check_int, check_sizes, check_tensor
+from ._validate import check_choice, check_labelled, check_sizes
 
 __all__ = ["History", "fit", "accuracy", "batch_order"]
 
@@ -30,24 +30,8 @@ class History:
         return self.loss[-1]
 
 
-def _check_data(data: object, name: str = "data") -> tuple[Tensor, Tensor]:
-    if not (isinstance(data, tuple | list) and len(data) == 2):
-        raise TypeError(f"{name} must be a pair (x, y) of tensors; got {type(data).__name__}")
-    x, y = data
-    check_tensor(x, f"{name}[0] (x)", min_ndim=2)
-    check_tensor(y, f"{name}[1] (y)", ("n",), floating=False)
-    if y.dtype != torch.int64 or x.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"{name} must be x (n, ...) and int64 labels y (n,); got x {tuple(x.shape)}, y {y.dtype} {tuple(y.shape)}"
-        )
-    return x, y
-
-
 def batch_order(n: int, batch_size: int, steps: int, seed: int) -> list[Tensor]:
     """Indices of each step's mini-batch: shuffled epochs drawn from a generator seeded with ``seed``."""
-    check_sizes(n=n, batch_size=batch_size)
-    check_int(steps, "steps", minimum=0)
-    check_int(seed, "seed")  # any int seeds a generator; fit asks for >= 0
     gen = torch.Generator().manual_seed(seed)
     batches: list[Tensor] = []
     perm = torch.randperm(n, generator=gen)
@@ -83,15 +67,13 @@ def fit(
         batch_size: examples per step (at most n).
         optimizer: "adam" or "sgd".
         progress: print a progress bar to stderr.
-        fused: use PyTorch's fused Adam kernel (chapter 5): the same update, several times faster for
+        fused: use PyTorch's fused optimizer kernel (chapter 5): the same update, several times faster for
             models with many small parameter tensors; results agree with the default up to rounding.
     Returns:
         History with the loss of every step.
     """
-    x, y = _check_data(data)
+    x, y = check_labelled(data)
     check_sizes(steps=steps, batch_size=batch_size), check_choice(optimizer, "optimizer", ("adam", "sgd"))
-    if fused and optimizer != "adam":
-        raise ValueError(f"fused=True needs optimizer='adam'; got optimizer={optimizer!r}")
     batch_size = min(batch_size, x.shape[0])
     opt_cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
     opt = opt_cls(model.parameters(), lr=lr, **({"fused": True} if fused else {}))
@@ -116,7 +98,7 @@ def fit(
 @torch.no_grad()
 def accuracy(model: nn.Module, x: Tensor, y: Tensor) -> float:
     """Fraction of examples whose largest logit is the true class."""
-    x, y = _check_data((x, y), "(x, y)")
+    x, y = check_labelled((x, y))
     was_training = model.training
     model.eval()
     correct = (model(x).argmax(dim=-1) == y).sum().item()

@@ -6,7 +6,7 @@ calls ``plt.show()``. Colours come from :mod:`convattn.palette`: inputs green, w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from . import palette
-from ._validate import check_int, check_number, check_numbers
+from ._validate import check_int, check_numbers
 from .counting import loglog_slope
 
 __all__ = ["plot_connections", "plot_matrix", "plot_scaling", "plot_image_grid", "MAX_GRAPH_NODES"]
@@ -25,23 +25,12 @@ MAX_GRAPH_NODES = 64  # beyond this a bipartite drawing is a grey smear: use plo
 
 
 def _as_array(values: object, name: str, dims: str) -> np.ndarray:
-    """A tensor or array of real numbers with len(dims) dimensions, non-empty and finite, as floats."""
+    """A tensor or array with len(dims) dimensions, as a float array (bfloat16, which numpy lacks, included)."""
     if isinstance(values, torch.Tensor):
-        values = values.detach().cpu()
-        if values.dtype == torch.bfloat16:  # numpy has no bfloat16
-            values = values.float()
-        values = values.numpy()
-    if not isinstance(values, np.ndarray):
-        raise TypeError(f"{name} must be a torch.Tensor or numpy array; got {type(values).__name__}")
-    if values.ndim != len(dims.split(",")):
-        raise ValueError(f"{name} must have shape ({dims}); got {tuple(values.shape)}")
-    if values.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers; got dtype {values.dtype}")
-    if values.size == 0:
-        raise ValueError(f"{name} must not be empty; got shape {tuple(values.shape)}")
-    if not np.isfinite(values).all():
-        found = "NaN" if np.isnan(values).any() else "infinity"
-        raise ValueError(f"{name} must contain only finite values; got {found}")
+        values = values.detach().cpu().double().numpy()
+    if not isinstance(values, np.ndarray) or values.ndim != len(dims.split(",")):
+        got = f"shape {values.shape}" if isinstance(values, np.ndarray) else type(values).__name__
+        raise TypeError(f"{name} must be a torch.Tensor or numpy array of shape ({dims}); got {got}")
     return values.astype(float)
 
 
@@ -50,37 +39,21 @@ def _as_matrix(matrix: object, name: str = "matrix") -> np.ndarray:
 
 
 def _labels(labels: object, n: int, name: str, what: str) -> list | None:
-    """None, or a sequence (not a str) of exactly n tick labels, as a list."""
-    if labels is None:
-        return None
-    if isinstance(labels, str | bytes) or not isinstance(labels, Iterable):
-        raise TypeError(
-            f"{name} must be a sequence of labels, one per {what}; got {type(labels).__name__} {labels!r}"
-        )
-    labels = list(labels)
-    if len(labels) != n:
-        raise ValueError(f"{name} must have one label per {what} ({n}); got {len(labels)}")
-    return labels
+    """None, or a sequence of exactly n tick labels, as a list."""
+    if labels is not None and len(labels) != n:
+        raise ValueError(f"{name} must have one label per {what} ({n}); got {labels!r}")
+    return None if labels is None else list(labels)
 
 
 def _check_series(series: object, what: str) -> None:
-    if not isinstance(series, Mapping):
-        raise TypeError(f"series must be a mapping name → {what}; got {type(series).__name__}")
-    if not series:
-        raise ValueError(f"series must hold at least one named {what}; got {series!r}")
-
-
-def _check_colors(colors: object) -> None:
-    if colors is not None and not isinstance(colors, Mapping):
-        raise TypeError(f"colors must be a mapping name → colour or None; got {type(colors).__name__}")
+    if not isinstance(series, Mapping) or not series:
+        raise ValueError(f"series must be a mapping with at least one named {what}; got {series!r}")
 
 
 def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
         return fig, ax
-    if not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax).__name__}")
     return ax.figure, ax
 
 
@@ -121,15 +94,12 @@ def plot_connections(
     """
     m = _as_matrix(matrix)
     n_out, n_in = m.shape
-    if max(n_out, n_in) > MAX_GRAPH_NODES:
-        raise ValueError(
-            f"matrix is too large to draw as a graph (at most {MAX_GRAPH_NODES} inputs and outputs); "
-            f"got shape {m.shape}: use plot_matrix instead"
-        )
-    if not 0 <= check_number(threshold, "threshold") < 1:
-        raise ValueError(f"threshold must be in [0, 1); got {threshold}")
-    check_number(max_width, "max_width", minimum=0)
     width = max(n_out, n_in)
+    if width > MAX_GRAPH_NODES or not 0 <= threshold < 1:
+        raise ValueError(
+            f"matrix is too large to draw as a graph (more than {MAX_GRAPH_NODES} inputs or outputs: use "
+            f"plot_matrix) or threshold not in [0, 1); got shape {m.shape} and threshold {threshold}"
+        )
     fig, ax = _figure_and_axes(ax, (max(4.0, 0.45 * width), 2.6))
     xs_in, xs_out = _spread(n_in, width), _spread(n_out, width)
     scale = np.abs(m).max()
@@ -138,41 +108,16 @@ def plot_connections(
             rel = abs(m[i, j]) / scale if scale > 0 else 0.0
             if rel <= threshold:
                 continue
-            ax.plot(
-                [xs_in[j], xs_out[i]],
-                [0, 1],
-                color=palette.WEIGHT,
-                lw=0.3 + max_width * rel,
-                alpha=0.15 + 0.85 * rel,
-                ls="-" if m[i, j] >= 0 else "--",
-                zorder=1,
-            )
+            style = dict(lw=0.3 + max_width * rel, alpha=0.15 + 0.85 * rel, ls="-" if m[i, j] >= 0 else "--")
+            ax.plot([xs_in[j], xs_out[i]], [0, 1], color=palette.WEIGHT, zorder=1, **style)
     node = dict(s=260, zorder=2, edgecolors="white", linewidths=1.0)
     ax.scatter(xs_in, np.zeros(n_in), color=palette.INPUT, **node)
     ax.scatter(xs_out, np.ones(n_out), color=palette.OUTPUT, **node)
-    small = width <= 16
-    for j, x in enumerate(xs_in):
-        if small:
-            ax.annotate(
-                f"${input_name}_{{{j}}}$",
-                (x, 0),
-                xytext=(0, -14),
-                textcoords="offset points",
-                ha="center",
-                va="top",
-                fontsize=9,
-            )
-    for i, x in enumerate(xs_out):
-        if small:
-            ax.annotate(
-                f"${output_name}_{{{i}}}$",
-                (x, 1),
-                xytext=(0, 14),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=9,
-            )
+    label = dict(textcoords="offset points", ha="center", fontsize=9)
+    for j, x in enumerate(xs_in if width <= 16 else []):  # node names only where they fit
+        ax.annotate(f"${input_name}_{{{j}}}$", (x, 0), xytext=(0, -14), va="top", **label)
+    for i, x in enumerate(xs_out if width <= 16 else []):
+        ax.annotate(f"${output_name}_{{{i}}}$", (x, 1), xytext=(0, 14), va="bottom", **label)
     ax.set_xlim(-0.8, width - 0.2)
     ax.set_ylim(-0.45, 1.45)
     ax.set_yticks([0, 1], [f"input ${input_name}$", f"output ${output_name}$"])
@@ -209,8 +154,6 @@ def plot_matrix(
         xticklabels, yticklabels: optional names of the inputs and outputs (e.g. words).
     """
     m = _as_matrix(matrix)
-    if not isinstance(fmt, str):
-        raise TypeError(f"fmt must be a format string such as '.2f'; got {type(fmt).__name__} {fmt!r}")
     xticklabels = _labels(xticklabels, m.shape[1], "xticklabels", "column")
     yticklabels = _labels(yticklabels, m.shape[0], "yticklabels", "row")
     fig, ax = _figure_and_axes(ax, (4.2, 3.6))
@@ -224,15 +167,8 @@ def plot_matrix(
     if annotate:
         hi = np.abs(m).max() or 1.0
         for (i, j), v in np.ndenumerate(m):
-            ax.text(
-                j,
-                i,
-                format(v, fmt),
-                ha="center",
-                va="center",
-                fontsize=8,
-                color="white" if abs(v) > 0.6 * hi else "black",
-            )
+            color = "white" if abs(v) > 0.6 * hi else "black"
+            ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=8, color=color)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # positions are whole numbers: no "2.5" ticks
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if xticklabels is not None:
@@ -261,14 +197,9 @@ def plot_scaling(
     """Log-log plot of several quantities against size, each labelled with its fitted slope."""
     sizes = check_numbers(sizes, "sizes")
     _check_series(series, "sequence of values")
-    _check_colors(colors)
-    checked = {}
-    for label, values in series.items():
-        values = checked[label] = check_numbers(values, f"series {label!r}")
-        if len(values) != len(sizes):
-            raise ValueError(
-                f"series {label!r} must have one value per size ({len(sizes)}); got {len(values)}"
-            )
+    checked = {label: check_numbers(values, f"series {label!r}") for label, values in series.items()}
+    if any(len(values) != len(sizes) for values in checked.values()):
+        raise ValueError(f"every series must have one value per size ({len(sizes)}); got {checked}")
     fig, ax = _figure_and_axes(ax, (5.0, 3.6))
     for k, (label, values) in enumerate(checked.items()):
         color = (colors or {}).get(label, f"C{k}")
@@ -299,17 +230,8 @@ def plot_image_grid(
     """
     images = _as_array(images, "images", "n, H, W")
     n = images.shape[0]
-    check_int(ncols, "ncols", minimum=1)
-    if titles is not None:
-        if isinstance(titles, str | bytes) or not isinstance(titles, Sequence):
-            raise TypeError(
-                f"titles must be a sequence of str, one per image; got {type(titles).__name__} {titles!r}"
-            )
-        if len(titles) != n:
-            raise ValueError(f"titles must have one entry per image ({n}); got {len(titles)}")
-    if check_number(size, "size") <= 0:
-        raise ValueError(f"size must be > 0 (inches per image); got {size!r}")
-    ncols = min(ncols, n)
+    titles = _labels(titles, n, "titles", "image")
+    ncols = min(check_int(ncols, "ncols", minimum=1), n)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False, layout="constrained"
@@ -361,23 +283,11 @@ def plot_errorbars(
         xticklabels: labels of the ticks at xs (e.g. "10 %").
     """
     xs_arr = np.asarray(check_numbers(xs, "xs"))
-    if len(xs_arr) == 0:
-        raise ValueError("xs must hold at least one x position; got 0")
     _check_series(series, "(means, errors) pair")
-    _check_colors(colors)
-    check_number(dodge, "dodge")
     xticklabels = _labels(xticklabels, len(xs_arr), "xticklabels", "x")
-    checked = {}
-    for label, pair in series.items():
-        if not (isinstance(pair, tuple | list) and len(pair) == 2):
-            raise ValueError(f"series {label!r} must be a pair (means, errors); got {type(pair).__name__}")
-        means, errors = (np.asarray(check_numbers(p, f"series {label!r}")) for p in pair)
-        if len(means) != len(xs_arr) or len(errors) != len(xs_arr):
-            raise ValueError(
-                f"series {label!r} must have one mean and one error per x ({len(xs_arr)}); "
-                f"got {len(means)} and {len(errors)}"
-            )
-        checked[label] = means, errors
+    checked = {label: tuple(np.asarray(v, dtype=float) for v in pair) for label, pair in series.items()}
+    if any(len(pair) != 2 or {len(v) for v in pair} != {len(xs_arr)} for pair in checked.values()):
+        raise ValueError(f"every series must be a pair (means, errors), one of each per x; got {series!r}")
     fig, ax = _figure_and_axes(ax, (5.0, 3.6))
     k_mid = (len(series) - 1) / 2
     for k, (label, (means, errors)) in enumerate(checked.items()):

@@ -369,28 +369,29 @@ def test_copy_attention_weights_both_ways_and_self_attention_as_one_head():
         ),
         (
             lambda: copy_attention_weights(MultiHeadSelfAttention(4, 2), MultiHeadSelfAttention(4, 2)),
-            TypeError,
-            "exactly one of src and dst must be a torch.nn.MultiheadAttention",
+            ValueError,
+            r"needs one plain nn.MultiheadAttention and one MultiHeadSelfAttention",
         ),
         (
             lambda: copy_attention_weights(MultiHeadSelfAttention(4, 2), nn.MultiheadAttention(4, 1)),
             ValueError,
-            r"same \(dim, num_heads, bias\); got \(4, 2, True\)",
+            r"same \(dim, num_heads, bias\); got MultiHeadSelfAttention \(4, 2, True\) and "
+            r"MultiheadAttention \(4, 1, True\)",
         ),
         (
             lambda: copy_attention_weights(SelfAttention(4), nn.MultiheadAttention(4, 1)),
             ValueError,
-            "only with out_proj=True",
+            r"out_proj=True .*; got SelfAttention None and MultiheadAttention \(4, 1, True\)",
         ),
         (
             lambda: copy_attention_weights(nn.MultiheadAttention(4, 1, kdim=3), MultiHeadSelfAttention(4, 1)),
             ValueError,
-            "kdim = vdim = embed_dim",
+            r"got MultiheadAttention None and MultiHeadSelfAttention \(4, 1, True\)",
         ),
         (
             lambda: copy_attention_weights(nn.Linear(4, 4), nn.MultiheadAttention(4, 1)),
-            TypeError,
-            "got Linear",
+            ValueError,
+            "got Linear None",
         ),
     ],
 )

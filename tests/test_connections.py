@@ -39,7 +39,7 @@ def test_linear_map_matrix_of_a_shift_is_a_permutation():
             r"layer must have shape \(n_out, n_in\); got shape \(3,\)",
         ),
         (lambda: fc_connections([1, 2]), TypeError, "layer must be an nn.Linear or a"),
-        (lambda: linear_map_matrix(3, 4), TypeError, "fn must be callable; got int"),
+        (lambda: linear_map_matrix(lambda x: x, 2.0), TypeError, "n_in must be an int"),
         (lambda: linear_map_matrix(lambda x: x, 0), ValueError, "n_in must be >= 1"),
         (lambda: linear_map_matrix(lambda x: x.sum(), 3), ValueError, r"fn must map \(batch, n_in\)"),
     ],
@@ -188,9 +188,9 @@ def test_is_convolution_rejects_what_is_not_a_convolution():
         (lambda: conv1d_connections(torch.randn(5), 3), ValueError, "too small for weight's kernel"),
         (lambda: conv1d_connections(torch.randn(3), 5, stride=2, padding="same"), ValueError, "strided"),
         (
-            lambda: conv2d_connections(torch.randn(3, 3), 8),
+            lambda: conv2d_connections(torch.randn(3, 3), (8, 8, 8)),
             TypeError,
-            r"input_size must be a pair of ints \(H, W\)",
+            r"input_size must be an int or a tuple of 2 ints; got \(8, 8, 8\)",
         ),
         (lambda: conv2d_connections(torch.randn(3, 3), (8, 0)), ValueError, "input_size must be >= 1"),
         (
@@ -207,7 +207,7 @@ def test_is_convolution_rejects_what_is_not_a_convolution():
         (
             lambda: is_convolution(torch.randn(6, 6), tol=-1.0),
             ValueError,
-            "tol must be a non-negative number",
+            "tol must be >= 0; got -1.0",
         ),
         (
             lambda: is_convolution(torch.randn(6, 6), max_kernel_size=0),

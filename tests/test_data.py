@@ -48,6 +48,17 @@ def test_permute_pixels_moves_pixels_and_is_invertible():
             "perm must be a permutation",
         ),
         (lambda: permute_pixels(torch.ones(3), torch.tensor([0, 1, 2])), ValueError, "at least 2 dimensions"),
+        (
+            lambda: permute_pixels([[0.0, 1.0]], torch.tensor([1, 0])),
+            TypeError,
+            "images must be a torch.Tensor",
+        ),
+        (
+            lambda: permute_pixels(torch.ones(2, 2), torch.tensor([1.0, 0.0])),
+            ValueError,
+            "perm must be a permutation",
+        ),
+        (lambda: pixel_permutation(2.0), TypeError, "n_pixels must be an int"),
     ],
 )
 def test_data_bad_input(call, error, message):
@@ -96,41 +107,3 @@ def test_canvas_and_shifts():
     assert torch.equal(moved[:, :, 6:14, 1:9], images)  # down 2, left 3: the digit stays on the canvas
     assert torch.equal(shift_images(moved, -2, 3), canvas)
     assert torch.equal(shift_images(canvas, 0), canvas)
-
-
-@pytest.mark.parametrize(
-    "call, error, message",
-    [
-        (
-            lambda: stratified_subset(torch.ones(4, 2), torch.zeros(4, dtype=torch.int64), 0, seed=0),
-            ValueError,
-            "fraction",
-        ),
-        (
-            lambda: stratified_subset(torch.ones(4, 2), torch.zeros(4, dtype=torch.int64), 1.5, seed=0),
-            ValueError,
-            "fraction",
-        ),
-        (
-            lambda: stratified_subset(torch.ones(4, 2), torch.zeros(3, dtype=torch.int64), 0.5, seed=0),
-            ValueError,
-            "same number",
-        ),
-        (
-            lambda: stratified_subset(torch.ones(4, 2), torch.zeros(4), 0.5, seed=0),
-            TypeError,
-            "int64 class labels",
-        ),
-        (
-            lambda: stratified_subset(torch.ones(4, 2), torch.zeros(4, dtype=torch.int64), 0.5, seed=-1),
-            ValueError,
-            "seed must be >= 0",
-        ),
-        (lambda: place_on_canvas(torch.ones(2, 1, 8, 8), 9), ValueError, "even border"),
-        (lambda: place_on_canvas(torch.ones(2, 1, 8, 8), 6), ValueError, "at least the image side"),
-        (lambda: place_on_canvas(torch.ones(8, 8), 16), ValueError, r"\(n, C, H, W\)"),
-    ],
-)
-def test_hybrid_data_bad_input(call, error, message):
-    with pytest.raises(error, match=message):
-        call()

@@ -50,7 +50,8 @@ def test_lookup_is_case_insensitive():
             ValueError,
             "unknown word 'met'; the toy embedding knows",
         ),
-        (lambda: embed_sentence(" . "), ValueError, "at least one word"),
+        (lambda: embed_sentence("Alice is in Wonderland, dreaming."), ValueError, "unknown word 'dreaming'"),
+        (lambda: embed_sentence("the the queen"), ValueError, "unknown word 'queen'"),
     ],
 )
 def test_embeddings_bad_input(call, error, message):

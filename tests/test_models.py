@@ -179,20 +179,23 @@ def test_parameter_table_prints_and_returns_counts(capsys):
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (lambda: HybridConfig(layout="CCXT"), ValueError, "string of 'C' and 'T'"),
-        (lambda: HybridConfig(layout="CC"), ValueError, "one entry per stage"),
-        (lambda: HybridConfig(image_size=6, strides=(1, 2, 2, 2)), ValueError, "cannot be halved"),
-        (lambda: HybridConfig(se_ratio=2), ValueError, r"se_ratio must be a number in \[0, 1\]"),
-        (lambda: HybridConfig(head_dim=0), ValueError, "head_dim must be >= 1"),
         (lambda: HybridNet()(torch.zeros(2, 1, 16, 16)), ValueError, r"x must have shape \(B, 1, 8, 8\)"),
+        (lambda: HybridNet()([[0.0]]), TypeError, "x must be a torch.Tensor"),
         (lambda: MBConv(4, 4, stride=3), ValueError, "stride must be one of"),
         (lambda: MBConv(4, 4, kernel_size=4), ValueError, "kernel_size must be odd"),
         (lambda: TransformerBlock(4, 4, 3)(torch.zeros(1, 4, 4, 4)), ValueError, "attends over"),
-        (lambda: CNNConfig(channels=(4, 4), strides=(1,)), ValueError, "one entry per layer"),
-        (lambda: ViTConfig(image_size=8, patch_size=3), ValueError, "multiple of patch_size"),
         (lambda: SmallViT()(torch.zeros(1, 1, 8, 9)), ValueError, r"x must have shape \(B, 1, 8, 8\)"),
+        (lambda: SmallCNN()(torch.zeros(2, 3, 8, 8)), ValueError, r"x must have shape \(B, 1, H, W\)"),
         (lambda: parameter_table({}), TypeError, "non-empty mapping"),
-        (lambda: parameter_table({"a": 3}), TypeError, r"models\['a'\] must be an nn.Module"),
+        (lambda: parameter_table([MLP()]), TypeError, "non-empty mapping name → nn.Module; got 'list'"),
+        (lambda: parameter_table({"a": 3}), TypeError, r"name → nn.Module; got \{'a': 'int'\}"),
+        (lambda: MLP(64, (8,), 10)(torch.zeros(2, 63)), ValueError, "n_in = 64 values per example"),
+        (
+            lambda: MLP(64, (8,), 10)(torch.zeros(2, 64, dtype=torch.float64)),
+            TypeError,
+            "dtype of the module",
+        ),
+        (lambda: MLP(64, (0,), 10), TypeError, "hidden must be a sequence of positive ints"),
     ],
 )
 def test_hybrid_models_bad_input(call, error, message):

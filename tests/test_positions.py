@@ -84,10 +84,15 @@ def test_positions_break_permutation_equivariance(kind):
         (
             lambda: SinusoidalPositionalEncoding(4, 3)(torch.randn(5, 4)),
             ValueError,
-            r"N <= max_len = 3, C = 4; got \(5, 4\)",
+            r"x must be \(\.\.\., N, 4\), N <= 3; got \(5, 4\)",
         ),
-        (lambda: LearnedPositionalEncoding(4, 8)(torch.randn(5, 3)), ValueError, r"C = 4; got \(5, 3\)"),
-        (lambda: LearnedPositionalEncoding(4, 8, std=-1.0), ValueError, "std must be >= 0; got -1.0"),
+        (
+            lambda: LearnedPositionalEncoding(4, 8)(torch.randn(5, 3)),
+            ValueError,
+            r"N, 4\), N <= 8; got \(5, 3\)",
+        ),
+        (lambda: sinusoidal_positions(4, 2.5), TypeError, "dim must be an int"),
+        (lambda: SinusoidalPositionalEncoding(4, 8)([[1.0] * 4]), TypeError, "x must be a torch.Tensor"),
         (lambda: LearnedPositionalEncoding(4, 8)(torch.randn(4)), ValueError, "at least 2 dimensions"),
     ],
 )

@@ -22,5 +22,5 @@ def test_docstring_can_be_left_out():
 
 
 def test_refuses_what_has_no_source():
-    with pytest.raises(TypeError, match="function, class or method; got int"):
+    with pytest.raises(TypeError, match="function, .* got int"):
         show_source(3)

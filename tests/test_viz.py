@@ -62,16 +62,25 @@ def test_plot_image_grid():
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (lambda: plot_connections(torch.ones(3)), ValueError, r"matrix must have shape \(n_out, n_in\)"),
-        (lambda: plot_connections("m"), TypeError, "matrix must be a torch.Tensor or numpy array; got str"),
-        (lambda: plot_connections(torch.ones(2, 2), ax=3), TypeError, "ax must be a matplotlib Axes"),
-        (lambda: plot_connections(torch.ones(2, 2), threshold=2), ValueError, "threshold must be in"),
-        (lambda: plot_matrix(torch.tensor([[float("inf")]])), ValueError, "finite"),
-        (lambda: plot_matrix(np.zeros((0, 3))), ValueError, "must not be empty"),
+        (
+            lambda: plot_connections(torch.ones(3)),
+            TypeError,
+            r"matrix must be a torch.Tensor or numpy array of shape \(n_out, n_in\); got shape \(3,\)",
+        ),
+        (lambda: plot_connections("m"), TypeError, r"of shape \(n_out, n_in\); got str"),
+        (lambda: plot_connections(torch.ones(2, 2), threshold=2), ValueError, r"threshold not in \[0, 1\)"),
+        (lambda: plot_matrix(torch.ones(2, 3), xticklabels=["a"]), ValueError, r"one label per column \(3\)"),
+        (lambda: plot_matrix([[1.0]]), TypeError, "got list"),
         (lambda: plot_scaling([1, 2], {"a": [1]}), ValueError, "one value per size"),
         (lambda: plot_scaling([1, 2], {}), ValueError, "at least one"),
-        (lambda: plot_image_grid(torch.ones(8, 8)), ValueError, r"images must have shape \(n, H, W\)"),
-        (lambda: plot_image_grid(torch.ones(2, 8, 8), titles=["a"]), ValueError, "one entry per image"),
+        (lambda: plot_scaling([1, 2], {"a": ["x", 2]}), TypeError, "series 'a' must be a 1-D sequence"),
+        (lambda: plot_image_grid(torch.ones(8, 8)), TypeError, r"images must be .* \(n, H, W\); got shape"),
+        (
+            lambda: plot_image_grid(torch.ones(2, 8, 8), titles=["a"]),
+            ValueError,
+            r"one label per image \(2\)",
+        ),
+        (lambda: plot_image_grid(torch.ones(2, 8, 8), ncols=0), ValueError, "ncols must be >= 1"),
     ],
 )
 def test_viz_bad_input(call, error, message):
@@ -109,7 +118,7 @@ def test_plot_errorbars_draws_each_series_with_its_colour_and_dodge():
     "series, message",
     [
         ({}, "at least one named"),
-        ({"a": ([1, 2], [0, 0])}, "one mean and one error per x"),
+        ({"a": ([1, 2], [0, 0])}, "one of each per x"),
         ({"a": [1, 2, 3]}, "must be a pair"),
     ],
 )
