@@ -30,7 +30,13 @@ from .attention import (
     scaled_dot_product_attention,
 )
 from .blocks import MBConv, TransformerBlock
-from .compare import LAYER_KINDS, layer_flops, make_layer, measure_layer, position_connections
+from .compare import (
+    LAYER_KINDS,
+    layer_flops,
+    make_layer,
+    measure_layer,
+    position_connections,
+)
 from .connections import (
     RecoveredConv,
     conv1d_connections,
@@ -39,7 +45,14 @@ from .connections import (
     is_convolution,
     linear_map_matrix,
 )
-from .conv import conv1d, conv1d_loops, conv2d, conv2d_loops, conv_output_size, same_padding
+from .conv import (
+    conv1d,
+    conv1d_loops,
+    conv2d,
+    conv2d_loops,
+    conv_output_size,
+    same_padding,
+)
 from .counting import (
     attention_conv_crossover,
     attention_flops,
@@ -67,7 +80,11 @@ from .embeddings import FEATURES, SENTENCES, embed_sentence
 from .explorer import connection_explorer
 from .fc import linear
 from .models import MLP, HybridConfig, HybridNet, parameter_table
-from .positions import LearnedPositionalEncoding, SinusoidalPositionalEncoding, sinusoidal_positions
+from .positions import (
+    LearnedPositionalEncoding,
+    SinusoidalPositionalEncoding,
+    sinusoidal_positions,
+)
 from .receptive import empirical_receptive_field, receptive_field
 from .relative import (
     RelativeSelfAttention,
@@ -81,7 +98,13 @@ from .relative import (
 )
 from .source import show_source
 from .train import accuracy, fit
-from .viz import plot_connections, plot_errorbars, plot_image_grid, plot_matrix, plot_scaling
+from .viz import (
+    plot_connections,
+    plot_errorbars,
+    plot_image_grid,
+    plot_matrix,
+    plot_scaling,
+)
 
 __version__ = "0.1.0"
 

@@ -24,7 +24,15 @@ import math
 import torch
 from torch import Tensor, nn
 
-from ._validate import check_choice, check_int, check_mask, check_qkv, check_sizes, check_tensor, check_tokens
+from ._validate import (
+    check_choice,
+    check_int,
+    check_mask,
+    check_qkv,
+    check_sizes,
+    check_tensor,
+    check_tokens,
+)
 
 __all__ = [
     "basic_self_attention",
@@ -43,7 +51,9 @@ def _safe_softmax(scores: Tensor) -> Tensor:
     return torch.where(fully_masked, torch.zeros_like(weights), weights)
 
 
-def basic_self_attention(x: Tensor, *, similarity: str = "dot") -> tuple[Tensor, Tensor]:
+def basic_self_attention(
+    x: Tensor, *, similarity: str = "dot"
+) -> tuple[Tensor, Tensor]:
     """Attention without parameters: each token is replaced by an average of all tokens, weighted by similarity.
 
     ``weights[i, j] = softmaxⱼ(sᵢⱼ)`` with ``sᵢⱼ = xᵢ · xⱼ`` (``similarity="dot"``, the source post's x xᵀ) or
@@ -57,19 +67,28 @@ def basic_self_attention(x: Tensor, *, similarity: str = "dot") -> tuple[Tensor,
         (y, weights): y (..., N, C) the mixed tokens (the values are the raw tokens in both modes);
         weights (..., N, N), each row sums to 1.
     """
-    check_tensor(x, "x", min_ndim=2), check_choice(similarity, "similarity", ("dot", "cosine"))
+    (
+        check_tensor(x, "x", min_ndim=2),
+        check_choice(similarity, "similarity", ("dot", "cosine")),
+    )
     keys = x
     if similarity == "cosine":
         norms = x.norm(dim=-1, keepdim=True)  # (..., N, 1)
         if bool((norms == 0).any()):
-            raise ValueError("cosine similarity is undefined for a zero token; got x with an all-zero token")
+            raise ValueError(
+                "cosine similarity is undefined for a zero token; got x with an all-zero token"
+            )
         keys = x / norms
     scores = keys @ keys.transpose(-2, -1)  # (..., N, C) @ (..., C, N) -> (..., N, N)
-    weights = torch.softmax(scores, dim=-1)  # normalise over the inputs j: each row sums to 1
+    weights = torch.softmax(
+        scores, dim=-1
+    )  # normalise over the inputs j: each row sums to 1
     return weights @ x, weights  # (..., N, N) @ (..., N, C) -> (..., N, C)
 
 
-def causal_mask(n: int, m: int | None = None, *, device: torch.device | str | None = None) -> Tensor:
+def causal_mask(
+    n: int, m: int | None = None, *, device: torch.device | str | None = None
+) -> Tensor:
     """Boolean (n, m) mask, True where query i may attend to key j, i.e. j ≤ i (SDPA's convention).
 
     The same lower triangle (aligned at the top-left corner when n ≠ m) that PyTorch builds for
@@ -103,17 +122,25 @@ def scaled_dot_product_attention(
     """
     check_qkv(q, k, v), check_mask(mask, q, k)
     if mask is not None and is_causal:
-        raise ValueError("pass either mask or is_causal=True, not both (PyTorch refuses the pair too)")
+        raise ValueError(
+            "pass either mask or is_causal=True, not both (PyTorch refuses the pair too)"
+        )
     n, m = q.shape[-2], k.shape[-2]
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
-    scores = (q @ k.transpose(-2, -1)) * scale  # (..., N, d) @ (..., d, M) -> (..., N, M)
+    scores = (
+        q @ k.transpose(-2, -1)
+    ) * scale  # (..., N, d) @ (..., d, M) -> (..., N, M)
     if is_causal:
         mask = causal_mask(n, m, device=q.device)
     if mask is not None:
         if mask.dtype == torch.bool:
-            scores = scores.masked_fill(~mask, float("-inf"))  # True = may attend: block the rest
+            scores = scores.masked_fill(
+                ~mask, float("-inf")
+            )  # True = may attend: block the rest
         else:
-            scores = scores + mask  # additive: 0 keeps a key, -inf blocks it, anything else biases it
+            scores = (
+                scores + mask
+            )  # additive: 0 keeps a key, -inf blocks it, anything else biases it
     # over the keys j; only a mask can block a whole row, and the plain softmax keeps one n×n tensor, not two
     weights = torch.softmax(scores, dim=-1) if mask is None else _safe_softmax(scores)
     return weights @ v, weights  # (..., N, M) @ (..., M, dv) -> (..., N, dv)
@@ -137,7 +164,9 @@ class MultiHeadSelfAttention(nn.Module):
     ``.weight`` are W_Q (qk_dim, dim), W_K (qk_dim, dim), W_V (v_dim, dim).
     """
 
-    squeeze_heads = False  # SelfAttention returns (B, N, N) weights, without the head dimension
+    squeeze_heads = (
+        False  # SelfAttention returns (B, N, N) weights, without the head dimension
+    )
 
     def __init__(
         self,
@@ -153,7 +182,9 @@ class MultiHeadSelfAttention(nn.Module):
         qk_dim, v_dim = qk_dim or dim, v_dim or dim
         check_sizes(dim=dim, num_heads=num_heads, qk_dim=qk_dim, v_dim=v_dim)
         if qk_dim % num_heads or v_dim % num_heads:
-            raise ValueError(f"num_heads must divide dim; got dim = {dim} and num_heads = {num_heads}")
+            raise ValueError(
+                f"num_heads must divide dim; got dim = {dim} and num_heads = {num_heads}"
+            )
         self.dim, self.qk_dim, self.v_dim = dim, qk_dim, v_dim
         self.num_heads, self.head_dim = num_heads, qk_dim // num_heads
         self.q_proj = nn.Linear(dim, qk_dim, bias=bias)
@@ -182,12 +213,20 @@ class MultiHeadSelfAttention(nn.Module):
         k = self.k_proj(xb).view(B, N, nh, hd).transpose(1, 2)  # (B, nh, N, hd)
         v = self.v_proj(xb).view(B, N, nh, hd_v).transpose(1, 2)  # (B, nh, N, hd_v)
         if mask is not None and mask.ndim == 3:
-            mask = mask.unsqueeze(1)  # (B, N, N) -> (B, 1, N, N): the same mask for every head
-        y, weights = scaled_dot_product_attention(q, k, v, mask=mask, is_causal=is_causal)  # (B, nh, N, hd_v)
-        y = y.transpose(1, 2).reshape(B, N, self.v_dim)  # heads side by side: (B, N, nh·hd_v)
+            mask = mask.unsqueeze(
+                1
+            )  # (B, N, N) -> (B, 1, N, N): the same mask for every head
+        y, weights = scaled_dot_product_attention(
+            q, k, v, mask=mask, is_causal=is_causal
+        )  # (B, nh, N, hd_v)
+        y = y.transpose(1, 2).reshape(
+            B, N, self.v_dim
+        )  # heads side by side: (B, N, nh·hd_v)
         if self.out_proj is not None:
             y = self.out_proj(y)  # (B, N, C)
-        weights = weights.squeeze(1) if self.squeeze_heads else weights  # (B, N, N) for one head
+        weights = (
+            weights.squeeze(1) if self.squeeze_heads else weights
+        )  # (B, N, N) for one head
         if x.ndim == 2:
             y, weights = y[0], weights[0]
         return (y, weights) if return_weights else y
@@ -218,15 +257,28 @@ class SelfAttention(MultiHeadSelfAttention):
         bias: bool = False,
         out_proj: bool = False,
     ):
-        super().__init__(dim, 1, qk_dim=qk_dim, v_dim=v_dim, bias=bias, out_proj=out_proj)
+        super().__init__(
+            dim, 1, qk_dim=qk_dim, v_dim=v_dim, bias=bias, out_proj=out_proj
+        )
 
 
 def _projections(module: nn.Module) -> list[tuple[Tensor, Tensor | None]]:
     """[(W_Q, b_Q), (W_K, b_K), (W_V, b_V), (W_O, b_O)] as views of the module's own parameters."""
     if isinstance(module, nn.MultiheadAttention):
-        w_q, w_k, w_v = module.in_proj_weight.chunk(3)  # in_proj_weight is (3C, C): W_Q, W_K, W_V stacked
-        b = module.in_proj_bias.chunk(3) if module.in_proj_bias is not None else (None, None, None)
-        return [(w_q, b[0]), (w_k, b[1]), (w_v, b[2]), (module.out_proj.weight, module.out_proj.bias)]
+        w_q, w_k, w_v = module.in_proj_weight.chunk(
+            3
+        )  # in_proj_weight is (3C, C): W_Q, W_K, W_V stacked
+        b = (
+            module.in_proj_bias.chunk(3)
+            if module.in_proj_bias is not None
+            else (None, None, None)
+        )
+        return [
+            (w_q, b[0]),
+            (w_k, b[1]),
+            (w_v, b[2]),
+            (module.out_proj.weight, module.out_proj.bias),
+        ]
     layers = [module.q_proj, module.k_proj, module.v_proj, module.out_proj]
     return [(layer.weight, layer.bias) for layer in layers]
 
@@ -234,13 +286,28 @@ def _projections(module: nn.Module) -> list[tuple[Tensor, Tensor | None]]:
 def _layout(module: nn.Module) -> tuple[str, int, int, bool] | None:
     """(kind, dim, num_heads, bias) of a layer whose weights map one-to-one onto the other kind's; else None."""
     if isinstance(module, nn.MultiheadAttention):
-        plain = module._qkv_same_embed_dim and module.bias_k is None and not module.add_zero_attn
+        plain = (
+            module._qkv_same_embed_dim
+            and module.bias_k is None
+            and not module.add_zero_attn
+        )
         return (
-            ("torch", module.embed_dim, module.num_heads, module.in_proj_bias is not None) if plain else None
+            (
+                "torch",
+                module.embed_dim,
+                module.num_heads,
+                module.in_proj_bias is not None,
+            )
+            if plain
+            else None
         )
     if isinstance(module, MultiHeadSelfAttention) and module.out_proj is not None:
         plain = module.qk_dim == module.v_dim == module.dim
-        return ("ours", module.dim, module.num_heads, module.q_proj.bias is not None) if plain else None
+        return (
+            ("ours", module.dim, module.num_heads, module.q_proj.bias is not None)
+            if plain
+            else None
+        )
     return None
 
 
@@ -261,8 +328,12 @@ def copy_attention_weights(src: nn.Module, dst: nn.Module) -> nn.Module:
             f"{type(src).__name__} {a and a[1:]} and {type(dst).__name__} {b and b[1:]}"
         )
     with torch.no_grad():
-        for (w_src, b_src), (w_dst, b_dst) in zip(_projections(src), _projections(dst), strict=True):
-            w_dst.copy_(w_src)  # chunks of in_proj_weight are views: this writes into it
+        for (w_src, b_src), (w_dst, b_dst) in zip(
+            _projections(src), _projections(dst), strict=True
+        ):
+            w_dst.copy_(
+                w_src
+            )  # chunks of in_proj_weight are views: this writes into it
             if b_dst is not None:
                 b_dst.copy_(b_src)
     return dst

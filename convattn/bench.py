@@ -60,7 +60,10 @@ CSV_COLUMNS = (
     "dtype",
     "reason",
 )
-OPTIONAL_COLUMNS = {"dtype": "float32", "reason": ""}  # older tables lack them: these are what they measured
+OPTIONAL_COLUMNS = {
+    "dtype": "float32",
+    "reason": "",
+}  # older tables lack them: these are what they measured
 
 # The built-in that computes the same thing the same way, the fair yardstick for ours.
 REFERENCE = {
@@ -109,8 +112,15 @@ def write_csv(results: Sequence[Result], path: str | os.PathLike[str]) -> Path:
         writer = csv.writer(f)
         writer.writerow(CSV_COLUMNS)
         for r in results:
-            row = {fl.name: getattr(r, fl.name) for fl in fields(Result)} | {"flops_per_s": r.flops_per_s}
-            writer.writerow([f"{row[c]:.6g}" if isinstance(row[c], float) else row[c] for c in CSV_COLUMNS])
+            row = {fl.name: getattr(r, fl.name) for fl in fields(Result)} | {
+                "flops_per_s": r.flops_per_s
+            }
+            writer.writerow(
+                [
+                    f"{row[c]:.6g}" if isinstance(row[c], float) else row[c]
+                    for c in CSV_COLUMNS
+                ]
+            )
     return path
 
 
@@ -118,13 +128,24 @@ def read_csv(path: str | os.PathLike[str]) -> list[Result]:
     """The rows of a stored benchmark table (e.g. ``book/data/bench_cpu.csv``)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no benchmark CSV at {path}; make one with python -m convattn.tools.bench")
+        raise FileNotFoundError(
+            f"no benchmark CSV at {path}; make one with python -m convattn.tools.bench"
+        )
     with path.open(newline="") as f:
         reader = csv.DictReader(f)
-        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or []) and c not in OPTIONAL_COLUMNS]
+        missing = [
+            c
+            for c in CSV_COLUMNS
+            if c not in (reader.fieldnames or []) and c not in OPTIONAL_COLUMNS
+        ]
         if missing:
-            raise ValueError(f"{path} is not a benchmark CSV: it lacks the columns {', '.join(missing)}")
-        kinds = {fl.name: {"float": float, "int": int}.get(fl.type, str) for fl in fields(Result)}
+            raise ValueError(
+                f"{path} is not a benchmark CSV: it lacks the columns {', '.join(missing)}"
+            )
+        kinds = {
+            fl.name: {"float": float, "int": int}.get(fl.type, str)
+            for fl in fields(Result)
+        }
         return [
             Result(
                 **{
@@ -165,7 +186,10 @@ def time_call(
         raise ValueError(f"expected a callable, repeats >= 1, block_s > 0; got {got}")
     threads = threads or torch.get_num_threads()
     timer = benchmark.Timer("fn()", globals={"fn": fn}, num_threads=threads)
-    block, number = timer.timeit(1).raw_times[0], 1  # warm-up: allocation, kernel choice
+    block, number = (
+        timer.timeit(1).raw_times[0],
+        1,
+    )  # warm-up: allocation, kernel choice
     while block < block_s and number < 2**16:  # one block: `number` calls, in seconds
         number *= 2
         block = timer.timeit(number).raw_times[0]
@@ -213,14 +237,23 @@ def peak_memory(fn: Callable[[], object], *, device: str = "cpu") -> int:
         return max(0, torch.cuda.max_memory_allocated(device) - before)
     from torch.profiler import ProfilerActivity, profile
 
-    with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with (
+        _quiet_stderr(),
+        profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof,
+    ):
         out = fn()
         del out
     steps = []
     for event in prof.events():
-        nbytes = event.cpu_memory_usage if event.name == "[memory]" else event.self_cpu_memory_usage
+        nbytes = (
+            event.cpu_memory_usage
+            if event.name == "[memory]"
+            else event.self_cpu_memory_usage
+        )
         if nbytes:
-            steps.append((event.time_range.start if nbytes > 0 else event.time_range.end, nbytes))
+            steps.append(
+                (event.time_range.start if nbytes > 0 else event.time_range.end, nbytes)
+            )
     total = peak = 0
     for _, nbytes in sorted(steps):
         total += nbytes
@@ -234,7 +267,9 @@ def _series(results: Sequence[Result]) -> dict[tuple[str, str], list[Result]]:
     for r in results:
         if not r.reason:
             series.setdefault((r.layer, r.impl), []).append(r)
-    return {key: sorted(rows, key=lambda r: r.positions) for key, rows in series.items()}
+    return {
+        key: sorted(rows, key=lambda r: r.positions) for key, rows in series.items()
+    }
 
 
 def scaling_exponents(
@@ -246,10 +281,16 @@ def scaling_exponents(
     the sizes (at least 2), where fixed costs no longer hide the growth. NaN when fewer than 2 sizes.
     """
     if quantity not in ("median_s", "peak_bytes", "flops", "params"):
-        raise ValueError(f"quantity must be 'median_s', 'peak_bytes', 'flops' or 'params'; got {quantity!r}")
+        raise ValueError(
+            f"quantity must be 'median_s', 'peak_bytes', 'flops' or 'params'; got {quantity!r}"
+        )
     out = {}
     for key, rows in _series(results).items():
-        points = [(r.positions, float(getattr(r, quantity))) for r in rows if getattr(r, quantity) > 0]
+        points = [
+            (r.positions, float(getattr(r, quantity)))
+            for r in rows
+            if getattr(r, quantity) > 0
+        ]
         if large and len(points) > 2:
             points = points[len(points) // 2 :]  # 7 sizes: the largest 4; 5: 3; 4: 2
         enough = len({p for p, _ in points}) >= 2
@@ -267,18 +308,36 @@ def speed_ratios(results: Sequence[Result]) -> list[tuple[str, int, float, str, 
     by_key = {(r.layer, r.impl, r.size): r for r in ran}
     rows = []
     for r in sorted(
-        ran, key=lambda r: (LAYER_ORDER.index(r.layer) if r.layer in LAYER_ORDER else 99, r.size)
+        ran,
+        key=lambda r: (
+            LAYER_ORDER.index(r.layer) if r.layer in LAYER_ORDER else 99,
+            r.size,
+        ),
     ):
         ref = by_key.get((r.layer, REFERENCE.get(r.layer), r.size))
         if r.impl != "scratch" or ref is None:
             continue
         fastest = min(
-            (b for b in ran if (b.layer, b.size) == (r.layer, r.size) and b.impl != "scratch"),
+            (
+                b
+                for b in ran
+                if (b.layer, b.size) == (r.layer, r.size) and b.impl != "scratch"
+            ),
             key=lambda b: b.median_s,
         )
-        rows.append((r.layer, r.size, r.median_s / ref.median_s, fastest.impl, r.median_s / fastest.median_s))
+        rows.append(
+            (
+                r.layer,
+                r.size,
+                r.median_s / ref.median_s,
+                fastest.impl,
+                r.median_s / fastest.median_s,
+            )
+        )
     return rows
 
 
 if __name__ == "__main__":  # the command line is tooling now
-    sys.exit("the benchmark's command line is python -m convattn.tools.bench (options: --help)")
+    sys.exit(
+        "the benchmark's command line is python -m convattn.tools.bench (options: --help)"
+    )

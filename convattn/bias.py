@@ -68,7 +68,11 @@ class BiasProtocol:
     lookup_steps: int = 2000  # Adam steps of 64 sequences (32 epochs of 4,000)
     lookup_train: int = 4000  # training sequences (the test set is 2,000 others)
     seeds: tuple[int, ...] = (0, 1, 2)
-    fractions: tuple[float, ...] = (0.1, 0.3, 1.0)  # MNIST-1D only; the lookup always uses all its data
+    fractions: tuple[float, ...] = (
+        0.1,
+        0.3,
+        1.0,
+    )  # MNIST-1D only; the lookup always uses all its data
 
     def steps(self, task: str) -> int:
         return self.lookup_steps if task == "lookup" else self.mnist1d_steps
@@ -93,8 +97,12 @@ class BiasRun:
         if isinstance(self.fraction, bool) or not (
             isinstance(self.fraction, int | float) and 0 < self.fraction <= 1
         ):
-            raise ValueError(f"fraction must be a number in (0, 1]; got {self.fraction!r}")
-        if isinstance(self.lr, bool) or not (isinstance(self.lr, int | float) and self.lr > 0):
+            raise ValueError(
+                f"fraction must be a number in (0, 1]; got {self.fraction!r}"
+            )
+        if isinstance(self.lr, bool) or not (
+            isinstance(self.lr, int | float) and self.lr > 0
+        ):
             raise ValueError(f"lr must be a positive number; got {self.lr!r}")
 
 
@@ -109,7 +117,9 @@ def _mnist1d(shuffle: bool):
     return load_mnist1d(shuffle=shuffle)
 
 
-def task_data(task: str, fraction: float, seed: int, *, validation: bool = False, protocol=None):
+def task_data(
+    task: str, fraction: float, seed: int, *, validation: bool = False, protocol=None
+):
     """(x_train, y_train, x_eval, y_eval): the run's training subset and the test (or validation) set."""
     p = BiasProtocol() if protocol is None else protocol
     if task == "lookup":
@@ -119,7 +129,9 @@ def task_data(task: str, fraction: float, seed: int, *, validation: bool = False
             return train.x, train.y, val.x, val.y
         test = make_lookup(2000, seed=2)
         x, y = (
-            stratified_subset(train.x, train.y, fraction, seed=seed) if fraction < 1 else (train.x, train.y)
+            stratified_subset(train.x, train.y, fraction, seed=seed)
+            if fraction < 1
+            else (train.x, train.y)
         )
         return x, y, test.x, test.y
     d = _mnist1d(task == "mnist1d-shuffled")
@@ -131,22 +143,38 @@ def task_data(task: str, fraction: float, seed: int, *, validation: bool = False
     return x, y, d.x_test, d.y_test
 
 
-def train_model(run: BiasRun, protocol: BiasProtocol | None = None) -> tuple[nn.Module, dict]:
+def train_model(
+    run: BiasRun, protocol: BiasProtocol | None = None
+) -> tuple[nn.Module, dict]:
     """Train and measure one model; the trained model and a row with the keys of :data:`COLUMNS`."""
     if not isinstance(run, BiasRun):
         raise TypeError(f"run must be a BiasRun; got {type(run).__name__}")
     p = BiasProtocol() if protocol is None else protocol
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # one thread: the same sums on every machine, and faster at this size
+    torch.set_num_threads(
+        1
+    )  # one thread: the same sums on every machine, and faster at this size
     try:
         grid = run.stage == "lr-grid"
-        x, y, x_eval, y_eval = task_data(run.task, run.fraction, run.seed, validation=grid, protocol=p)
+        x, y, x_eval, y_eval = task_data(
+            run.task, run.fraction, run.seed, validation=grid, protocol=p
+        )
         torch.manual_seed(run.seed)  # the initial weights
         lookup = run.task == "lookup"
-        model = build_lookup_model(run.model) if lookup else build_mnist1d_model(run.model)
+        model = (
+            build_lookup_model(run.model) if lookup else build_mnist1d_model(run.model)
+        )
         steps = p.steps(run.task)
         batch = 64 if lookup else 100
-        fit(model, (x, y), steps=steps, lr=run.lr, seed=run.seed, batch_size=batch, fused=True)
+        fit(
+            model,
+            (x, y),
+            steps=steps,
+            lr=run.lr,
+            seed=run.seed,
+            batch_size=batch,
+            fused=True,
+        )
         acc = accuracy(model, x_eval, y_eval)
         row = dict(
             stage=run.stage,
@@ -173,7 +201,12 @@ def run_bias(run: BiasRun, protocol: BiasProtocol | None = None) -> dict:
 
 def lr_grid_runs(tasks: Iterable[str] = ("lookup", "mnist1d")) -> list[BiasRun]:
     """Every (task, model, rate) of the grid, seed 0. The shuffled signals reuse mnist1d's rates."""
-    return [BiasRun(t, m, 1.0, 0, lr, "lr-grid") for t in tasks for m in task_models(t) for lr in LRS]
+    return [
+        BiasRun(t, m, 1.0, 0, lr, "lr-grid")
+        for t in tasks
+        for m in task_models(t)
+        for lr in LRS
+    ]
 
 
 def chosen_lrs(rows: Iterable[Mapping]) -> dict[tuple[str, str], float]:
@@ -188,7 +221,9 @@ def chosen_lrs(rows: Iterable[Mapping]) -> dict[tuple[str, str], float]:
     return {k: -v[1] for k, v in sorted(best.items())}
 
 
-def sweep_runs(lrs: Mapping[tuple[str, str], float], protocol: BiasProtocol | None = None) -> list[BiasRun]:
+def sweep_runs(
+    lrs: Mapping[tuple[str, str], float], protocol: BiasProtocol | None = None
+) -> list[BiasRun]:
     """The sweep at the chosen rates: MNIST-1D (plain and shuffled) at every fraction, the lookup at 100 %."""
     p = BiasProtocol() if protocol is None else protocol
     runs = []

@@ -14,7 +14,14 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ._validate import check_choice, check_images, check_ratio, check_sizes, int_tuple, shape_str
+from ._validate import (
+    check_choice,
+    check_images,
+    check_ratio,
+    check_sizes,
+    int_tuple,
+    shape_str,
+)
 from .counting import squeeze_channels
 from .relative import RelativeSelfAttention
 
@@ -59,26 +66,43 @@ class MBConv(nn.Module):
         kernel_size: int = 3,
     ):
         super().__init__()
-        check_sizes(in_dim=in_dim, out_dim=out_dim, expansion=expansion, kernel_size=kernel_size)
+        check_sizes(
+            in_dim=in_dim, out_dim=out_dim, expansion=expansion, kernel_size=kernel_size
+        )
         check_choice(stride, "stride", (1, 2))
         if kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd (so 'same' padding exists); got {kernel_size}")
+            raise ValueError(
+                f"kernel_size must be odd (so 'same' padding exists); got {kernel_size}"
+            )
         se_ratio = check_ratio(se_ratio, "se_ratio")
         hidden = out_dim * expansion
         self.in_dim = in_dim
         self.norm = nn.BatchNorm2d(in_dim)
         self.expand = nn.Linear(in_dim, hidden)  # a 1×1 conv
         self.depthwise = nn.Conv2d(
-            hidden, hidden, kernel_size, stride=stride, padding=kernel_size // 2, groups=hidden
+            hidden,
+            hidden,
+            kernel_size,
+            stride=stride,
+            padding=kernel_size // 2,
+            groups=hidden,
         )
-        self.se = SqueezeExcite(hidden, squeeze_channels(in_dim, se_ratio)) if se_ratio > 0 else nn.Identity()
+        self.se = (
+            SqueezeExcite(hidden, squeeze_channels(in_dim, se_ratio))
+            if se_ratio > 0
+            else nn.Identity()
+        )
         self.project = nn.Linear(hidden, out_dim)  # a 1×1 conv
         self.pool = nn.AvgPool2d(stride) if stride > 1 else nn.Identity()
-        self.shortcut = nn.Linear(in_dim, out_dim) if in_dim != out_dim else nn.Identity()  # a 1×1 conv
+        self.shortcut = (
+            nn.Linear(in_dim, out_dim) if in_dim != out_dim else nn.Identity()
+        )  # a 1×1 conv
 
     def forward(self, x: Tensor) -> Tensor:
         check_images(x, self, self.in_dim)
-        h = F.gelu(self.expand(self.norm(x).permute(0, 2, 3, 1)))  # (B, H, W, e·C_out), channels last
+        h = F.gelu(
+            self.expand(self.norm(x).permute(0, 2, 3, 1))
+        )  # (B, H, W, e·C_out), channels last
         h = F.gelu(self.depthwise(h.permute(0, 3, 1, 2)))  # (B, e·C_out, H/s, W/s)
         h = self.project(self.se(h).permute(0, 2, 3, 1))  # (B, H/s, W/s, C_out)
         return (self.shortcut(self.pool(x).permute(0, 2, 3, 1)) + h).permute(
@@ -108,25 +132,42 @@ class TransformerBlock(nn.Module):
         relative: bool = True,
     ):
         super().__init__()
-        check_sizes(in_dim=in_dim, out_dim=out_dim, head_dim=head_dim, mlp_ratio=mlp_ratio)
+        check_sizes(
+            in_dim=in_dim, out_dim=out_dim, head_dim=head_dim, mlp_ratio=mlp_ratio
+        )
         check_choice(stride, "stride", (1, 2))
-        self.size = int_tuple(size, 2, "size")  # (H, W) of the *output*, after the stride
+        self.size = int_tuple(
+            size, 2, "size"
+        )  # (H, W) of the *output*, after the stride
         self.in_dim, self.stride = in_dim, stride
         heads = max(1, out_dim // head_dim)
         self.norm1 = nn.LayerNorm(in_dim)
         self.pool = nn.AvgPool2d(stride) if stride > 1 else nn.Identity()
         self.attn = RelativeSelfAttention(
-            in_dim, self.size, heads=heads, head_dim=head_dim, out_dim=out_dim, relative=relative
+            in_dim,
+            self.size,
+            heads=heads,
+            head_dim=head_dim,
+            out_dim=out_dim,
+            relative=relative,
         )
-        self.shortcut = nn.Linear(in_dim, out_dim) if in_dim != out_dim else nn.Identity()  # a 1×1 conv
+        self.shortcut = (
+            nn.Linear(in_dim, out_dim) if in_dim != out_dim else nn.Identity()
+        )  # a 1×1 conv
         self.norm2 = nn.LayerNorm(out_dim)
         self.mlp = nn.Sequential(
-            nn.Linear(out_dim, mlp_ratio * out_dim), nn.GELU(), nn.Linear(mlp_ratio * out_dim, out_dim)
+            nn.Linear(out_dim, mlp_ratio * out_dim),
+            nn.GELU(),
+            nn.Linear(mlp_ratio * out_dim, out_dim),
         )
 
-    def forward(self, x: Tensor, *, return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    def forward(
+        self, x: Tensor, *, return_weights: bool = False
+    ) -> Tensor | tuple[Tensor, Tensor]:
         check_images(x, self, self.in_dim)
-        h = self.pool(self.norm1(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2))  # (B, C_in, H', W'), LN over C
+        h = self.pool(
+            self.norm1(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        )  # (B, C_in, H', W'), LN over C
         B, C, H, W = h.shape
         if (H, W) != self.size:
             s = self.stride
@@ -137,7 +178,9 @@ class TransformerBlock(nn.Module):
         tokens = h.flatten(2).transpose(1, 2)  # (B, N, C_in), N = H'·W'
         attn = self.attn(tokens, return_weights=return_weights)
         attn, weights = attn if return_weights else (attn, None)  # (B, N, C_out)
-        x = self.shortcut(self.pool(x).flatten(2).transpose(1, 2)) + attn  # (B, N, C_out)
+        x = (
+            self.shortcut(self.pool(x).flatten(2).transpose(1, 2)) + attn
+        )  # (B, N, C_out)
         x = x + self.mlp(self.norm2(x))
         out = x.transpose(1, 2).reshape(B, -1, H, W)  # (B, C_out, H', W')
         return (out, weights) if return_weights else out

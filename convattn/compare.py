@@ -24,7 +24,13 @@ from torch import Tensor, nn
 from ._validate import check_choice, check_int, check_sizes, check_tensor, shape_str
 from .attention import SelfAttention, basic_self_attention
 from .conv import conv1d
-from .counting import attention_flops, conv1d_macs, count_params, fc_flops, relative_attention_flops
+from .counting import (
+    attention_flops,
+    conv1d_macs,
+    count_params,
+    fc_flops,
+    relative_attention_flops,
+)
 from .relative import RelativeSelfAttention
 
 __all__ = [
@@ -49,7 +55,9 @@ class Layer:
     module: nn.Module | None
 
 
-def make_layer(kind: str, n: int, dim: int, *, kernel_size: int = 3, seed: int = 0) -> Layer:
+def make_layer(
+    kind: str, n: int, dim: int, *, kernel_size: int = 3, seed: int = 0
+) -> Layer:
     """One float64 layer of the given kind for sequences of n tokens with dim channels, seeded weights.
 
     The convolution pads circularly and the relative attention uses a circular offset table, so both are
@@ -60,17 +68,27 @@ def make_layer(kind: str, n: int, dim: int, *, kernel_size: int = 3, seed: int =
     check_sizes(dim=dim, kernel_size=kernel_size)
     check_int(seed, "seed", minimum=0)
     if kernel_size % 2 == 0 or kernel_size > n:
-        raise ValueError(f"kernel_size must be odd and at most n = {n}; got {kernel_size}")
+        raise ValueError(
+            f"kernel_size must be odd and at most n = {n}; got {kernel_size}"
+        )
     torch.manual_seed(seed)
     if kind == "fc":
         lin = nn.Linear(n * dim, n * dim).double()
         return Layer(kind, lambda x: lin(x.reshape(-1)).reshape(n, dim), lin)
     if kind == "conv":
-        conv = nn.Conv1d(dim, dim, kernel_size).double()  # holds the weights; our conv1d computes
+        conv = nn.Conv1d(
+            dim, dim, kernel_size
+        ).double()  # holds the weights; our conv1d computes
         return Layer(
             kind,
             lambda x: (
-                conv1d(x.T, conv.weight, conv.bias, padding=kernel_size // 2, padding_mode="circular").T
+                conv1d(
+                    x.T,
+                    conv.weight,
+                    conv.bias,
+                    padding=kernel_size // 2,
+                    padding_mode="circular",
+                ).T
             ),
             conv,
         )
@@ -149,7 +167,12 @@ def measure_layer(
     centre = n // 2
     with torch.no_grad():
         y = layer.fn(x1)
-        translation = (layer.fn(torch.roll(x1, 1, dims=0)) - torch.roll(y, 1, dims=0)).abs().max().item()
+        translation = (
+            (layer.fn(torch.roll(x1, 1, dims=0)) - torch.roll(y, 1, dims=0))
+            .abs()
+            .max()
+            .item()
+        )
         permutation = (layer.fn(x1[perm]) - y[perm]).abs().max().item()
     longer = make_layer(kind, 4 * n, dim, kernel_size=kernel_size, seed=seed).module
     return LayerProperties(

@@ -19,7 +19,14 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from ._validate import check_int, check_number, check_sizes, check_tensor, int_tuple, shape_str
+from ._validate import (
+    check_int,
+    check_number,
+    check_sizes,
+    check_tensor,
+    int_tuple,
+    shape_str,
+)
 from .conv import Padding, _prepare
 
 __all__ = ["fc_connections", "linear_map_matrix"]
@@ -35,7 +42,9 @@ def fc_connections(layer: nn.Linear | Tensor) -> Tensor:
     elif isinstance(layer, Tensor):
         weight = check_tensor(layer, "layer", ("n_out", "n_in"))
     else:
-        raise TypeError(f"layer must be an nn.Linear or a (n_out, n_in) tensor; got {type(layer).__name__}")
+        raise TypeError(
+            f"layer must be an nn.Linear or a (n_out, n_in) tensor; got {type(layer).__name__}"
+        )
     return weight.detach().clone()
 
 
@@ -52,7 +61,9 @@ def linear_map_matrix(
         M: (n_out, n_in), column j = f(e_j) − f(0).
     """
     check_int(n_in, "n_in", minimum=1)
-    probes = torch.cat([torch.zeros(1, n_in, dtype=dtype), torch.eye(n_in, dtype=dtype)])  # (1 + n_in, n_in)
+    probes = torch.cat(
+        [torch.zeros(1, n_in, dtype=dtype), torch.eye(n_in, dtype=dtype)]
+    )  # (1 + n_in, n_in)
     with torch.no_grad():
         out = fn(probes)
     if not isinstance(out, Tensor) or out.ndim != 2 or out.shape[0] != n_in + 1:
@@ -68,7 +79,12 @@ def linear_map_matrix(
 # diagonals): a Toeplitz matrix in 1-D, a block-Toeplitz matrix of Toeplitz blocks in 2-D, and circulant when
 # the padding wraps around. conv(x) == M @ x.flatten() for every input x of the given size.
 
-__all__ += ["conv1d_connections", "conv2d_connections", "is_convolution", "RecoveredConv"]
+__all__ += [
+    "conv1d_connections",
+    "conv2d_connections",
+    "is_convolution",
+    "RecoveredConv",
+]
 
 
 def _as_conv_weight(weight: object, n: int) -> Tensor:
@@ -102,13 +118,19 @@ def _toeplitz_matrix(
     w_out = (W + left + right - dw * (kw - 1) - 1) // sw + 1
     # input row read by output row i through kernel row u (before wrapping or clipping): (h_out, kh)
     rows = torch.arange(h_out)[:, None] * sh - top + torch.arange(kh)[None, :] * dh
-    cols = torch.arange(w_out)[:, None] * sw - left + torch.arange(kw)[None, :] * dw  # (w_out, kw)
+    cols = (
+        torch.arange(w_out)[:, None] * sw - left + torch.arange(kw)[None, :] * dw
+    )  # (w_out, kw)
     if padding_mode == "circular":
         rows, cols = rows % H, cols % W
-    inside = ((rows >= 0) & (rows < H))[:, None, :, None] & ((cols >= 0) & (cols < W))[None, :, None, :]
+    inside = ((rows >= 0) & (rows < H))[:, None, :, None] & ((cols >= 0) & (cols < W))[
+        None, :, None, :
+    ]
     # broadcast every index over (C_out, c_g, h_out, w_out, kh, kw)
     o = torch.arange(C_out).view(-1, 1, 1, 1, 1, 1)
-    c = (o // (C_out // groups)) * c_g + torch.arange(c_g).view(1, -1, 1, 1, 1, 1)  # input channel
+    c = (o // (C_out // groups)) * c_g + torch.arange(c_g).view(
+        1, -1, 1, 1, 1, 1
+    )  # input channel
     i = torch.arange(h_out).view(1, 1, -1, 1, 1, 1)
     j = torch.arange(w_out).view(1, 1, 1, -1, 1, 1)
     r = rows.view(1, 1, h_out, 1, kh, 1)
@@ -117,10 +139,14 @@ def _toeplitz_matrix(
     out_index = ((o * h_out + i) * w_out + j).expand(shape)
     in_index = ((c * H + r) * W + q).expand(shape)
     values = weight.view(C_out, c_g, 1, 1, kh, kw).expand(shape)
-    keep = inside.view(1, 1, h_out, w_out, kh, kw).expand(shape)  # taps that fall on padding read zero
+    keep = inside.view(1, 1, h_out, w_out, kh, kw).expand(
+        shape
+    )  # taps that fall on padding read zero
     m = weight.new_zeros(C_out * h_out * w_out, groups * c_g * H * W)
     # accumulate: with circular padding and a kernel wider than the input, two taps can read the same input
-    return m.index_put_((out_index[keep], in_index[keep]), values[keep], accumulate=True)
+    return m.index_put_(
+        (out_index[keep], in_index[keep]), values[keep], accumulate=True
+    )
 
 
 def conv1d_connections(
@@ -145,7 +171,9 @@ def conv1d_connections(
     """
     weight = _as_conv_weight(weight, 1)
     check_sizes(n_in=n_in, groups=groups)
-    x = weight.new_zeros(1, weight.shape[1] * groups, n_in)  # a probe input: validates like conv1d
+    x = weight.new_zeros(
+        1, weight.shape[1] * groups, n_in
+    )  # a probe input: validates like conv1d
     _, _, stride_t, dilation_t, pads = _prepare(
         x, weight, None, stride, padding, dilation, groups, padding_mode, 1, "n_in"
     )
@@ -184,11 +212,24 @@ def conv2d_connections(
     weight = _as_conv_weight(weight, 2)
     H, W = int_tuple(input_size, 2, "input_size")
     check_int(groups, "groups", minimum=1)
-    x = weight.new_zeros(1, weight.shape[1] * groups, H, W)  # a probe input: validates like conv2d
+    x = weight.new_zeros(
+        1, weight.shape[1] * groups, H, W
+    )  # a probe input: validates like conv2d
     _, _, stride_t, dilation_t, pads = _prepare(
-        x, weight, None, stride, padding, dilation, groups, padding_mode, 2, "input_size"
+        x,
+        weight,
+        None,
+        stride,
+        padding,
+        dilation,
+        groups,
+        padding_mode,
+        2,
+        "input_size",
     )
-    return _toeplitz_matrix(weight, (H, W), stride_t, dilation_t, pads, groups, padding_mode)
+    return _toeplitz_matrix(
+        weight, (H, W), stride_t, dilation_t, pads, groups, padding_mode
+    )
 
 
 @dataclass(frozen=True)
@@ -248,7 +289,9 @@ def is_convolution(
         )
     n_out, n_in = rows // out_channels, cols // in_channels
     m = matrix.detach()
-    blocks = m.reshape(out_channels, n_out, in_channels, n_in).transpose(1, 2)  # (C_out, C_in, N_out, N)
+    blocks = m.reshape(out_channels, n_out, in_channels, n_in).transpose(
+        1, 2
+    )  # (C_out, C_in, N_out, N)
     flat = blocks.reshape(out_channels, in_channels, n_out * n_in)
     atol = tol * float(m.abs().max())
     i, j = torch.arange(n_out)[:, None], torch.arange(n_in)[None, :]
@@ -263,13 +306,17 @@ def is_convolution(
         value = (hi + lo) / 2  # (C_out, C_in, offsets): the value along each diagonal
         band = torch.nonzero((value.abs() > atol).any(dim=(0, 1))).flatten() - first
         a, b = (int(band.min()), int(band.max())) if len(band) else (0, 0)
-        padding = max(0, -a, b + 1 + first - n_in)  # the band starts at −padding; N_out must come out right
+        padding = max(
+            0, -a, b + 1 + first - n_in
+        )  # the band starts at −padding; N_out must come out right
         # the kernel sizes k with ⌊(N + 2p − k)/s⌋ + 1 = N_out are those in (upper − s, upper]
         upper = n_in + 2 * padding - first
         k = max(b + padding + 1, upper - s + 1)
         if k > (n_in if max_kernel_size is None else max_kernel_size):
             continue  # a band wider than allowed: not local
-        taps = torch.arange(k) - padding + first  # tap t sits on the diagonal t − padding
+        taps = (
+            torch.arange(k) - padding + first
+        )  # tap t sits on the diagonal t − padding
         weight = value.new_zeros(out_channels, in_channels, k)
         inside = (taps >= 0) & (taps < value.shape[2])
         weight[:, :, inside] = value[:, :, taps[inside]]

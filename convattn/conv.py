@@ -34,7 +34,10 @@ __all__ = [
     "PADDING_MODES",
 ]
 
-PADDING_MODES = ("zeros", "circular")  # what lies beyond the border: zeros, or the other end of the input
+PADDING_MODES = (
+    "zeros",
+    "circular",
+)  # what lies beyond the border: zeros, or the other end of the input
 
 Padding = int | str | Sequence[int]
 
@@ -54,7 +57,10 @@ def same_padding(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
 
 
 def _resolve_padding(
-    padding: Padding, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+    padding: Padding,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
 ) -> tuple[tuple[int, int], ...]:
     """Padding as (left, right) per spatial dimension; 'same' is refused for stride > 1, as in PyTorch."""
     n = len(kernel)
@@ -73,7 +79,11 @@ def _resolve_padding(
 
 
 def conv_output_size(
-    size: int, kernel_size: int, stride: int = 1, padding: int | str = 0, dilation: int = 1
+    size: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: int | str = 0,
+    dilation: int = 1,
 ) -> int:
     """Output length along one dimension: ⌊(n + 2p − d(k − 1) − 1) / s⌋ + 1.
 
@@ -108,15 +118,23 @@ def _prepare(
 
     input_name: what the message calls the input (a caller that builds x from a size names the size).
     """
-    check_conv(x, weight, bias, groups, n), check_choice(padding_mode, "padding_mode", PADDING_MODES)
+    (
+        check_conv(x, weight, bias, groups, n),
+        check_choice(padding_mode, "padding_mode", PADDING_MODES),
+    )
     unbatched = x.ndim == n + 1
     x = x.unsqueeze(0) if unbatched else x  # (B, C, *spatial)
     kernel = tuple(weight.shape[2:])
     stride_t = int_tuple(stride, n, "stride", minimum=1)
     dilation_t = int_tuple(dilation, n, "dilation", minimum=1)
     pads = _resolve_padding(padding, kernel, stride_t, dilation_t)
-    padded = [size + left + right for size, (left, right) in zip(x.shape[2:], pads, strict=True)]
-    if any(p < d * (k - 1) + 1 for p, k, d in zip(padded, kernel, dilation_t, strict=True)):
+    padded = [
+        size + left + right
+        for size, (left, right) in zip(x.shape[2:], pads, strict=True)
+    ]
+    if any(
+        p < d * (k - 1) + 1 for p, k, d in zip(padded, kernel, dilation_t, strict=True)
+    ):
         raise ValueError(
             f"{input_name} is too small for weight's kernel {shape_str(kernel)} (dilation {dilation}); "
             f"padded, it is only {shape_str(padded)}"
@@ -126,7 +144,9 @@ def _prepare(
 
 def _pad(x: Tensor, pads: tuple[tuple[int, int], ...], mode: str) -> Tensor:
     """Pad the trailing len(pads) dimensions of x: zeros, or wrap around (circular)."""
-    for axis, (left, right) in zip(range(x.ndim - len(pads), x.ndim), pads, strict=True):
+    for axis, (left, right) in zip(
+        range(x.ndim - len(pads), x.ndim), pads, strict=True
+    ):
         if left == right == 0:
             continue
         size = x.shape[axis]
@@ -179,9 +199,13 @@ def conv1d_loops(
     y = x.new_zeros(B, C_out, n_out)
     for b in range(B):
         for o in range(C_out):
-            g = o // o_g  # the group of output channel o: it sees input channels g·c_g … (g + 1)·c_g − 1
+            g = (
+                o // o_g
+            )  # the group of output channel o: it sees input channels g·c_g … (g + 1)·c_g − 1
             for i in range(n_out):
-                window = xp[b, g * c_g : (g + 1) * c_g, i * s : i * s + span : d]  # (c_g, k)
+                window = xp[
+                    b, g * c_g : (g + 1) * c_g, i * s : i * s + span : d
+                ]  # (c_g, k)
                 y[b, o, i] = (weight[o] * window).sum()  # no flip: cross-correlation
     if bias is not None:
         y = y + bias[:, None]
@@ -217,7 +241,10 @@ def conv2d_loops(
             g = o // o_g
             for i in range(h_out):
                 for j in range(w_out):
-                    rows, cols = slice(i * sh, i * sh + span_h, dh), slice(j * sw, j * sw + span_w, dw)
+                    rows, cols = (
+                        slice(i * sh, i * sh + span_h, dh),
+                        slice(j * sw, j * sw + span_w, dw),
+                    )
                     window = xp[b, g * c_g : (g + 1) * c_g, rows, cols]  # (c_g, kh, kw)
                     y[b, o, i, j] = (weight[o] * window).sum()
     if bias is not None:
@@ -259,7 +286,9 @@ def conv2d(
     x, unbatched, (sh, sw), (dh, dw), pads = _prepare(
         x, weight, bias, stride, padding, dilation, groups, padding_mode, 2
     )
-    y = _im2col_conv2d(_pad(x, pads, padding_mode), weight, bias, (sh, sw), (dh, dw), groups)
+    y = _im2col_conv2d(
+        _pad(x, pads, padding_mode), weight, bias, (sh, sw), (dh, dw), groups
+    )
     return y[0] if unbatched else y
 
 
@@ -281,7 +310,12 @@ def _im2col_conv2d(
     # Tap (u, v) of the kernel reads, for every output pixel (i, j), the input at (i·sh + u·dh, j·sw + v·dw):
     # one strided slice of the padded input per tap, (B, C, H_out, W_out) each.
     taps = [
-        xp[:, :, u * dh : u * dh + (h_out - 1) * sh + 1 : sh, v * dw : v * dw + (w_out - 1) * sw + 1 : sw]
+        xp[
+            :,
+            :,
+            u * dh : u * dh + (h_out - 1) * sh + 1 : sh,
+            v * dw : v * dw + (w_out - 1) * sw + 1 : sw,
+        ]
         for u in range(kh)
         for v in range(kw)
     ]
@@ -290,7 +324,9 @@ def _im2col_conv2d(
     kernels = weight.reshape(G, o_g, c_g * kh * kw)  # one row per output channel
     y = kernels @ cols  # (B, G, o_g, H_out·W_out): already channels first
     if bias is not None:
-        y += bias.view(G, o_g, 1)  # in place: y is a new tensor of ours, so no copy of the output is needed
+        y += bias.view(
+            G, o_g, 1
+        )  # in place: y is a new tensor of ours, so no copy of the output is needed
     return y.view(B, C_out, h_out, w_out)
 
 
@@ -314,5 +350,7 @@ def conv1d(
     )
     xp = _pad(x, pads, padding_mode)  # (B, C, N + left + right)
     # a signal is an image of height 1: x (B, C, 1, N + pads), weight (C_out, C / groups, 1, k)
-    y = _im2col_conv2d(xp.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), (1, d), groups).squeeze(2)
+    y = _im2col_conv2d(
+        xp.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), (1, d), groups
+    ).squeeze(2)
     return y[0] if unbatched else y

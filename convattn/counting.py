@@ -25,7 +25,9 @@ __all__ = ["count_params", "fc_params", "image_fc_params", "loglog_slope"]
 
 def count_params(module: nn.Module, *, trainable_only: bool = False) -> int:
     """Number of scalar parameters of a module (shared parameters counted once)."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
+    return sum(
+        p.numel() for p in module.parameters() if p.requires_grad or not trainable_only
+    )
 
 
 def fc_params(n_in: int, n_out: int, bias: bool = True) -> int:
@@ -44,11 +46,15 @@ def image_fc_params(side: int, channels: int = 1, bias: bool = True) -> int:
     return fc_params(n, n, bias)
 
 
-def loglog_slope(sizes: Sequence[float] | torch.Tensor, values: Sequence[float] | torch.Tensor) -> float:
+def loglog_slope(
+    sizes: Sequence[float] | torch.Tensor, values: Sequence[float] | torch.Tensor
+) -> float:
     """Least-squares slope of log(values) against log(sizes): the exponent p in values ∝ sizesᵖ."""
     xs, ys = check_numbers(sizes, "sizes"), check_numbers(values, "values")
     if len(xs) != len(ys) or len(xs) < 2 or min(xs + ys) <= 0:
-        raise ValueError(f"sizes and values must be as many (>= 2) positive numbers; got {xs} and {ys}")
+        raise ValueError(
+            f"sizes and values must be as many (>= 2) positive numbers; got {xs} and {ys}"
+        )
     lx = [math.log(v) for v in xs]
     ly = [math.log(v) for v in ys]
     mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
@@ -103,7 +109,12 @@ def mha_params(dim: int, num_heads: int, *, bias: bool = True) -> int:
 
 
 def attention_flops(
-    n: int, qk_dim: int, v_dim: int | None = None, *, m: int | None = None, batch: int = 1
+    n: int,
+    qk_dim: int,
+    v_dim: int | None = None,
+    *,
+    m: int | None = None,
+    batch: int = 1,
 ) -> int:
     """Matrix-product FLOPs of softmax(q kᵀ/√d) v for n queries and m keys (m = n by default), per batch × head.
 
@@ -121,11 +132,18 @@ def mha_flops(n: int, dim: int, num_heads: int, *, batch: int = 1) -> int:
     """
     mha_params(dim, num_heads)  # validates dim and num_heads
     check_sizes(n=n, batch=batch)
-    return batch * (4 * 2 * n * dim * dim + num_heads * attention_flops(n, dim // num_heads))
+    return batch * (
+        4 * 2 * n * dim * dim + num_heads * attention_flops(n, dim // num_heads)
+    )
 
 
 def attention_weights_bytes(
-    n: int, *, m: int | None = None, num_heads: int = 1, batch: int = 1, dtype: torch.dtype = torch.float32
+    n: int,
+    *,
+    m: int | None = None,
+    num_heads: int = 1,
+    batch: int = 1,
+    dtype: torch.dtype = torch.float32,
 ) -> int:
     """Bytes of the attention weights, one n×m matrix per batch element and head (4·n² in float32)."""
     check_sizes(n=n, num_heads=num_heads, batch=batch)
@@ -143,7 +161,11 @@ def saved_activation_bytes(
     Deterministic, unlike a wall-clock or allocator measurement: use it to see how memory grows with N.
     """
     args = [t.detach().requires_grad_() if t.is_floating_point() else t for t in inputs]
-    skip = {p.untyped_storage().data_ptr() for p in module.parameters()} if module is not None else set()
+    skip = (
+        {p.untyped_storage().data_ptr() for p in module.parameters()}
+        if module is not None
+        else set()
+    )
     saved: dict[int, int] = {}
 
     def pack(t: torch.Tensor) -> torch.Tensor:
@@ -167,14 +189,26 @@ __all__ += ["conv1d_params", "conv2d_params", "conv1d_macs", "conv2d_macs"]
 
 
 def conv1d_params(
-    in_channels: int, out_channels: int, kernel_size: int, *, groups: int = 1, bias: bool = True
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int,
+    *,
+    groups: int = 1,
+    bias: bool = True,
 ) -> int:
     """Parameters of ``nn.Conv1d(in_channels, out_channels, kernel_size, groups=, bias=)``.
 
     Weight (C_out, C_in / groups, k) plus C_out biases: the input length appears nowhere.
     """
-    check_sizes(in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size, groups=groups)
-    return out_channels * (in_channels // groups) * kernel_size + (out_channels if bias else 0)
+    check_sizes(
+        in_channels=in_channels,
+        out_channels=out_channels,
+        kernel_size=kernel_size,
+        groups=groups,
+    )
+    return out_channels * (in_channels // groups) * kernel_size + (
+        out_channels if bias else 0
+    )
 
 
 def conv2d_params(
@@ -191,7 +225,9 @@ def conv2d_params(
     """
     check_sizes(in_channels=in_channels, out_channels=out_channels, groups=groups)
     kh, kw = int_tuple(kernel_size, 2, "kernel_size")
-    return out_channels * (in_channels // groups) * kh * kw + (out_channels if bias else 0)
+    return out_channels * (in_channels // groups) * kh * kw + (
+        out_channels if bias else 0
+    )
 
 
 def conv1d_macs(
@@ -210,7 +246,13 @@ def conv1d_macs(
 
     Bias additions are not counted. ``FlopCounterMode`` reports 2 FLOPs per multiply-add.
     """
-    check_sizes(in_channels=in_channels, out_channels=out_channels, groups=groups, batch=batch, length=length)
+    check_sizes(
+        in_channels=in_channels,
+        out_channels=out_channels,
+        groups=groups,
+        batch=batch,
+        length=length,
+    )
     n_out = conv_output_size(length, kernel_size, stride, padding, dilation)
     return batch * out_channels * n_out * (in_channels // groups) * kernel_size
 
@@ -233,10 +275,15 @@ def conv2d_macs(
         input_size: H, or (H, W); stride, padding and dilation: an int or a pair, padding also 'same'/'valid'.
     Bias additions are not counted. ``FlopCounterMode`` reports 2 FLOPs per multiply-add.
     """
-    check_sizes(in_channels=in_channels, out_channels=out_channels, groups=groups, batch=batch)
+    check_sizes(
+        in_channels=in_channels, out_channels=out_channels, groups=groups, batch=batch
+    )
     kh, kw = int_tuple(kernel_size, 2, "kernel_size")
     h, w = int_tuple(input_size, 2, "input_size")
-    (sh, sw), (dh, dw) = int_tuple(stride, 2, "stride"), int_tuple(dilation, 2, "dilation")
+    (sh, sw), (dh, dw) = (
+        int_tuple(stride, 2, "stride"),
+        int_tuple(dilation, 2, "dilation"),
+    )
     ph, pw = padding if isinstance(padding, tuple | list) else (padding, padding)
     h_out = conv_output_size(h, kh, sh, ph, dh)
     w_out = conv_output_size(w, kw, sw, pw, dw)
@@ -264,7 +311,13 @@ def fc_flops(n_in: int, n_out: int, *, batch: int = 1) -> int:
 
 
 def relative_attention_flops(
-    n: int, dim: int, heads: int, head_dim: int, *, out_dim: int | None = None, batch: int = 1
+    n: int,
+    dim: int,
+    heads: int,
+    head_dim: int,
+    *,
+    out_dim: int | None = None,
+    batch: int = 1,
 ) -> int:
     """FLOPs of ``RelativeSelfAttention(dim, n, heads=, head_dim=, out_dim=)`` on (batch, n, dim).
 
@@ -273,7 +326,9 @@ def relative_attention_flops(
     """
     out_dim = out_dim or dim
     inner = heads * head_dim
-    projections = fc_flops(dim, 3 * inner, batch=batch * n) + fc_flops(inner, out_dim, batch=batch * n)
+    projections = fc_flops(dim, 3 * inner, batch=batch * n) + fc_flops(
+        inner, out_dim, batch=batch * n
+    )
     return projections + attention_flops(n, head_dim, batch=batch * heads)
 
 
@@ -301,14 +356,25 @@ def mbconv_flops(
     h, w = int_tuple(size, 2, "size")
     hidden = out_dim * expansion
     pad = kernel_size // 2
-    pixels_out = conv_output_size(h, kernel_size, stride, pad) * conv_output_size(w, kernel_size, stride, pad)
+    pixels_out = conv_output_size(h, kernel_size, stride, pad) * conv_output_size(
+        w, kernel_size, stride, pad
+    )
     flops = fc_flops(in_dim, hidden, batch=batch * h * w)  # expand
     flops += 2 * conv2d_macs(
-        hidden, hidden, kernel_size, (h, w), stride=stride, padding=pad, groups=hidden, batch=batch
+        hidden,
+        hidden,
+        kernel_size,
+        (h, w),
+        stride=stride,
+        padding=pad,
+        groups=hidden,
+        batch=batch,
     )
     if se_ratio > 0:
         squeeze = squeeze_channels(in_dim, se_ratio)
-        flops += fc_flops(hidden, squeeze, batch=batch) + fc_flops(squeeze, hidden, batch=batch)
+        flops += fc_flops(hidden, squeeze, batch=batch) + fc_flops(
+            squeeze, hidden, batch=batch
+        )
     flops += fc_flops(hidden, out_dim, batch=batch * pixels_out)  # project
     if in_dim != out_dim:
         flops += fc_flops(in_dim, out_dim, batch=batch * pixels_out)  # shortcut
@@ -333,11 +399,17 @@ def transformer_block_flops(
     h, w = int_tuple(size, 2, "size")
     n = h * w
     heads = max(1, out_dim // head_dim)
-    flops = relative_attention_flops(n, in_dim, heads, head_dim, out_dim=out_dim, batch=batch)
+    flops = relative_attention_flops(
+        n, in_dim, heads, head_dim, out_dim=out_dim, batch=batch
+    )
     if in_dim != out_dim:
         flops += fc_flops(in_dim, out_dim, batch=batch * n)  # shortcut
     hidden = mlp_ratio * out_dim
-    return flops + fc_flops(out_dim, hidden, batch=batch * n) + fc_flops(hidden, out_dim, batch=batch * n)
+    return (
+        flops
+        + fc_flops(out_dim, hidden, batch=batch * n)
+        + fc_flops(hidden, out_dim, batch=batch * n)
+    )
 
 
 def attention_conv_crossover(dim: int, kernel_size: int, *, ndim: int = 1) -> float:
@@ -393,7 +465,12 @@ def relative_attention_params(
 
 
 def mbconv_params(
-    in_dim: int, out_dim: int, *, expansion: int = 4, se_ratio: float = 0.25, kernel_size: int = 3
+    in_dim: int,
+    out_dim: int,
+    *,
+    expansion: int = 4,
+    se_ratio: float = 0.25,
+    kernel_size: int = 3,
 ) -> int:
     """Closed form of count_params(MBConv(...)): the BatchNorm has 2·C_in, every conv a bias."""
     hidden = out_dim * expansion
@@ -402,7 +479,9 @@ def mbconv_params(
     n += hidden * kernel_size**2 + hidden  # depthwise: one k×k filter per channel
     if se_ratio > 0:
         s = squeeze_channels(in_dim, se_ratio)
-        n += (hidden * s + s) + (s * hidden + hidden)  # squeeze-excite: two 1×1 convs with bias
+        n += (hidden * s + s) + (
+            s * hidden + hidden
+        )  # squeeze-excite: two 1×1 convs with bias
     n += hidden * out_dim + out_dim  # project
     if in_dim != out_dim:
         n += in_dim * out_dim + out_dim  # 1×1 shortcut
@@ -422,7 +501,9 @@ def transformer_block_params(
     size = int_tuple(size, 2, "size")
     heads = max(1, out_dim // head_dim)
     n = 2 * in_dim + 2 * out_dim  # LayerNorms
-    n += relative_attention_params(in_dim, heads, head_dim, tuple(size), out_dim=out_dim)
+    n += relative_attention_params(
+        in_dim, heads, head_dim, tuple(size), out_dim=out_dim
+    )
     if not relative:
         n -= heads * (2 * size[0] - 1) * (2 * size[1] - 1)  # no tables
     if in_dim != out_dim:
@@ -434,16 +515,26 @@ def transformer_block_params(
 def hybrid_params(config: HybridConfig) -> int:
     """Closed form of count_params(HybridNet(config))."""
     c = config
-    n = c.in_channels * c.stem_channels * 9 + 2 * c.stem_channels  # stem conv (no bias) + BN
+    n = (
+        c.in_channels * c.stem_channels * 9 + 2 * c.stem_channels
+    )  # stem conv (no bias) + BN
     width = c.stem_channels
-    for kind, out, depth, side in zip(c.layout, c.widths, c.depths, c.resolutions(), strict=True):
+    for kind, out, depth, side in zip(
+        c.layout, c.widths, c.depths, c.resolutions(), strict=True
+    ):
         for _ in range(depth):
             if kind == "C":
-                n += mbconv_params(width, out, expansion=c.expansion, se_ratio=c.se_ratio)
+                n += mbconv_params(
+                    width, out, expansion=c.expansion, se_ratio=c.se_ratio
+                )
             else:
-                n += transformer_block_params(width, out, side, head_dim=c.head_dim, mlp_ratio=c.mlp_ratio)
+                n += transformer_block_params(
+                    width, out, side, head_dim=c.head_dim, mlp_ratio=c.mlp_ratio
+                )
             width = out
-    return n + 2 * width + width * c.n_classes + c.n_classes  # final LayerNorm + classifier
+    return (
+        n + 2 * width + width * c.n_classes + c.n_classes
+    )  # final LayerNorm + classifier
 
 
 def cnn_params(config: CNNConfig) -> int:

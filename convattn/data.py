@@ -43,7 +43,9 @@ def load_digits_split(
         dtype: floating dtype of the images (float64 for exact-equality experiments).
     """
     if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be between 0 and 1; got {test_fraction!r}")
+        raise ValueError(
+            f"test_fraction must be between 0 and 1; got {test_fraction!r}"
+        )
     from sklearn.datasets import load_digits  # scikit-learn ships the digits
     from sklearn.model_selection import train_test_split
 
@@ -73,8 +75,12 @@ def permute_pixels(images: Tensor, perm: Tensor) -> Tensor:
         a tensor of the same shape as images.
     """
     n_pix = check_tensor(images, "images", min_ndim=2)[0].numel()
-    if perm.dtype != torch.int64 or not torch.equal(perm.sort().values, torch.arange(n_pix)):
-        raise ValueError(f"perm must be a permutation of 0 … {n_pix - 1} (int64); got {perm.dtype} {perm!r}")
+    if perm.dtype != torch.int64 or not torch.equal(
+        perm.sort().values, torch.arange(n_pix)
+    ):
+        raise ValueError(
+            f"perm must be a permutation of 0 … {n_pix - 1} (int64); got {perm.dtype} {perm!r}"
+        )
     return images.flatten(1)[:, perm].reshape(images.shape)
 
 
@@ -85,7 +91,9 @@ def permute_pixels(images: Tensor, perm: Tensor) -> Tensor:
 __all__ += ["stratified_subset", "place_on_canvas", "shift_images"]
 
 
-def stratified_subset(x: Tensor, y: Tensor, fraction: float, *, seed: int) -> tuple[Tensor, Tensor]:
+def stratified_subset(
+    x: Tensor, y: Tensor, fraction: float, *, seed: int
+) -> tuple[Tensor, Tensor]:
     """A random subset with ``fraction`` of every class (at least one example each), in a seeded order.
 
     Different seeds give different subsets; fraction 1 returns every example (shuffled by the seed).

@@ -16,7 +16,14 @@ import re
 import torch
 from torch import Tensor
 
-__all__ = ["FEATURES", "SENTENCES", "vocabulary", "tokenize", "word_vector", "embed_sentence"]
+__all__ = [
+    "FEATURES",
+    "SENTENCES",
+    "vocabulary",
+    "tokenize",
+    "word_vector",
+    "embed_sentence",
+]
 
 FEATURES: tuple[str, ...] = (
     "person",
@@ -77,14 +84,18 @@ def word_vector(word: str, *, dtype: torch.dtype = torch.float32) -> Tensor:
     """The (C,) embedding of one word (case-insensitive), C = len(FEATURES)."""
     features = _LEXICON.get(word.lower())
     if features is None:
-        raise ValueError(f"unknown word {word!r}; the toy embedding knows: {', '.join(vocabulary())}")
+        raise ValueError(
+            f"unknown word {word!r}; the toy embedding knows: {', '.join(vocabulary())}"
+        )
     vec = torch.zeros(len(FEATURES), dtype=dtype)
     for name, value in features.items():
         vec[FEATURES.index(name)] = value
     return vec
 
 
-def embed_sentence(sentence: str, *, dtype: torch.dtype = torch.float32) -> tuple[list[str], Tensor]:
+def embed_sentence(
+    sentence: str, *, dtype: torch.dtype = torch.float32
+) -> tuple[list[str], Tensor]:
     """Tokens of a sentence and their embeddings, one row per token.
 
     Returns:

@@ -45,7 +45,15 @@ from .data import (
     shift_images,
     stratified_subset,
 )
-from .models import MLP, CNNConfig, HybridConfig, HybridNet, SmallCNN, SmallViT, ViTConfig
+from .models import (
+    MLP,
+    CNNConfig,
+    HybridConfig,
+    HybridNet,
+    SmallCNN,
+    SmallViT,
+    ViTConfig,
+)
 from .train import accuracy, fit
 
 __all__ = [
@@ -67,7 +75,13 @@ __all__ = [
     "read_results",
 ]
 
-LAYOUTS = ("CCCC", "CCCT", "CCTT", "CTTT", "TTTT")  # CoAtNet's layout study, conv stages first
+LAYOUTS = (
+    "CCCC",
+    "CCCT",
+    "CCTT",
+    "CTTT",
+    "TTTT",
+)  # CoAtNet's layout study, conv stages first
 MODELS = ("mlp", "cnn", "vit", "vit-nopos", *LAYOUTS)
 DATASETS = ("digits", "shuffled", "canvas")
 HYBRID = "CCTT"  # "the hybrid" of the data-efficiency and translation experiments: CoAtNet's choice
@@ -92,18 +106,52 @@ class Protocol:
 
     steps: int = 1000  # optimiser steps, the same at every training-set size (~27 epochs of 100 %)
     lr: float = 1e-3  # Adam's learning rate of a model that lrs does not name
-    lrs: tuple[tuple[str, float], ...] = ()  # (model, rate) pairs chosen on the validation split
+    lrs: tuple[
+        tuple[str, float], ...
+    ] = ()  # (model, rate) pairs chosen on the validation split
     batch_size: int = 32  # examples per step
-    seeds: tuple[int, ...] = (0, 1, 2)  # one subset, initialisation and batch order per seed
-    fractions: tuple[float, ...] = (0.1, 0.3, 1.0)  # shares of the 1,198 training images
-    efficiency_models: tuple[str, ...] = ("mlp", "cnn", "vit", HYBRID)  # data efficiency
-    shuffle_models: tuple[str, ...] = ("mlp", "cnn")  # pixel shuffle (at every fraction)
-    translation_models: tuple[str, ...] = ("mlp", "cnn", "vit", "vit-nopos", HYBRID)  # on the canvas, 100 %
+    seeds: tuple[int, ...] = (
+        0,
+        1,
+        2,
+    )  # one subset, initialisation and batch order per seed
+    fractions: tuple[float, ...] = (
+        0.1,
+        0.3,
+        1.0,
+    )  # shares of the 1,198 training images
+    efficiency_models: tuple[str, ...] = (
+        "mlp",
+        "cnn",
+        "vit",
+        HYBRID,
+    )  # data efficiency
+    shuffle_models: tuple[str, ...] = (
+        "mlp",
+        "cnn",
+    )  # pixel shuffle (at every fraction)
+    translation_models: tuple[str, ...] = (
+        "mlp",
+        "cnn",
+        "vit",
+        "vit-nopos",
+        HYBRID,
+    )  # on the canvas, 100 %
     layouts: tuple[str, ...] = LAYOUTS  # stage-layout study
     layout_fractions: tuple[float, ...] = (0.1, 0.3, 1.0)  # the layouts at every size
-    canvas: int = 16  # side of the translation canvas: a 4-pixel border around the 8×8 digits
-    shifts: tuple[int, ...] = (0, 1, 2, 3, 4)  # test shifts in pixels (each in 4 directions)
-    permutation_seed: int = 0  # the one fixed pixel permutation of the shuffle experiment
+    canvas: int = (
+        16  # side of the translation canvas: a 4-pixel border around the 8×8 digits
+    )
+    shifts: tuple[int, ...] = (
+        0,
+        1,
+        2,
+        3,
+        4,
+    )  # test shifts in pixels (each in 4 directions)
+    permutation_seed: int = (
+        0  # the one fixed pixel permutation of the shuffle experiment
+    )
 
     def __post_init__(self) -> None:
         check_int(self.steps, "steps", minimum=1)
@@ -113,24 +161,43 @@ class Protocol:
         if not (isinstance(self.lr, int | float) and self.lr > 0):
             raise ValueError(f"lr must be a positive number; got {self.lr!r}")
         for pair in self.lrs:
-            if not (isinstance(pair, tuple) and len(pair) == 2 and pair[0] in MODELS and pair[1] > 0):
-                raise ValueError(f"lrs must hold (model, positive rate) pairs; got {pair!r}")
+            if not (
+                isinstance(pair, tuple)
+                and len(pair) == 2
+                and pair[0] in MODELS
+                and pair[1] > 0
+            ):
+                raise ValueError(
+                    f"lrs must hold (model, positive rate) pairs; got {pair!r}"
+                )
         for name in ("seeds", "shifts"):
             value = getattr(self, name)
             if not isinstance(value, tuple) or not value:
-                raise ValueError(f"{name} must be a non-empty tuple of ints; got {value!r}")
+                raise ValueError(
+                    f"{name} must be a non-empty tuple of ints; got {value!r}"
+                )
             for v in value:
                 check_int(v, f"every entry of {name}", minimum=0)
         for name in ("fractions", "layout_fractions"):
             value = getattr(self, name)
             if not isinstance(value, tuple) or not all(
-                isinstance(f, int | float) and not isinstance(f, bool) and 0 < f <= 1 for f in value
+                isinstance(f, int | float) and not isinstance(f, bool) and 0 < f <= 1
+                for f in value
             ):
-                raise ValueError(f"{name} must be a tuple of numbers in (0, 1]; got {value!r}")
-        for name in ("efficiency_models", "shuffle_models", "translation_models", "layouts"):
+                raise ValueError(
+                    f"{name} must be a tuple of numbers in (0, 1]; got {value!r}"
+                )
+        for name in (
+            "efficiency_models",
+            "shuffle_models",
+            "translation_models",
+            "layouts",
+        ):
             value = getattr(self, name)
             if not isinstance(value, tuple):
-                raise ValueError(f"{name} must be a tuple of model names; got {value!r}")
+                raise ValueError(
+                    f"{name} must be a tuple of model names; got {value!r}"
+                )
             for m in value:
                 check_choice(m, f"every entry of {name}", MODELS)
 
@@ -181,10 +248,16 @@ class Run:
         check_choice(self.model, "model", MODELS)
         check_choice(self.data, "data", DATASETS)
         check_int(self.seed, "seed", minimum=0)
-        if isinstance(self.fraction, bool) or not isinstance(self.fraction, int | float):
-            raise ValueError(f"fraction must be a number in (0, 1]; got {self.fraction!r}")
+        if isinstance(self.fraction, bool) or not isinstance(
+            self.fraction, int | float
+        ):
+            raise ValueError(
+                f"fraction must be a number in (0, 1]; got {self.fraction!r}"
+            )
         if not 0 < self.fraction <= 1:
-            raise ValueError(f"fraction must be a number in (0, 1]; got {self.fraction!r}")
+            raise ValueError(
+                f"fraction must be a number in (0, 1]; got {self.fraction!r}"
+            )
 
 
 def build_model(name: str, image_size: int = 8) -> nn.Module:
@@ -197,17 +270,27 @@ def build_model(name: str, image_size: int = 8) -> nn.Module:
     check_choice(name, "name", MODELS)
     check_choice(image_size, "image_size", (8, 16))
     if name == "mlp":
-        hidden = 320 if image_size == 8 else 90  # 75·320 + 10 = 24,010; 267·90 + 10 = 24,040
+        hidden = (
+            320 if image_size == 8 else 90
+        )  # 75·320 + 10 = 24,010; 267·90 + 10 = 24,040
         return MLP(image_size * image_size, (hidden,), 10)
     if name == "cnn":
         return SmallCNN(CNNConfig(channels=(32, 32, 48), strides=(1, 2, 1)))
     if name in ("vit", "vit-nopos"):
-        return SmallViT(ViTConfig(image_size=image_size, patch_size=image_size // 4, positions=name == "vit"))
+        return SmallViT(
+            ViTConfig(
+                image_size=image_size,
+                patch_size=image_size // 4,
+                positions=name == "vit",
+            )
+        )
     if image_size == 8:  # the defaults: stages at 8, 4, 4, 2 pixels
         return HybridNet(HybridConfig(layout=name))
     # on the canvas the stem halves 16 → 8 (as CoAtNet's S0) and no stage downsamples again: with one
     # stride-2 step, like the CNN, the network stays equivariant to shifts by an even number of pixels
-    return HybridNet(HybridConfig(layout=name, image_size=16, stem_stride=2, strides=(1, 1, 1, 1)))
+    return HybridNet(
+        HybridConfig(layout=name, image_size=16, stem_stride=2, strides=(1, 1, 1, 1))
+    )
 
 
 def plan(protocol: Protocol = FULL) -> list[Run]:
@@ -217,12 +300,19 @@ def plan(protocol: Protocol = FULL) -> list[Run]:
     p = protocol
     runs: list[Run] = []
     for seed in p.seeds:
-        runs += [Run(m, "digits", f, seed) for m in p.efficiency_models for f in p.fractions]
         runs += [
-            Run(m, d, f, seed) for m in p.shuffle_models for d in ("digits", "shuffled") for f in p.fractions
+            Run(m, "digits", f, seed) for m in p.efficiency_models for f in p.fractions
+        ]
+        runs += [
+            Run(m, d, f, seed)
+            for m in p.shuffle_models
+            for d in ("digits", "shuffled")
+            for f in p.fractions
         ]
         runs += [Run(m, "canvas", 1.0, seed) for m in p.translation_models]
-        runs += [Run(m, "digits", f, seed) for m in p.layouts for f in p.layout_fractions]
+        runs += [
+            Run(m, "digits", f, seed) for m in p.layouts for f in p.layout_fractions
+        ]
     return sorted(set(runs), key=lambda r: (r.seed, r.data, r.model, r.fraction))
 
 
@@ -245,14 +335,21 @@ def run_one(run: Run, protocol: Protocol = FULL) -> list[dict]:
     if not isinstance(protocol, Protocol):
         raise TypeError(f"protocol must be a Protocol; got {type(protocol).__name__}")
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # one thread: faster for models this small, and the same sums on every run
+    torch.set_num_threads(
+        1
+    )  # one thread: faster for models this small, and the same sums on every run
     try:
         digits = load_digits_split()  # the fixed stratified test third, seed 0
-        x_train, y_train = stratified_subset(digits.x_train, digits.y_train, run.fraction, seed=run.seed)
+        x_train, y_train = stratified_subset(
+            digits.x_train, digits.y_train, run.fraction, seed=run.seed
+        )
         x_test, y_test = digits.x_test, digits.y_test
         if run.data == "shuffled":
             perm = pixel_permutation(64, seed=protocol.permutation_seed)
-            x_train, x_test = permute_pixels(x_train, perm), permute_pixels(x_test, perm)
+            x_train, x_test = (
+                permute_pixels(x_train, perm),
+                permute_pixels(x_test, perm),
+            )
         elif run.data == "canvas":
             x_train = place_on_canvas(x_train, protocol.canvas)
             x_test = place_on_canvas(x_test, protocol.canvas)
@@ -283,7 +380,10 @@ def run_one(run: Run, protocol: Protocol = FULL) -> list[dict]:
         rows = []
         for s in protocol.shifts:
             moves = [(0, 0)] if s == 0 else [(s, 0), (-s, 0), (0, s), (0, -s)]
-            acc = sum(accuracy(model, shift_images(x_test, dy, dx), y_test) for dy, dx in moves) / len(moves)
+            acc = sum(
+                accuracy(model, shift_images(x_test, dy, dx), y_test)
+                for dy, dx in moves
+            ) / len(moves)
             rows.append(dict(base, shift=s, test_acc=acc))
         return rows
     finally:
@@ -353,7 +453,12 @@ def summarize(
         key = tuple(row[k] for k in by)
         groups.setdefault(key, []).append(float(row[value]))
     return {
-        k: _Stat(statistics.fmean(v), statistics.stdev(v) if len(v) > 1 else 0.0, len(v), tuple(v))
+        k: _Stat(
+            statistics.fmean(v),
+            statistics.stdev(v) if len(v) > 1 else 0.0,
+            len(v),
+            tuple(v),
+        )
         for k, v in sorted(groups.items())
     }
 
@@ -372,7 +477,11 @@ def read_results(path: str | os.PathLike) -> list[dict]:
     for row in csv.DictReader(lines):
         rows.append(
             {
-                k: int(v) if k in ints else (float(v) if v else math.nan) if k in floats else v
+                k: int(v)
+                if k in ints
+                else (float(v) if v else math.nan)
+                if k in floats
+                else v
                 for k, v in row.items()
             }
         )

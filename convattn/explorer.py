@@ -43,9 +43,7 @@ LAYER_NAMES = {
     "qkv attention": "QKV attention",
     "relative attention": "relative attention",
 }
-DECIMALS = (
-    4  # shares are stored rounded, so the page (and its nbval comparison) does not depend on the last bit
-)
+DECIMALS = 4  # shares are stored rounded, so the page (and its nbval comparison) does not depend on the last bit
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,11 @@ class ConnectionExplorer:
 
     def inputs_of(self, kind: str, sentence: int, output: int) -> list[int]:
         """The input positions that output ``output`` of layer ``kind`` draws on (share > 0) for a sentence."""
-        return [j for j, share in enumerate(self.shares[kind][sentence][output]) if share > 0]
+        return [
+            j
+            for j, share in enumerate(self.shares[kind][sentence][output])
+            if share > 0
+        ]
 
     def __repr__(self) -> str:
         changed = [k for k in self.kinds if self.changes[k]]
@@ -89,7 +91,10 @@ def _shares(m: torch.Tensor) -> list[list[float]]:
 
 
 def connection_explorer(
-    sentences: Sequence[str] = EXPLORER_SENTENCES, *, kernel_size: int = 3, seed: int = 0
+    sentences: Sequence[str] = EXPLORER_SENTENCES,
+    *,
+    kernel_size: int = 3,
+    seed: int = 0,
 ) -> ConnectionExplorer:
     """Measure the five layers' connection matrices on each sentence; show the result as an interactive widget.
 
@@ -99,7 +104,9 @@ def connection_explorer(
         seed: the seed of every layer's weights (the same layers for every sentence).
     """
     if isinstance(sentences, str) or len(sentences) < 2:
-        raise ValueError(f"sentences must be a list of at least two sentences; got {sentences!r}")
+        raise ValueError(
+            f"sentences must be a list of at least two sentences; got {sentences!r}"
+        )
     lengths = [len(tokenize(s)) for s in sentences]
     if len(set(lengths)) != 1:
         raise ValueError(
@@ -108,18 +115,29 @@ def connection_explorer(
         )
     embedded = [embed_sentence(s, dtype=torch.float64) for s in sentences]
     n, dim = embedded[0][1].shape
-    layers = [make_layer(kind, n, dim, kernel_size=kernel_size, seed=seed) for kind in LAYER_KINDS]
+    layers = [
+        make_layer(kind, n, dim, kernel_size=kernel_size, seed=seed)
+        for kind in LAYER_KINDS
+    ]
     shares, changes = {}, {}
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # 15 Jacobians of 9×9 tokens: threads only wait for each other on a busy CPU
+    torch.set_num_threads(
+        1
+    )  # 15 Jacobians of 9×9 tokens: threads only wait for each other on a busy CPU
     try:
         for layer in layers:
-            ms = [position_connections(layer.fn, x).detach() for _, x in embedded]  # each (N, N)
-            changes[layer.kind] = any(not torch.allclose(ms[0], m, rtol=0, atol=1e-9) for m in ms[1:])
+            ms = [
+                position_connections(layer.fn, x).detach() for _, x in embedded
+            ]  # each (N, N)
+            changes[layer.kind] = any(
+                not torch.allclose(ms[0], m, rtol=0, atol=1e-9) for m in ms[1:]
+            )
             shares[layer.kind] = [_shares(m) for m in ms]
     finally:
         torch.set_num_threads(threads)
-    return ConnectionExplorer(tuple(tuple(t) for t, _ in embedded), LAYER_KINDS, shares, changes)
+    return ConnectionExplorer(
+        tuple(tuple(t) for t, _ in embedded), LAYER_KINDS, shares, changes
+    )
 
 
 # ---------------------------------------------------------------- the widget
@@ -230,9 +248,13 @@ def explorer_html(explorer: ConnectionExplorer) -> str:
         "shares": explorer.shares,
         "names": LAYER_NAMES,
     }
-    payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    payload = json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     root = _content_id(payload)
-    script_data = payload.replace("</", "<\\/")  # JSON inside <script> must not close it
+    script_data = payload.replace(
+        "</", "<\\/"
+    )  # JSON inside <script> must not close it
     esc = html.escape
     first = explorer.sentences[0]
     n = len(first)
@@ -246,11 +268,14 @@ def explorer_html(explorer: ConnectionExplorer) -> str:
         for i, w in enumerate(first)
     )
     head = "".join(
-        f'<th scope="col" data-col="{j}" title="{esc(w)}">{j + 1}</th>' for j, w in enumerate(first)
+        f'<th scope="col" data-col="{j}" title="{esc(w)}">{j + 1}</th>'
+        for j, w in enumerate(first)
     )
     body = "".join(
         f'<tr data-row="{i}"><th scope="row">{i + 1}</th>'
-        + "".join(f'<td data-col="{j}"><span class="cx-sr"></span></td>' for j in range(n))
+        + "".join(
+            f'<td data-col="{j}"><span class="cx-sr"></span></td>' for j in range(n)
+        )
         + "</tr>"
         for i in range(n)
     )

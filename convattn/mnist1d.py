@@ -33,7 +33,10 @@ __all__ = ["MNIST1D", "load_mnist1d", "MNIST1D_MODELS", "build_mnist1d_model", "
 
 MNIST1D_MODELS = ("mlp", "cnn", "vit", "hybrid")
 # Greydanus & Kobak (2024), table 1: test accuracy on the original and on position-shuffled signals
-PAPER = {"mnist1d": {"mlp": 0.68, "cnn": 0.94}, "mnist1d-shuffled": {"mlp": 0.68, "cnn": 0.56}}
+PAPER = {
+    "mnist1d": {"mlp": 0.68, "cnn": 0.94},
+    "mnist1d-shuffled": {"mlp": 0.68, "cnn": 0.56},
+}
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,9 @@ def load_mnist1d(*, shuffle: bool = False, shuffle_seed: int = 0) -> MNIST1D:
     try:
         from mnist1d.data import get_dataset_args, make_dataset
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("load_mnist1d needs the mnist1d package: pip install mnist1d==0.0.2.post1") from e
+        raise ImportError(
+            "load_mnist1d needs the mnist1d package: pip install mnist1d==0.0.2.post1"
+        ) from e
     states = random.getstate(), np.random.get_state(), torch.get_rng_state()
     try:
         data = make_dataset(get_dataset_args())
@@ -67,7 +72,9 @@ def load_mnist1d(*, shuffle: bool = False, shuffle_seed: int = 0) -> MNIST1D:
     x_train = torch.tensor(data["x"], dtype=torch.float32)
     x_test = torch.tensor(data["x_test"], dtype=torch.float32)
     if shuffle:
-        perm = torch.randperm(x_train.shape[1], generator=torch.Generator().manual_seed(shuffle_seed))
+        perm = torch.randperm(
+            x_train.shape[1], generator=torch.Generator().manual_seed(shuffle_seed)
+        )
         x_train, x_test = x_train[:, perm], x_test[:, perm]
     y_train = torch.tensor(data["y"], dtype=torch.int64)
     y_test = torch.tensor(data["y_test"], dtype=torch.int64)
@@ -85,5 +92,17 @@ def build_mnist1d_model(name: str) -> nn.Module:
     if name == "vit":
         embed = SignalEmbedding(24, (4,), (4,))  # patches of 4: 10 tokens
         return SeqTransformer(embed, 10, 24, 10, depth=2, heads=4, readout="mean")
-    embed = SignalEmbedding(24, (5, 3), (2, 2))  # a strided conv stem: 40 → 20 → 10 tokens
-    return SeqTransformer(embed, 10, 24, 10, depth=2, heads=4, positions=False, relative=True, readout="mean")
+    embed = SignalEmbedding(
+        24, (5, 3), (2, 2)
+    )  # a strided conv stem: 40 → 20 → 10 tokens
+    return SeqTransformer(
+        embed,
+        10,
+        24,
+        10,
+        depth=2,
+        heads=4,
+        positions=False,
+        relative=True,
+        readout="mean",
+    )

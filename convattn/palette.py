@@ -39,7 +39,10 @@ def contrast_ratio(color: str, background: str = "#FFFFFF") -> float:
 
     def luminance(hex_color: str) -> float:
         channels = [int(hex_color.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        r, g, b = (
+            c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+            for c in channels
+        )
         return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
     light, dark = sorted((luminance(color), luminance(background)), reverse=True)

@@ -17,7 +17,11 @@ from torch import Tensor, nn
 
 from ._validate import check_number, check_sizes, check_tensor, shape_str
 
-__all__ = ["sinusoidal_positions", "SinusoidalPositionalEncoding", "LearnedPositionalEncoding"]
+__all__ = [
+    "sinusoidal_positions",
+    "SinusoidalPositionalEncoding",
+    "LearnedPositionalEncoding",
+]
 
 
 def sinusoidal_positions(
@@ -49,8 +53,13 @@ class _AddPositions(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """x (..., N, C) with N <= max_len → the same shape."""
-        if check_tensor(x, "x", min_ndim=2).shape[-1] != self.dim or x.shape[-2] > self.max_len:
-            raise ValueError(f"x must be (..., N, {self.dim}), N <= {self.max_len}; got {shape_str(x.shape)}")
+        if (
+            check_tensor(x, "x", min_ndim=2).shape[-1] != self.dim
+            or x.shape[-2] > self.max_len
+        ):
+            raise ValueError(
+                f"x must be (..., N, {self.dim}), N <= {self.max_len}; got {shape_str(x.shape)}"
+            )
         return x + self.table[: x.shape[-2]].to(x.dtype)  # (..., N, C) + (N, C)
 
 
@@ -65,7 +74,9 @@ class SinusoidalPositionalEncoding(_AddPositions):
     def __init__(self, dim: int, max_len: int = 512, *, base: float = 10000.0):
         super().__init__()
         self.dim, self.max_len = dim, max_len
-        self.register_buffer("table", sinusoidal_positions(max_len, dim, base=base), persistent=False)
+        self.register_buffer(
+            "table", sinusoidal_positions(max_len, dim, base=base), persistent=False
+        )
 
 
 class LearnedPositionalEncoding(_AddPositions):

@@ -35,14 +35,23 @@ _POINTWISE = (
     nn.BatchNorm1d,
     nn.BatchNorm2d,
 )
-_WINDOWED = (nn.Conv1d, nn.Conv2d, nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d)
+_WINDOWED = (
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.MaxPool1d,
+    nn.MaxPool2d,
+    nn.AvgPool1d,
+    nn.AvgPool2d,
+)
 
 
 def _square(value: object, name: str, layer: nn.Module) -> int:
     """The one size of a square kernel / stride / dilation; a non-square one is refused."""
     values = set(value) if isinstance(value, tuple | list) else {value}
     if len(values) != 1:
-        raise ValueError(f"square windows only; {type(layer).__name__} has {name} {tuple(value)}")
+        raise ValueError(
+            f"square windows only; {type(layer).__name__} has {name} {tuple(value)}"
+        )
     return int(values.pop())
 
 
@@ -80,7 +89,10 @@ def receptive_field(layers: Iterable[object] | nn.Module) -> int:
     """
     if isinstance(layers, nn.Module):
         layers = [layers]
-    r, jump = 1, 1  # jump: distance, in inputs, between neighbouring positions of the current layer
+    r, jump = (
+        1,
+        1,
+    )  # jump: distance, in inputs, between neighbouring positions of the current layer
     for layer in layers:
         for k, s, d in _layer_spec(layer):
             r += d * (k - 1) * jump
@@ -108,7 +120,11 @@ def empirical_receptive_field(
     x = check_tensor(x, "x", min_ndim=3).detach().clone().requires_grad_(True)
     with torch.enable_grad():
         out = model(x)  # (B, C_out, N_out) or (B, C_out, H_out, W_out)
-        position = tuple(n // 2 for n in out.shape[2:]) if position is None else tuple(position)
+        position = (
+            tuple(n // 2 for n in out.shape[2:])
+            if position is None
+            else tuple(position)
+        )
         (grad,) = torch.autograd.grad(out[(0, slice(None), *position)].sum(), x)
     reached = grad[0].abs().sum(0) > 0  # (N,) or (H, W): inputs this output depends on
     extents = []

@@ -25,7 +25,14 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ._validate import check_choice, check_module_dtype, check_sizes, check_tensor, int_tuple, shape_str
+from ._validate import (
+    check_choice,
+    check_module_dtype,
+    check_sizes,
+    check_tensor,
+    int_tuple,
+    shape_str,
+)
 from .attention import scaled_dot_product_attention
 
 __all__ = [
@@ -52,13 +59,17 @@ def _size(size: int | Sequence[int]) -> tuple[int, ...]:
     return int_tuple(dims, len(dims), "size")
 
 
-def relative_table_shape(size: int | Sequence[int], *, circular: bool = False) -> tuple[int, ...]:
+def relative_table_shape(
+    size: int | Sequence[int], *, circular: bool = False
+) -> tuple[int, ...]:
     """Shape of one head's bias table: (2N−1,) or (2H−1, 2W−1); (N,) or (H, W) when circular."""
     dims = _size(size)
     return dims if circular else tuple(2 * d - 1 for d in dims)
 
 
-def relative_position_index(size: int | Sequence[int], *, circular: bool = False) -> Tensor:
+def relative_position_index(
+    size: int | Sequence[int], *, circular: bool = False
+) -> Tensor:
     """Index of the relative offset i − j into a flattened bias table.
 
     Args:
@@ -69,21 +80,30 @@ def relative_position_index(size: int | Sequence[int], *, circular: bool = False
         i = (a, b), j = (c, d); modulo N, or ((a − c) mod H)·W + (b − d) mod W, when circular.
     """
     dims = _size(size)
-    grid = torch.stack(torch.meshgrid(*map(torch.arange, dims), indexing="ij")).flatten(1)  # (D, N)
+    grid = torch.stack(torch.meshgrid(*map(torch.arange, dims), indexing="ij")).flatten(
+        1
+    )  # (D, N)
     rel = grid[:, :, None] - grid[:, None, :]  # (D, N, N): offset i − j along each axis
     index = torch.zeros(rel.shape[1:], dtype=torch.int64)  # (N, N)
     for axis, d in enumerate(dims):
         span = d if circular else 2 * d - 1  # entries of the table along this axis
-        shifted = rel[axis] % d if circular else rel[axis] + d - 1  # (N, N), in [0, span)
+        shifted = (
+            rel[axis] % d if circular else rel[axis] + d - 1
+        )  # (N, N), in [0, span)
         index = index * span + shifted
     return index
 
 
 def _table_size(table: Tensor, circular: bool) -> tuple[int, ...]:
     """The size (N,) or (H, W) that a table (nh, ...) describes."""
-    spans, got = tuple(check_tensor(table, "table", min_ndim=2).shape[1:]), shape_str(table.shape)
+    spans, got = (
+        tuple(check_tensor(table, "table", min_ndim=2).shape[1:]),
+        shape_str(table.shape),
+    )
     if table.ndim > 3 or not (circular or all(s % 2 for s in spans)):
-        raise ValueError(f"table must be (nh, 2N-1) or (nh, 2H-1, 2W-1), or circular; got {got}")
+        raise ValueError(
+            f"table must be (nh, 2N-1) or (nh, 2H-1, 2W-1), or circular; got {got}"
+        )
     return spans if circular else tuple((s + 1) // 2 for s in spans)
 
 
@@ -97,7 +117,9 @@ def relative_bias(table: Tensor, *, circular: bool = False) -> Tensor:
     Returns:
         (nh, N, N) with N = H·W in 2-D; usable as an additive float mask of ``F.scaled_dot_product_attention``.
     """
-    index = relative_position_index(_table_size(table, circular), circular=circular)  # (N, N)
+    index = relative_position_index(
+        _table_size(table, circular), circular=circular
+    )  # (N, N)
     return table.flatten(1)[:, index.to(table.device)]  # (nh, N, N)
 
 
@@ -128,8 +150,12 @@ def relative_attention(
     check_choice(normalization, "normalization", NORMALIZATIONS)
     scale = scale if content else 0.0  # no content: q kᵀ·0 = 0 leaves the bias alone
     if normalization == "pre":
-        return scaled_dot_product_attention(q, k, v, mask=bias, scale=scale)  # softmax(q kᵀ·scale + bias) v
-    _, weights = scaled_dot_product_attention(q, k, v, scale=scale)  # softmax(q kᵀ·scale)
+        return scaled_dot_product_attention(
+            q, k, v, mask=bias, scale=scale
+        )  # softmax(q kᵀ·scale + bias) v
+    _, weights = scaled_dot_product_attention(
+        q, k, v, scale=scale
+    )  # softmax(q kᵀ·scale)
     weights = weights if bias is None else weights + bias  # (..., N, N)
     return weights @ v, weights  # (..., N, hdv)
 
@@ -157,7 +183,9 @@ def relative_self_attention(
     (B, N, C), nh = x.shape, table.shape[0]
     bias = relative_bias(table, circular=circular).to(x.dtype)  # (nh, N, N)
     if bias.shape[-1] != N or C % nh:
-        raise ValueError(f"x must be (B, {len(bias[0])}, C), C a multiple of {nh}; got {shape_str(x.shape)}")
+        raise ValueError(
+            f"x must be (B, {len(bias[0])}, C), C a multiple of {nh}; got {shape_str(x.shape)}"
+        )
     h = x.view(B, N, nh, C // nh).transpose(1, 2)  # (B, nh, N, hd)
     out, weights = relative_attention(
         h, h, h, bias, normalization=normalization, content=content, scale=scale
@@ -190,7 +218,9 @@ def relative_connections(
     h = x.view(N, table.shape[0], -1).transpose(0, 1)  # (nh, N, hd)
     scale = 1.0 / math.sqrt(h.shape[-1]) if scale is None else scale
     content = (h @ h.transpose(-2, -1)) * scale  # (nh, N, N)
-    return RelativeConnections(content, relative_bias(table, circular=circular).to(x.dtype), weights[0])
+    return RelativeConnections(
+        content, relative_bias(table, circular=circular).to(x.dtype), weights[0]
+    )
 
 
 def bias_kernel(table: Tensor, *, circular: bool = True) -> Tensor:
@@ -205,7 +235,9 @@ def bias_kernel(table: Tensor, *, circular: bool = True) -> Tensor:
     Returns:
         (nh, N) or (nh, H, W): entry [h, d] is head h's weight on input i − d. Non-negative; sums to 1.
     """
-    if not circular:  # without wrap-around, rows near a border see fewer offsets: no single kernel
+    if (
+        not circular
+    ):  # without wrap-around, rows near a border see fewer offsets: no single kernel
         raise ValueError("bias_kernel needs a circular table; got circular=False")
     _table_size(table, circular=True)
     return torch.softmax(table.flatten(1), dim=-1).view(table.shape)
@@ -247,7 +279,9 @@ class RelativeSelfAttention(nn.Module):
     ):
         super().__init__()
         if head_dim is None and dim % heads:
-            raise ValueError(f"heads must divide dim, or pass head_dim; got dim = {dim} and heads = {heads}")
+            raise ValueError(
+                f"heads must divide dim, or pass head_dim; got dim = {dim} and heads = {heads}"
+            )
         head_dim = head_dim or dim // heads
         out_dim = out_dim or dim
         check_sizes(dim=dim, heads=heads, head_dim=head_dim, out_dim=out_dim)
@@ -259,15 +293,21 @@ class RelativeSelfAttention(nn.Module):
         self.proj = nn.Linear(heads * head_dim, out_dim)
         self.table = None
         if relative:
-            self.table = nn.Parameter(torch.zeros(heads, *relative_table_shape(self.size, circular=circular)))
-            index = relative_position_index(self.size, circular=circular)  # (N, N) into table.flatten(1)
+            self.table = nn.Parameter(
+                torch.zeros(heads, *relative_table_shape(self.size, circular=circular))
+            )
+            index = relative_position_index(
+                self.size, circular=circular
+            )  # (N, N) into table.flatten(1)
             self.register_buffer("index", index, persistent=False)
 
     def bias(self) -> Tensor | None:
         """(nh, N, N): the six lines of lucidrains' relative bias — a table lookup with the index buffer."""
         return None if self.table is None else self.table.flatten(1)[:, self.index]
 
-    def forward(self, x: Tensor, *, return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    def forward(
+        self, x: Tensor, *, return_weights: bool = False
+    ) -> Tensor | tuple[Tensor, Tensor]:
         """x (B, N, C) → out (B, N, out_dim); with return_weights also the weights (B, nh, N, N)."""
         check_tensor(x, "x", ("B", "N", "C")), check_module_dtype(x, self)
         B, N, C = x.shape
@@ -278,14 +318,20 @@ class RelativeSelfAttention(nn.Module):
         q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, nh, N, hd)
         bias = None if self.table is None else self.bias().to(x.dtype)  # (nh, N, N)
         if return_weights or self.normalization == "post":
-            out, weights = relative_attention(q, k, v, bias, normalization=self.normalization)
+            out, weights = relative_attention(
+                q, k, v, bias, normalization=self.normalization
+            )
         else:  # the same maths in PyTorch's fused kernel (why: see the class docstring)
             out, weights = F.scaled_dot_product_attention(q, k, v, attn_mask=bias), None
-        out = self.proj(out.transpose(1, 2).reshape(B, N, self.heads * self.head_dim))  # (B, N, out_dim)
+        out = self.proj(
+            out.transpose(1, 2).reshape(B, N, self.heads * self.head_dim)
+        )  # (B, N, out_dim)
         return (out, weights) if return_weights else out
 
 
-def attention_from_conv2d(weight: Tensor, bias: Tensor | None, size: Sequence[int]) -> RelativeSelfAttention:
+def attention_from_conv2d(
+    weight: Tensor, bias: Tensor | None, size: Sequence[int]
+) -> RelativeSelfAttention:
     """A relative-attention layer that *is* the circular convolution with ``weight`` (Cordonnier et al. 2020).
 
     One head per kernel offset (k² heads for a k×k kernel). Head h's queries and keys are zero, so the
@@ -304,19 +350,27 @@ def attention_from_conv2d(weight: Tensor, bias: Tensor | None, size: Sequence[in
     check_tensor(weight, "weight", ("C_out", "C_in", "kh", "kw"))
     (H, W), (c_out, c_in, kh, kw) = int_tuple(size, 2, "size"), weight.shape
     if kh % 2 == 0 or kw % 2 == 0 or kh > H or kw > W:
-        raise ValueError(f"weight's kernel must have odd sides, at most {H}×{W}; got {kh}×{kw}")
-    layer = RelativeSelfAttention(c_in, (H, W), heads=kh * kw, head_dim=c_in, out_dim=c_out, circular=True)
+        raise ValueError(
+            f"weight's kernel must have odd sides, at most {H}×{W}; got {kh}×{kw}"
+        )
+    layer = RelativeSelfAttention(
+        c_in, (H, W), heads=kh * kw, head_dim=c_in, out_dim=c_out, circular=True
+    )
     layer = layer.to(weight.dtype)
     with torch.no_grad():
         layer.qkv.weight.zero_()
         layer.qkv.bias.zero_()
         layer.table.fill_(-math.inf)
         inner = kh * kw * c_in
-        layer.qkv.weight[2 * inner :] = torch.eye(c_in, dtype=weight.dtype).repeat(kh * kw, 1)  # v = x
+        layer.qkv.weight[2 * inner :] = torch.eye(c_in, dtype=weight.dtype).repeat(
+            kh * kw, 1
+        )  # v = x
         for h, (a, b) in enumerate((a, b) for a in range(kh) for b in range(kw)):
             # cross-correlation: output (r, c) reads input (r + a − kh//2, c + b − kw//2), i.e. offset
             # i − j = (kh//2 − a, kw//2 − b); the circular table is indexed modulo (H, W).
             layer.table[h, (kh // 2 - a) % H, (kw // 2 - b) % W] = 0.0
             layer.proj.weight[:, h * c_in : (h + 1) * c_in] = weight[:, :, a, b]
-        layer.proj.bias.copy_(torch.zeros(c_out, dtype=weight.dtype) if bias is None else bias)
+        layer.proj.bias.copy_(
+            torch.zeros(c_out, dtype=weight.dtype) if bias is None else bias
+        )
     return layer

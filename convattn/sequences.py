@@ -52,7 +52,9 @@ class SignalEmbedding(nn.Module):
     several layers make a convolutional stem (GELU between them).
     """
 
-    def __init__(self, dim: int, kernels: Sequence[int] = (4,), strides: Sequence[int] = (4,)):
+    def __init__(
+        self, dim: int, kernels: Sequence[int] = (4,), strides: Sequence[int] = (4,)
+    ):
         super().__init__()
         layers: list[nn.Module] = []
         width = 1
@@ -71,11 +73,16 @@ class SignalEmbedding(nn.Module):
 class SeqMLP(nn.Module):
     """embed → flatten the N tokens → Linear → ReLU → Linear. Every position gets its own weights."""
 
-    def __init__(self, embed: nn.Module, n_tokens: int, dim: int, hidden: int, n_classes: int):
+    def __init__(
+        self, embed: nn.Module, n_tokens: int, dim: int, hidden: int, n_classes: int
+    ):
         super().__init__()
         self.embed = embed
         self.net = nn.Sequential(
-            nn.Flatten(), nn.Linear(n_tokens * dim, hidden), nn.ReLU(), nn.Linear(hidden, n_classes)
+            nn.Flatten(),
+            nn.Linear(n_tokens * dim, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, n_classes),
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -111,7 +118,9 @@ class SeqCNN(nn.Module):
         width = dim
         for ch, d, s in zip(channels, self.dilations, self.strides, strict=True):
             pad = d * (kernel_size - 1) // 2
-            layers += [nn.Conv1d(width, ch, kernel_size, stride=s, dilation=d, padding=pad)]
+            layers += [
+                nn.Conv1d(width, ch, kernel_size, stride=s, dilation=d, padding=pad)
+            ]
             layers += [nn.BatchNorm1d(ch), nn.ReLU()]
             width = ch
         self.convs = nn.Sequential(*layers)
@@ -119,7 +128,9 @@ class SeqCNN(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.convs(self.embed(x).transpose(1, 2))  # (B, C, N)
-        h = h.amax(dim=2) if self.pool == "max" else h.mean(dim=2)  # global pooling over positions
+        h = (
+            h.amax(dim=2) if self.pool == "max" else h.mean(dim=2)
+        )  # global pooling over positions
         return self.head(h)
 
 
@@ -135,14 +146,20 @@ def receptive_field(model: SeqCNN) -> int:
 class Block(nn.Module):
     """Pre-norm transformer block on tokens (B, N, C): x + Attention(LN(x)), then x + MLP(LN(x))."""
 
-    def __init__(self, dim: int, n_tokens: int, heads: int, mlp_ratio: int, relative: bool):
+    def __init__(
+        self, dim: int, n_tokens: int, heads: int, mlp_ratio: int, relative: bool
+    ):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
         self.attn = RelativeSelfAttention(dim, n_tokens, heads=heads, relative=relative)
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, mlp_ratio * dim), nn.GELU(), nn.Linear(mlp_ratio * dim, dim))
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, mlp_ratio * dim), nn.GELU(), nn.Linear(mlp_ratio * dim, dim)
+        )
 
-    def forward(self, x: Tensor, *, return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    def forward(
+        self, x: Tensor, *, return_weights: bool = False
+    ) -> Tensor | tuple[Tensor, Tensor]:
         a = self.attn(self.norm1(x), return_weights=return_weights)
         a, weights = a if return_weights else (a, None)  # weights (B, nh, N, N)
         x = x + a
@@ -156,7 +173,9 @@ class ConvLayer(nn.Module):
     def __init__(self, dim: int, kernel_size: int = 3):
         super().__init__()
         self.norm = nn.LayerNorm(dim)
-        self.depthwise = nn.Conv1d(dim, dim, kernel_size, padding=kernel_size // 2, groups=dim)
+        self.depthwise = nn.Conv1d(
+            dim, dim, kernel_size, padding=kernel_size // 2, groups=dim
+        )
         self.pointwise = nn.Linear(dim, dim)  # a 1×1 convolution
 
     def forward(self, x: Tensor) -> Tensor:
@@ -198,13 +217,19 @@ class SeqTransformer(nn.Module):
         check_bool(positions, "positions")
         check_choice(readout, "readout", ("last", "mean"))
         self.embed, self.readout = embed, readout
-        self.pos = nn.Parameter(0.02 * torch.randn(1, n_tokens, dim)) if positions else None
+        self.pos = (
+            nn.Parameter(0.02 * torch.randn(1, n_tokens, dim)) if positions else None
+        )
         self.convs = nn.Sequential(*[ConvLayer(dim) for _ in range(conv_layers)])
-        self.blocks = nn.ModuleList([Block(dim, n_tokens, heads, mlp_ratio, relative) for _ in range(depth)])
+        self.blocks = nn.ModuleList(
+            [Block(dim, n_tokens, heads, mlp_ratio, relative) for _ in range(depth)]
+        )
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, n_classes)
 
-    def forward(self, x: Tensor, *, return_weights: bool = False) -> Tensor | tuple[Tensor, list]:
+    def forward(
+        self, x: Tensor, *, return_weights: bool = False
+    ) -> Tensor | tuple[Tensor, list]:
         h = self.embed(x)  # (B, N, dim)
         if self.pos is not None:
             h = h + self.pos
@@ -239,8 +264,16 @@ def mean_attention_distance(weights: Tensor) -> Tensor:
     The measure of Dosovitskiy et al. (2021, fig. 7) and Raghu et al. (2021): small for a head that
     looks at its neighbours, about N/3 for one that spreads evenly over a sequence of N.
     """
-    if not isinstance(weights, Tensor) or weights.ndim != 4 or weights.shape[-1] != weights.shape[-2]:
-        got = tuple(weights.shape) if isinstance(weights, Tensor) else type(weights).__name__
+    if (
+        not isinstance(weights, Tensor)
+        or weights.ndim != 4
+        or weights.shape[-1] != weights.shape[-2]
+    ):
+        got = (
+            tuple(weights.shape)
+            if isinstance(weights, Tensor)
+            else type(weights).__name__
+        )
         raise ValueError(f"weights must have shape (B, nh, N, N); got {got}")
     n = weights.shape[-1]
     pos = torch.arange(n, dtype=weights.dtype)

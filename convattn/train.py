@@ -73,7 +73,10 @@ def fit(
         History with the loss of every step.
     """
     x, y = check_labelled(data)
-    check_sizes(steps=steps, batch_size=batch_size), check_choice(optimizer, "optimizer", ("adam", "sgd"))
+    (
+        check_sizes(steps=steps, batch_size=batch_size),
+        check_choice(optimizer, "optimizer", ("adam", "sgd")),
+    )
     batch_size = min(batch_size, x.shape[0])
     opt_cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
     opt = opt_cls(model.parameters(), lr=lr, **({"fused": True} if fused else {}))
@@ -85,10 +88,19 @@ def fit(
         loss.backward()
         opt.step()
         history.loss.append(loss.item())
-        if progress and (step + 1) % max(1, steps // 40) == 0 or progress and step + 1 == steps:
+        if (
+            progress
+            and (step + 1) % max(1, steps // 40) == 0
+            or progress
+            and step + 1 == steps
+        ):
             done = (step + 1) / steps
             bar = "#" * int(30 * done)
-            print(f"\r[{bar:<30}] step {step + 1}/{steps} loss {loss.item():.4f}", end="", file=sys.stderr)
+            print(
+                f"\r[{bar:<30}] step {step + 1}/{steps} loss {loss.item():.4f}",
+                end="",
+                file=sys.stderr,
+            )
     if progress:
         print(file=sys.stderr)
     model.eval()

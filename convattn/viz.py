@@ -19,7 +19,13 @@ from . import palette
 from ._validate import check_int, check_numbers
 from .counting import loglog_slope
 
-__all__ = ["plot_connections", "plot_matrix", "plot_scaling", "plot_image_grid", "MAX_GRAPH_NODES"]
+__all__ = [
+    "plot_connections",
+    "plot_matrix",
+    "plot_scaling",
+    "plot_image_grid",
+    "MAX_GRAPH_NODES",
+]
 
 MAX_GRAPH_NODES = 64  # beyond this a bipartite drawing is a grey smear: use plot_matrix
 
@@ -29,8 +35,14 @@ def _as_array(values: object, name: str, dims: str) -> np.ndarray:
     if isinstance(values, torch.Tensor):
         values = values.detach().cpu().double().numpy()
     if not isinstance(values, np.ndarray) or values.ndim != len(dims.split(",")):
-        got = f"shape {values.shape}" if isinstance(values, np.ndarray) else type(values).__name__
-        raise TypeError(f"{name} must be a torch.Tensor or numpy array of shape ({dims}); got {got}")
+        got = (
+            f"shape {values.shape}"
+            if isinstance(values, np.ndarray)
+            else type(values).__name__
+        )
+        raise TypeError(
+            f"{name} must be a torch.Tensor or numpy array of shape ({dims}); got {got}"
+        )
     return values.astype(float)
 
 
@@ -47,10 +59,14 @@ def _labels(labels: object, n: int, name: str, what: str) -> list | None:
 
 def _check_series(series: object, what: str) -> None:
     if not isinstance(series, Mapping) or not series:
-        raise ValueError(f"series must be a mapping with at least one named {what}; got {series!r}")
+        raise ValueError(
+            f"series must be a mapping with at least one named {what}; got {series!r}"
+        )
 
 
-def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+def _figure_and_axes(
+    ax: Axes | None, figsize: tuple[float, float]
+) -> tuple[Figure, Axes]:
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
         return fig, ax
@@ -108,16 +124,28 @@ def plot_connections(
             rel = abs(m[i, j]) / scale if scale > 0 else 0.0
             if rel <= threshold:
                 continue
-            style = dict(lw=0.3 + max_width * rel, alpha=0.15 + 0.85 * rel, ls="-" if m[i, j] >= 0 else "--")
-            ax.plot([xs_in[j], xs_out[i]], [0, 1], color=palette.WEIGHT, zorder=1, **style)
+            style = dict(
+                lw=0.3 + max_width * rel,
+                alpha=0.15 + 0.85 * rel,
+                ls="-" if m[i, j] >= 0 else "--",
+            )
+            ax.plot(
+                [xs_in[j], xs_out[i]], [0, 1], color=palette.WEIGHT, zorder=1, **style
+            )
     node = dict(s=260, zorder=2, edgecolors="white", linewidths=1.0)
     ax.scatter(xs_in, np.zeros(n_in), color=palette.INPUT, **node)
     ax.scatter(xs_out, np.ones(n_out), color=palette.OUTPUT, **node)
     label = dict(textcoords="offset points", ha="center", fontsize=9)
-    for j, x in enumerate(xs_in if width <= 16 else []):  # node names only where they fit
-        ax.annotate(f"${input_name}_{{{j}}}$", (x, 0), xytext=(0, -14), va="top", **label)
+    for j, x in enumerate(
+        xs_in if width <= 16 else []
+    ):  # node names only where they fit
+        ax.annotate(
+            f"${input_name}_{{{j}}}$", (x, 0), xytext=(0, -14), va="top", **label
+        )
     for i, x in enumerate(xs_out if width <= 16 else []):
-        ax.annotate(f"${output_name}_{{{i}}}$", (x, 1), xytext=(0, 14), va="bottom", **label)
+        ax.annotate(
+            f"${output_name}_{{{i}}}$", (x, 1), xytext=(0, 14), va="bottom", **label
+        )
     ax.set_xlim(-0.8, width - 0.2)
     ax.set_ylim(-0.45, 1.45)
     ax.set_yticks([0, 1], [f"input ${input_name}$", f"output ${output_name}$"])
@@ -168,8 +196,12 @@ def plot_matrix(
         hi = np.abs(m).max() or 1.0
         for (i, j), v in np.ndenumerate(m):
             color = "white" if abs(v) > 0.6 * hi else "black"
-            ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=8, color=color)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # positions are whole numbers: no "2.5" ticks
+            ax.text(
+                j, i, format(v, fmt), ha="center", va="center", fontsize=8, color=color
+            )
+    ax.xaxis.set_major_locator(
+        MaxNLocator(integer=True)
+    )  # positions are whole numbers: no "2.5" ticks
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if xticklabels is not None:
         ax.set_xticks(range(m.shape[1]), xticklabels, rotation=60, ha="right")
@@ -197,14 +229,25 @@ def plot_scaling(
     """Log-log plot of several quantities against size, each labelled with its fitted slope."""
     sizes = check_numbers(sizes, "sizes")
     _check_series(series, "sequence of values")
-    checked = {label: check_numbers(values, f"series {label!r}") for label, values in series.items()}
+    checked = {
+        label: check_numbers(values, f"series {label!r}")
+        for label, values in series.items()
+    }
     if any(len(values) != len(sizes) for values in checked.values()):
-        raise ValueError(f"every series must have one value per size ({len(sizes)}); got {checked}")
+        raise ValueError(
+            f"every series must have one value per size ({len(sizes)}); got {checked}"
+        )
     fig, ax = _figure_and_axes(ax, (5.0, 3.6))
     for k, (label, values) in enumerate(checked.items()):
         color = (colors or {}).get(label, f"C{k}")
         slope = loglog_slope(sizes, values)
-        ax.loglog(sizes, values, color=color, label=f"{label} (slope {slope:.2f})", **_style(k))
+        ax.loglog(
+            sizes,
+            values,
+            color=color,
+            label=f"{label} (slope {slope:.2f})",
+            **_style(k),
+        )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, which="major", alpha=0.3)
@@ -234,7 +277,11 @@ def plot_image_grid(
     ncols = min(check_int(ncols, "ncols", minimum=1), n)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False, layout="constrained"
+        nrows,
+        ncols,
+        figsize=(size * ncols, size * nrows + 0.4),
+        squeeze=False,
+        layout="constrained",
     )
     if signed is None:
         signed = bool((images < 0).any())
@@ -285,16 +332,34 @@ def plot_errorbars(
     xs_arr = np.asarray(check_numbers(xs, "xs"))
     _check_series(series, "(means, errors) pair")
     xticklabels = _labels(xticklabels, len(xs_arr), "xticklabels", "x")
-    checked = {label: tuple(np.asarray(v, dtype=float) for v in pair) for label, pair in series.items()}
-    if any(len(pair) != 2 or {len(v) for v in pair} != {len(xs_arr)} for pair in checked.values()):
-        raise ValueError(f"every series must be a pair (means, errors), one of each per x; got {series!r}")
+    checked = {
+        label: tuple(np.asarray(v, dtype=float) for v in pair)
+        for label, pair in series.items()
+    }
+    if any(
+        len(pair) != 2 or {len(v) for v in pair} != {len(xs_arr)}
+        for pair in checked.values()
+    ):
+        raise ValueError(
+            f"every series must be a pair (means, errors), one of each per x; got {series!r}"
+        )
     fig, ax = _figure_and_axes(ax, (5.0, 3.6))
     k_mid = (len(series) - 1) / 2
     for k, (label, (means, errors)) in enumerate(checked.items()):
         step = k - k_mid
         x = xs_arr * (1 + dodge) ** step if logx else xs_arr + dodge * step
         color = (colors or {}).get(label, f"C{k}")
-        ax.errorbar(x, means, yerr=errors, color=color, capsize=3, lw=1.5, ms=5, label=label, **_style(k))
+        ax.errorbar(
+            x,
+            means,
+            yerr=errors,
+            color=color,
+            capsize=3,
+            lw=1.5,
+            ms=5,
+            label=label,
+            **_style(k),
+        )
     if logx:
         ax.set_xscale("log")
     if xticklabels is not None:
