@@ -1,8 +1,9 @@
 """convattn: the companion package of the course *Convolution vs. Attention*.
 
-One idea ties the course together: every layer mixes positions, and its **connection matrix**
-(outputs × inputs) says how strongly each output depends on each input. Fully connected: dense and learned.
-Convolution: banded and constant along its diagonals. Attention: computed from the input. CoAtNet: both.
+One idea ties the course together: every layer mixes positions, and its **connection
+matrix** (outputs × inputs) says how strongly each output depends on each input. Fully
+connected: dense and learned. Convolution: banded and constant along its diagonals.
+Attention: computed from the input. CoAtNet: both.
 
 Shape alphabet, used in every docstring and shape comment:
 
@@ -15,9 +16,10 @@ Shape alphabet, used in every docstring and shape comment:
 ``k``      kernel size (``kh, kw`` in 2-D)
 =========  ====================================================
 
-A chapter reads ``from convattn import linear, plot_connections, ...`` and tells its story. The names below
-come in the order of the book; the tooling (``convattn.tools``: the benchmark's command line, the doctor,
-the coursework tooling and the experiment sweeps) is never imported here.
+A chapter reads ``from convattn import linear, plot_connections, ...`` and tells its
+story. The names below come in the order of the book; the tooling (``convattn.tools``:
+the benchmark's command line, the doctor, the coursework tooling and the experiment
+sweeps) is never imported here.
 """
 
 from . import check, palette
