@@ -1,13 +1,16 @@
-"""The five layers side by side, every property *measured* on real layers (summary chapter).
+"""The five layers side by side, every property *measured* on real layers (summary
+chapter).
 
-For sequences x of shape (N, C) we build one layer of each kind — fully connected, convolution, basic
-self-attention, QKV self-attention, relative (CoAtNet) attention — with seeded random weights, and measure
-rather than assert what the chapters showed:
+For sequences x of shape (N, C) we build one layer of each kind — fully connected,
+convolution, basic self-attention, QKV self-attention, relative (CoAtNet) attention —
+with seeded random weights, and measure rather than assert what the chapters showed:
 
-- the connection matrix between positions: M[i, j] = ‖∂yᵢ/∂xⱼ‖ (Frobenius norm of the C×C Jacobian block);
+- the connection matrix between positions: M[i, j] = ‖∂yᵢ/∂xⱼ‖ (Frobenius norm of the
+  C×C Jacobian block);
 - the receptive field of one output (how many inputs it depends on);
 - whether the connection matrix depends on the input (compare it at two inputs);
-- the translation-equivariance error max|f(roll x) − roll f(x)| and the permutation-equivariance error;
+- the translation-equivariance error max|f(roll x) − roll f(x)| and the
+  permutation-equivariance error;
 - parameters (counted on the module) at two lengths, and analytic FLOPs.
 
 Nothing here is typed in: change a layer and the summary table changes with it.
@@ -48,7 +51,8 @@ LAYER_KINDS = ("fc", "conv", "basic attention", "qkv attention", "relative atten
 
 @dataclass
 class Layer:
-    """A layer on one sequence: ``fn`` maps x (N, C) to y (N, C); ``module`` holds its parameters (or None)."""
+    """A layer on one sequence: ``fn`` maps x (N, C) to y (N, C); ``module`` holds its
+    parameters (or None)."""
 
     kind: str
     fn: Callable[[Tensor], Tensor]
@@ -58,10 +62,12 @@ class Layer:
 def make_layer(
     kind: str, n: int, dim: int, *, kernel_size: int = 3, seed: int = 0
 ) -> Layer:
-    """One float64 layer of the given kind for sequences of n tokens with dim channels, seeded weights.
+    """One float64 layer of the given kind for sequences of n tokens with dim channels,
+    seeded weights.
 
-    The convolution pads circularly and the relative attention uses a circular offset table, so both are
-    exactly translation-equivariant on the ring of n positions (the chapters' borders aside).
+    The convolution pads circularly and the relative attention uses a circular offset
+    table, so both are exactly translation-equivariant on the ring of n positions (the
+    chapters' borders aside).
     """
     check_choice(kind, "kind", LAYER_KINDS)
     check_int(n, "n", minimum=2)
@@ -104,10 +110,11 @@ def make_layer(
 
 
 def position_connections(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
-    """M (N, N) with M[i, j] = ‖∂yᵢ/∂xⱼ‖: how strongly output position i depends on input position j at x.
+    """M (N, N) with M[i, j] = ‖∂yᵢ/∂xⱼ‖: how strongly output position i depends on
+    input position j at x.
 
-    For a linear layer this is the (block-)norm of its connection matrix, the same at every x; for attention
-    it is the local, input-dependent version of it.
+    For a linear layer this is the (block-)norm of its connection matrix, the same at
+    every x; for attention it is the local, input-dependent version of it.
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable; got {type(fn).__name__}")
@@ -115,7 +122,8 @@ def position_connections(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
     jac = torch.autograd.functional.jacobian(fn, x)  # (N, C, N, C)
     if jac.shape != (*x.shape, *x.shape):
         raise ValueError(
-            f"fn must map x {shape_str(x.shape)} to the same shape; its Jacobian is {shape_str(jac.shape)}"
+            f"fn must map x {shape_str(x.shape)} to the same shape; its Jacobian is "
+            f"{shape_str(jac.shape)}"
         )
     return jac.pow(2).sum(dim=(1, 3)).sqrt()  # (N, N)
 
@@ -140,7 +148,8 @@ class LayerProperties:
 
 
 def layer_flops(kind: str, n: int, dim: int, *, kernel_size: int = 3) -> int:
-    """Analytic FLOPs of one forward pass of the ``kind`` layer of :func:`make_layer` on one (n, dim) sequence."""
+    """Analytic FLOPs of one forward pass of the ``kind`` layer of :func:`make_layer` on
+    one (n, dim) sequence."""
     check_choice(kind, "kind", LAYER_KINDS)
     check_sizes(n=n, dim=dim, kernel_size=kernel_size)
     if kind == "fc":
@@ -157,7 +166,8 @@ def layer_flops(kind: str, n: int, dim: int, *, kernel_size: int = 3) -> int:
 def measure_layer(
     kind: str, *, n: int = 12, dim: int = 4, kernel_size: int = 3, seed: int = 0
 ) -> LayerProperties:
-    """Build a layer of ``kind`` for (n, dim) sequences and measure its properties at seeded random inputs."""
+    """Build a layer of ``kind`` for (n, dim) sequences and measure its properties at
+    seeded random inputs."""
     layer = make_layer(kind, n, dim, kernel_size=kernel_size, seed=seed)
     gen = torch.Generator().manual_seed(seed + 1)
     x1 = torch.randn(n, dim, generator=gen, dtype=torch.float64)

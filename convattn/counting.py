@@ -1,7 +1,9 @@
-"""Counting what layers cost: parameters in closed form, checked against real PyTorch modules.
+"""Counting what layers cost: parameters in closed form, checked against real PyTorch
+modules.
 
-Chapter 1 corrects the source post: an FC layer's parameter count grows *quadratically* with the
-input size (``n_in · n_out + n_out``), not exponentially. Later chapters add convolution and attention.
+Chapter 1 corrects the source post: an FC layer's parameter count grows *quadratically*
+with the input size (``n_in · n_out + n_out``), not exponentially. Later chapters add
+convolution and attention.
 """
 
 from __future__ import annotations
@@ -31,13 +33,15 @@ def count_params(module: nn.Module, *, trainable_only: bool = False) -> int:
 
 
 def fc_params(n_in: int, n_out: int, bias: bool = True) -> int:
-    """Parameters of ``nn.Linear(n_in, n_out, bias)``: a weight (n_out, n_in) plus n_out biases."""
+    """Parameters of ``nn.Linear(n_in, n_out, bias)``: a weight (n_out, n_in) plus n_out
+    biases."""
     check_sizes(n_in=n_in, n_out=n_out)
     return n_in * n_out + (n_out if bias else 0)
 
 
 def image_fc_params(side: int, channels: int = 1, bias: bool = True) -> int:
-    """Parameters of an FC layer mapping a side×side×channels image to an image of the same size.
+    """Parameters of an FC layer mapping a side×side×channels image to an image of the
+    same size.
 
     n = side²·channels inputs and outputs, so n² + n parameters: proportional to side⁴.
     """
@@ -49,11 +53,13 @@ def image_fc_params(side: int, channels: int = 1, bias: bool = True) -> int:
 def loglog_slope(
     sizes: Sequence[float] | torch.Tensor, values: Sequence[float] | torch.Tensor
 ) -> float:
-    """Least-squares slope of log(values) against log(sizes): the exponent p in values ∝ sizesᵖ."""
+    """Least-squares slope of log(values) against log(sizes): the exponent p in values ∝
+    sizesᵖ."""
     xs, ys = check_numbers(sizes, "sizes"), check_numbers(values, "values")
     if len(xs) != len(ys) or len(xs) < 2 or min(xs + ys) <= 0:
         raise ValueError(
-            f"sizes and values must be as many (>= 2) positive numbers; got {xs} and {ys}"
+            f"sizes and values must be as many (>= 2) positive numbers; got {xs} and "
+            f"{ys}"
         )
     lx = [math.log(v) for v in xs]
     ly = [math.log(v) for v in ys]
@@ -64,10 +70,11 @@ def loglog_slope(
     return sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / sxx
 
 
-# ---------------------------------------------------------------- chapters 3-4: attention
-# Attention's parameters live in its projections, so their number does not depend on the sequence length N;
-# its cost does: the n×m weights take 2·n·m·d multiply-adds to make and 2·n·m·dv to apply, and n·m numbers
-# to store. FLOP counts follow torch.utils.flop_counter.FlopCounterMode: 2 per multiply-add of every matrix
+# ---------------------------------------------------------------- chapters 3-4:
+# attention Attention's parameters live in its projections, so their number does not
+# depend on the sequence length N; its cost does: the n×m weights take 2·n·m·d
+# multiply-adds to make and 2·n·m·dv to apply, and n·m numbers to store. FLOP counts
+# follow torch.utils.flop_counter.FlopCounterMode: 2 per multiply-add of every matrix
 # product, nothing for softmax, scaling or bias additions (O(n·m) and O(n·C) more).
 
 __all__ += [
@@ -88,9 +95,11 @@ def self_attention_params(
     bias: bool = False,
     out_proj: bool = False,
 ) -> int:
-    """Parameters of ``convattn.SelfAttention(dim, qk_dim, v_dim, bias=, out_proj=)``; no N anywhere.
+    """Parameters of ``convattn.SelfAttention(dim, qk_dim, v_dim, bias=, out_proj=)``;
+    no N anywhere.
 
-    W_Q, W_K: (qk_dim, dim); W_V: (v_dim, dim); W_O: (dim, v_dim) with out_proj; one bias per output row.
+    W_Q, W_K: (qk_dim, dim); W_V: (v_dim, dim); W_O: (dim, v_dim) with out_proj; one
+    bias per output row.
     """
     check_int(dim, "dim", minimum=1)
     qk_dim = qk_dim or dim
@@ -100,9 +109,11 @@ def self_attention_params(
 
 
 def mha_params(dim: int, num_heads: int, *, bias: bool = True) -> int:
-    """Parameters of multi-head self-attention, ``nn.MultiheadAttention(dim, num_heads, bias=)``: 4C² (+ 4C).
+    """Parameters of multi-head self-attention, ``nn.MultiheadAttention(dim, num_heads,
+    bias=)``: 4C² (+ 4C).
 
-    Four C×C projections (Q, K, V, output): the number of heads only decides how they are cut up.
+    Four C×C projections (Q, K, V, output): the number of heads only decides how they
+    are cut up.
     """
     check_sizes(dim=dim, num_heads=num_heads)
     return 4 * fc_params(dim, dim, bias)
@@ -116,9 +127,11 @@ def attention_flops(
     m: int | None = None,
     batch: int = 1,
 ) -> int:
-    """Matrix-product FLOPs of softmax(q kᵀ/√d) v for n queries and m keys (m = n by default), per batch × head.
+    """Matrix-product FLOPs of softmax(q kᵀ/√d) v for n queries and m keys (m = n by
+    default), per batch × head.
 
-    2·n·m·qk_dim for q kᵀ plus 2·n·m·v_dim for the weighted sum of values: quadratic in the length.
+    2·n·m·qk_dim for q kᵀ plus 2·n·m·v_dim for the weighted sum of values: quadratic in
+    the length.
     """
     check_sizes(n=n, qk_dim=qk_dim, batch=batch)
     v_dim, m = v_dim or qk_dim, m or n
@@ -126,9 +139,11 @@ def attention_flops(
 
 
 def mha_flops(n: int, dim: int, num_heads: int, *, batch: int = 1) -> int:
-    """Matrix-product FLOPs of multi-head self-attention on (batch, n, dim): 8·n·C² + 4·n²·C per sequence.
+    """Matrix-product FLOPs of multi-head self-attention on (batch, n, dim): 8·n·C² +
+    4·n²·C per sequence.
 
-    Four projections cost 2·n·C² each; the heads' attention costs nh · 4·n²·hd = 4·n²·C, whatever nh is.
+    Four projections cost 2·n·C² each; the heads' attention costs nh · 4·n²·hd = 4·n²·C,
+    whatever nh is.
     """
     mha_params(dim, num_heads)  # validates dim and num_heads
     check_sizes(n=n, batch=batch)
@@ -145,7 +160,8 @@ def attention_weights_bytes(
     batch: int = 1,
     dtype: torch.dtype = torch.float32,
 ) -> int:
-    """Bytes of the attention weights, one n×m matrix per batch element and head (4·n² in float32)."""
+    """Bytes of the attention weights, one n×m matrix per batch element and head (4·n²
+    in float32)."""
     check_sizes(n=n, num_heads=num_heads, batch=batch)
     m = m or n
     return batch * num_heads * n * m * torch.finfo(dtype).bits // 8
@@ -154,11 +170,13 @@ def attention_weights_bytes(
 def saved_activation_bytes(
     fn: Callable[..., object], *inputs: torch.Tensor, module: nn.Module | None = None
 ) -> int:
-    """Measured memory a layer keeps for its backward pass: bytes of the tensors autograd saves in fn(*inputs).
+    """Measured memory a layer keeps for its backward pass: bytes of the tensors
+    autograd saves in fn(*inputs).
 
-    The floating inputs are given ``requires_grad`` (as they would have inside a network); every storage is
-    counted once however many operations save it; a module's parameters are not activations and are skipped.
-    Deterministic, unlike a wall-clock or allocator measurement: use it to see how memory grows with N.
+    The floating inputs are given ``requires_grad`` (as they would have inside a
+    network); every storage is counted once however many operations save it; a module's
+    parameters are not activations and are skipped. Deterministic, unlike a wall-clock
+    or allocator measurement: use it to see how memory grows with N.
     """
     args = [t.detach().requires_grad_() if t.is_floating_point() else t for t in inputs]
     skip = (
@@ -180,10 +198,11 @@ def saved_activation_bytes(
     return sum(saved.values())
 
 
-# ---------------------------------------------------------------- chapter 2: convolution
-# A convolution's parameters are its kernels: C_out · (C_in / groups) · k (· k) weights plus C_out biases,
-# whatever the size of the input. Its cost is one multiply-add per weight per output position, so it grows
-# with the number of pixels (linearly), not with its square as an FC layer's does.
+# ---------------------------------------------------------------- chapter 2:
+# convolution A convolution's parameters are its kernels: C_out · (C_in / groups) · k (·
+# k) weights plus C_out biases, whatever the size of the input. Its cost is one
+# multiply-add per weight per output position, so it grows with the number of pixels
+# (linearly), not with its square as an FC layer's does.
 
 __all__ += ["conv1d_params", "conv2d_params", "conv1d_macs", "conv2d_macs"]
 
@@ -196,9 +215,11 @@ def conv1d_params(
     groups: int = 1,
     bias: bool = True,
 ) -> int:
-    """Parameters of ``nn.Conv1d(in_channels, out_channels, kernel_size, groups=, bias=)``.
+    """Parameters of ``nn.Conv1d(in_channels, out_channels, kernel_size, groups=,
+    bias=)``.
 
-    Weight (C_out, C_in / groups, k) plus C_out biases: the input length appears nowhere.
+    Weight (C_out, C_in / groups, k) plus C_out biases: the input length appears
+    nowhere.
     """
     check_sizes(
         in_channels=in_channels,
@@ -219,9 +240,11 @@ def conv2d_params(
     groups: int = 1,
     bias: bool = True,
 ) -> int:
-    """Parameters of ``nn.Conv2d(in_channels, out_channels, kernel_size, groups=, bias=)``.
+    """Parameters of ``nn.Conv2d(in_channels, out_channels, kernel_size, groups=,
+    bias=)``.
 
-    Weight (C_out, C_in / groups, kh, kw) plus C_out biases: the image size appears nowhere.
+    Weight (C_out, C_in / groups, kh, kw) plus C_out biases: the image size appears
+    nowhere.
     """
     check_sizes(in_channels=in_channels, out_channels=out_channels, groups=groups)
     kh, kw = int_tuple(kernel_size, 2, "kernel_size")
@@ -242,9 +265,11 @@ def conv1d_macs(
     groups: int = 1,
     batch: int = 1,
 ) -> int:
-    """Multiply-adds of ``nn.Conv1d`` on (batch, C_in, length): B · C_out · N_out · (C_in / groups) · k.
+    """Multiply-adds of ``nn.Conv1d`` on (batch, C_in, length): B · C_out · N_out ·
+    (C_in / groups) · k.
 
-    Bias additions are not counted. ``FlopCounterMode`` reports 2 FLOPs per multiply-add.
+    Bias additions are not counted. ``FlopCounterMode`` reports 2 FLOPs per
+    multiply-add.
     """
     check_sizes(
         in_channels=in_channels,
@@ -269,11 +294,14 @@ def conv2d_macs(
     groups: int = 1,
     batch: int = 1,
 ) -> int:
-    """Multiply-adds of ``nn.Conv2d`` on (batch, C_in, H, W): B · C_out · H_out · W_out · (C_in / groups) · kh · kw.
+    """Multiply-adds of ``nn.Conv2d`` on (batch, C_in, H, W): B · C_out · H_out · W_out
+    · (C_in / groups) · kh · kw.
 
     Args:
-        input_size: H, or (H, W); stride, padding and dilation: an int or a pair, padding also 'same'/'valid'.
-    Bias additions are not counted. ``FlopCounterMode`` reports 2 FLOPs per multiply-add.
+        input_size: H, or (H, W); stride, padding and dilation: an int or a pair,
+            padding also 'same'/'valid'.
+    Bias additions are not counted. ``FlopCounterMode`` reports 2 FLOPs per
+    multiply-add.
     """
     check_sizes(
         in_channels=in_channels, out_channels=out_channels, groups=groups, batch=batch
@@ -291,9 +319,10 @@ def conv2d_macs(
 
 
 # ---------------------------------------------------------------- chapter: cost
-# FLOPs of the remaining layers in FlopCounterMode's convention (2 per multiply-add of a matrix product or a
-# convolution; normalisation, activations, softmax, pooling and bias additions are not counted: O(size) more),
-# and where attention's n² overtakes a convolution's n at the same width.
+# FLOPs of the remaining layers in FlopCounterMode's convention (2 per multiply-add of a
+# matrix product or a convolution; normalisation, activations, softmax, pooling and bias
+# additions are not counted: O(size) more), and where attention's n² overtakes a
+# convolution's n at the same width.
 
 __all__ += [
     "fc_flops",
@@ -305,7 +334,8 @@ __all__ += [
 
 
 def fc_flops(n_in: int, n_out: int, *, batch: int = 1) -> int:
-    """FLOPs of ``nn.Linear(n_in, n_out)`` on (batch, n_in): 2·batch·n_in·n_out, one multiply-add per weight."""
+    """FLOPs of ``nn.Linear(n_in, n_out)`` on (batch, n_in): 2·batch·n_in·n_out, one
+    multiply-add per weight."""
     check_sizes(n_in=n_in, n_out=n_out, batch=batch)
     return 2 * batch * n_in * n_out
 
@@ -319,10 +349,12 @@ def relative_attention_flops(
     out_dim: int | None = None,
     batch: int = 1,
 ) -> int:
-    """FLOPs of ``RelativeSelfAttention(dim, n, heads=, head_dim=, out_dim=)`` on (batch, n, dim).
+    """FLOPs of ``RelativeSelfAttention(dim, n, heads=, head_dim=, out_dim=)`` on
+    (batch, n, dim).
 
-    2·n·C·3·nh·hd for the q, k, v projection, nh · 4·n²·hd for the heads' attention, 2·n·nh·hd·C_out for the
-    output projection. The relative bias is looked up and added, which costs no multiply-adds.
+    2·n·C·3·nh·hd for the q, k, v projection, nh · 4·n²·hd for the heads' attention,
+    2·n·nh·hd·C_out for the output projection. The relative bias is looked up and added,
+    which costs no multiply-adds.
     """
     out_dim = out_dim or dim
     inner = heads * head_dim
@@ -343,12 +375,14 @@ def mbconv_flops(
     kernel_size: int = 3,
     batch: int = 1,
 ) -> int:
-    """FLOPs of ``convattn.MBConv(in_dim, out_dim, stride=, expansion=, se_ratio=, kernel_size=)`` on (B, C_in, H, W).
+    """FLOPs of ``convattn.MBConv(in_dim, out_dim, stride=, expansion=, se_ratio=,
+    kernel_size=)`` on (B, C_in, H, W).
 
-    With hidden = expansion·C_out, H·W input and H'·W' output pixels: the 1×1 expansion 2·H·W·C_in·hidden,
-    the depthwise k×k convolution 2·H'·W'·hidden·k², squeeze-excite 2·2·hidden·squeeze (per image, not per
-    pixel), the 1×1 projection 2·H'·W'·hidden·C_out, and a 1×1 shortcut 2·H'·W'·C_in·C_out when the width
-    changes. Linear in the number of pixels.
+    With hidden = expansion·C_out, H·W input and H'·W' output pixels: the 1×1 expansion
+    2·H·W·C_in·hidden, the depthwise k×k convolution 2·H'·W'·hidden·k², squeeze-excite
+    2·2·hidden·squeeze (per image, not per pixel), the 1×1 projection
+    2·H'·W'·hidden·C_out, and a 1×1 shortcut 2·H'·W'·C_in·C_out when the width changes.
+    Linear in the number of pixels.
 
     Args:
         size: H, or (H, W), of the input.
@@ -390,11 +424,13 @@ def transformer_block_flops(
     mlp_ratio: int = 3,
     batch: int = 1,
 ) -> int:
-    """FLOPs of ``convattn.TransformerBlock(in_dim, out_dim, size, head_dim=, mlp_ratio=)`` on an image.
+    """FLOPs of ``convattn.TransformerBlock(in_dim, out_dim, size, head_dim=,
+    mlp_ratio=)`` on an image.
 
-    ``size`` is the block's own (H', W'), after its stride: attention runs over n = H'·W' positions with
-    nh = max(1, C_out // hd) heads (:func:`relative_attention_flops`), then a 1×1 shortcut 2·n·C_in·C_out
-    when the width changes, and the MLP 2·2·n·r·C_out². Quadratic in n through attention only.
+    ``size`` is the block's own (H', W'), after its stride: attention runs over n =
+    H'·W' positions with nh = max(1, C_out // hd) heads
+    (:func:`relative_attention_flops`), then a 1×1 shortcut 2·n·C_in·C_out when the
+    width changes, and the MLP 2·2·n·r·C_out². Quadratic in n through attention only.
     """
     h, w = int_tuple(size, 2, "size")
     n = h * w
@@ -413,20 +449,23 @@ def transformer_block_flops(
 
 
 def attention_conv_crossover(dim: int, kernel_size: int, *, ndim: int = 1) -> float:
-    """The number of positions n* at which attention's mixing costs as many FLOPs as a convolution.
+    """The number of positions n* at which attention's mixing costs as many FLOPs as a
+    convolution.
 
-    At width d (C_in = C_out = d), a convolution with a kernel of k^ndim taps costs 2·n·k^ndim·d² FLOPs;
-    attention's two products (q kᵀ and weights·v) cost 4·n²·d. They are equal at n* = k^ndim·d / 2; below it
-    attention is cheaper, above it the convolution is. (Attention's four d×d projections, 8·n·d², grow
-    linearly like the convolution and are left out: they cost as much as a kernel of 4 taps.)
+    At width d (C_in = C_out = d), a convolution with a kernel of k^ndim taps costs
+    2·n·k^ndim·d² FLOPs; attention's two products (q kᵀ and weights·v) cost 4·n²·d. They
+    are equal at n* = k^ndim·d / 2; below it attention is cheaper, above it the
+    convolution is. (Attention's four d×d projections, 8·n·d², grow linearly like the
+    convolution and are left out: they cost as much as a kernel of 4 taps.)
     """
     check_sizes(dim=dim, kernel_size=kernel_size, ndim=ndim)
     return kernel_size**ndim * dim / 2
 
 
-# ---------------------------------------------------------------- chapter 5: hybrid (CoAtNet)
-# Closed forms of the parameter counts of relative attention and of the models in blocks.py and models.py;
-# tests/test_counting.py checks each against count_params of the real module.
+# ---------------------------------------------------------------- chapter 5: hybrid
+# (CoAtNet) Closed forms of the parameter counts of relative attention and of the models
+# in blocks.py and models.py; tests/test_counting.py checks each against count_params of
+# the real module.
 
 __all__ += [
     "relative_attention_params",
@@ -440,7 +479,8 @@ __all__ += [
 
 
 def squeeze_channels(in_dim: int, se_ratio: float) -> int:
-    """Width of the squeeze-excite bottleneck: a fraction of the block's *input* channels, at least 1."""
+    """Width of the squeeze-excite bottleneck: a fraction of the block's *input*
+    channels, at least 1."""
     return max(1, round(in_dim * se_ratio))
 
 
@@ -453,7 +493,8 @@ def relative_attention_params(
     out_dim: int | None = None,
     circular: bool = False,
 ) -> int:
-    """Parameters of :class:`RelativeSelfAttention`: qkv (C → 3·nh·hd, with bias), output projection, tables.
+    """Parameters of :class:`RelativeSelfAttention`: qkv (C → 3·nh·hd, with bias),
+    output projection, tables.
 
     Each head's table has (2N−1) or (2H−1)(2W−1) entries; N or H·W when circular.
     """
@@ -472,7 +513,8 @@ def mbconv_params(
     se_ratio: float = 0.25,
     kernel_size: int = 3,
 ) -> int:
-    """Closed form of count_params(MBConv(...)): the BatchNorm has 2·C_in, every conv a bias."""
+    """Closed form of count_params(MBConv(...)): the BatchNorm has 2·C_in, every conv a
+    bias."""
     hidden = out_dim * expansion
     n = 2 * in_dim  # pre-norm
     n += in_dim * hidden + hidden  # expand
@@ -497,7 +539,8 @@ def transformer_block_params(
     mlp_ratio: int = 3,
     relative: bool = True,
 ) -> int:
-    """Closed form of count_params(TransformerBlock(...)): two LayerNorms, attention, shortcut, MLP."""
+    """Closed form of count_params(TransformerBlock(...)): two LayerNorms, attention,
+    shortcut, MLP."""
     size = int_tuple(size, 2, "size")
     heads = max(1, out_dim // head_dim)
     n = 2 * in_dim + 2 * out_dim  # LayerNorms
@@ -538,7 +581,8 @@ def hybrid_params(config: HybridConfig) -> int:
 
 
 def cnn_params(config: CNNConfig) -> int:
-    """Closed form of count_params(SmallCNN(config)): Σ (9·C_in·C_out + C_out [+ 2·C_out BN]) + classifier."""
+    """Closed form of count_params(SmallCNN(config)): Σ (9·C_in·C_out + C_out [+ 2·C_out
+    BN]) + classifier."""
     n, width = 0, config.in_channels
     for ch in config.channels:
         n += 9 * width * ch + ch + (2 * ch if config.batchnorm else 0)
@@ -558,6 +602,7 @@ def vit_params(config: ViTConfig) -> int:
 
 
 def mlp_params(n_in: int, hidden: Sequence[int], n_out: int) -> int:
-    """Closed form of count_params(MLP(n_in, hidden, n_out)): one weight and one bias per layer."""
+    """Closed form of count_params(MLP(n_in, hidden, n_out)): one weight and one bias
+    per layer."""
     widths = [n_in, *hidden, n_out]
     return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))

@@ -1,9 +1,10 @@
 """Show the package's own code on the page.
 
-Every chapter prints the implementation it teaches from this package, the way the Annotated
-Transformer sets its code beside its prose: the page shows what runs, so it cannot drift from it.
-``show_source(linear)`` renders as a highlighted Python block in Jupyter and in the built book
-(through its Markdown form) and as plain text everywhere else.
+Every chapter prints the implementation it teaches from this package, the way the
+Annotated Transformer sets its code beside its prose: the page shows what runs, so it
+cannot drift from it. ``show_source(linear)`` renders as a highlighted Python block in
+Jupyter and in the built book (through its Markdown form) and as plain text everywhere
+else.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""Drawing: figures of what the computation modules return. Nothing here computes a layer.
+"""Drawing: figures of what the computation modules return. Nothing here computes a
+layer.
 
-Every function takes ``ax=None`` (a new figure is made when none is given), returns the figure and never
-calls ``plt.show()``. Colours come from :mod:`convattn.palette`: inputs green, weights purple, outputs orange.
+Every function takes ``ax=None`` (a new figure is made when none is given), returns the
+figure and never calls ``plt.show()``. Colours come from :mod:`convattn.palette`: inputs
+green, weights purple, outputs orange.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ MAX_GRAPH_NODES = 64  # beyond this a bipartite drawing is a grey smear: use plo
 
 
 def _as_array(values: object, name: str, dims: str) -> np.ndarray:
-    """A tensor or array with len(dims) dimensions, as a float array (bfloat16, which numpy lacks, included)."""
+    """A tensor or array with len(dims) dimensions, as a float array (bfloat16, which
+    numpy lacks, included)."""
     if isinstance(values, torch.Tensor):
         values = values.detach().cpu().double().numpy()
     if not isinstance(values, np.ndarray) or values.ndim != len(dims.split(",")):
@@ -74,7 +77,8 @@ def _figure_and_axes(
 
 
 def _style(k: int) -> dict[str, str]:
-    """Series k's marker and line style, so that no series is told apart by its colour alone."""
+    """Series k's marker and line style, so that no series is told apart by its colour
+    alone."""
     return dict(
         marker=palette.MARKERS[k % len(palette.MARKERS)],
         linestyle=palette.LINESTYLES[k % len(palette.LINESTYLES)],
@@ -97,14 +101,18 @@ def plot_connections(
     input_name: str = "x",
     output_name: str = "y",
 ) -> Figure:
-    """The source post's figures: inputs (green, bottom) joined to outputs (orange, top) by weights (purple).
+    """The source post's figures: inputs (green, bottom) joined to outputs (orange, top)
+    by weights (purple).
 
     Args:
-        matrix: (n_out, n_in) connection matrix; entry (i, j) is the weight from input j to output i.
+        matrix: (n_out, n_in) connection matrix; entry (i, j) is the weight from input j
+            to output i.
         ax: axes to draw on; a new figure when None.
         title: axes title.
-        threshold: connections with |w| below this fraction of the largest |w| are not drawn.
-        max_width: line width of the strongest connection; width and opacity grow with |w|.
+        threshold: connections with |w| below this fraction of the largest |w| are not
+            drawn.
+        max_width: line width of the strongest connection; width and opacity grow with
+            |w|.
         input_name, output_name: node labels are input_name₀… and output_name₀….
     Negative weights are drawn dashed.
     """
@@ -113,8 +121,10 @@ def plot_connections(
     width = max(n_out, n_in)
     if width > MAX_GRAPH_NODES or not 0 <= threshold < 1:
         raise ValueError(
-            f"matrix is too large to draw as a graph (more than {MAX_GRAPH_NODES} inputs or outputs: use "
-            f"plot_matrix) or threshold not in [0, 1); got shape {m.shape} and threshold {threshold}"
+            f"matrix is too large to draw as a graph (more than {MAX_GRAPH_NODES} "
+            "inputs or outputs: use "
+            f"plot_matrix) or threshold not in [0, 1); got shape {m.shape} and "
+            f"threshold {threshold}"
         )
     fig, ax = _figure_and_axes(ax, (max(4.0, 0.45 * width), 2.6))
     xs_in, xs_out = _spread(n_in, width), _spread(n_out, width)
@@ -176,8 +186,8 @@ def plot_matrix(
 
     Args:
         matrix: (n_out, n_in).
-        signed: diverging colours (negative orange, positive purple) centred on 0; by default when any
-            entry is negative, else white→purple magnitudes.
+        signed: diverging colours (negative orange, positive purple) centred on 0; by
+            default when any entry is negative, else white→purple magnitudes.
         annotate: write each value in its cell (for small matrices).
         xticklabels, yticklabels: optional names of the inputs and outputs (e.g. words).
     """
@@ -226,7 +236,8 @@ def plot_scaling(
     ylabel: str = "count",
     colors: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Log-log plot of several quantities against size, each labelled with its fitted slope."""
+    """Log-log plot of several quantities against size, each labelled with its fitted
+    slope."""
     sizes = check_numbers(sizes, "sizes")
     _check_series(series, "sequence of values")
     checked = {
@@ -266,10 +277,12 @@ def plot_image_grid(
     suptitle: str | None = None,
     size: float = 1.3,
 ) -> Figure:
-    """A grid of small images, e.g. digits, learned FC weights or convolution feature maps.
+    """A grid of small images, e.g. digits, learned FC weights or convolution feature
+    maps.
 
     Args:
-        images: (n, H, W); signed images use the diverging palette with a shared symmetric scale.
+        images: (n, H, W); signed images use the diverging palette with a shared
+            symmetric scale.
     """
     images = _as_array(images, "images", "n, H, W")
     n = images.shape[0]
@@ -301,7 +314,8 @@ def plot_image_grid(
     return fig
 
 
-# ---------------------------------------------------------------- chapter 5: hybrid (experiments)
+# ---------------------------------------------------------------- chapter 5: hybrid
+# (experiments)
 __all__ += ["plot_errorbars"]
 
 
@@ -318,15 +332,17 @@ def plot_errorbars(
     dodge: float = 0.0,
     xticklabels: Sequence[str] | None = None,
 ) -> Figure:
-    """Means ± error bars (e.g. standard deviations over seeds) of several named series against xs.
+    """Means ± error bars (e.g. standard deviations over seeds) of several named series
+    against xs.
 
     Args:
         xs: the x positions shared by every series.
         series: name → (means, errors), one of each per x.
-        colors: name → colour (e.g. ``palette.LAYER_COLORS``); default matplotlib's cycle.
+        colors: name → colour (e.g. ``palette.LAYER_COLORS``); default matplotlib's
+            cycle.
         logx: logarithmic x axis.
-        dodge: shift series k by (k − (K−1)/2)·dodge (a factor 1 + dodge per step on a log axis) so that
-            overlapping error bars stay readable.
+        dodge: shift series k by (k − (K−1)/2)·dodge (a factor 1 + dodge per step on a
+            log axis) so that overlapping error bars stay readable.
         xticklabels: labels of the ticks at xs (e.g. "10 %").
     """
     xs_arr = np.asarray(check_numbers(xs, "xs"))
@@ -341,7 +357,8 @@ def plot_errorbars(
         for pair in checked.values()
     ):
         raise ValueError(
-            f"every series must be a pair (means, errors), one of each per x; got {series!r}"
+            "every series must be a pair (means, errors), one of each per x; got "
+            f"{series!r}"
         )
     fig, ax = _figure_and_axes(ax, (5.0, 3.6))
     k_mid = (len(series) - 1) / 2
