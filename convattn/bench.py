@@ -1,13 +1,15 @@
-"""What a layer costs, measured: time one call, measure its peak memory, fit how both grow.
+"""What a layer costs, measured: time one call, measure its peak memory, fit how both
+grow.
 
-The chapter "What it costs" reads this module. A measurement is a :class:`Result`: one layer, one
-implementation (``scratch`` for ours, ``torch`` or an SDPA backend for PyTorch's), at one size. The stored
-tables in ``book/data`` are lists of them in CSV form (:func:`read_csv`). Two numbers summarise a series:
-the exponent p of cost ∝ positionsᵖ (:func:`scaling_exponents`: 1 linear, 2 quadratic) and how many times
-longer ours takes than PyTorch's (:func:`speed_ratios`).
+The chapter "What it costs" reads this module. A measurement is a :class:`Result`: one
+layer, one implementation (``scratch`` for ours, ``torch`` or an SDPA backend for
+PyTorch's), at one size. The stored tables in ``book/data`` are lists of them in CSV
+form (:func:`read_csv`). Two numbers summarise a series: the exponent p of cost ∝
+positionsᵖ (:func:`scaling_exponents`: 1 linear, 2 quadratic) and how many times longer
+ours takes than PyTorch's (:func:`speed_ratios`).
 
-The command line that makes the tables, over every layer, device, dtype and SDPA backend, is tooling:
-``python -m convattn.tools.bench`` (:mod:`convattn.tools.bench`).
+The command line that makes the tables, over every layer, device, dtype and SDPA
+backend, is tooling: ``python -m convattn.tools.bench`` (:mod:`convattn.tools.bench`).
 """
 
 from __future__ import annotations
@@ -79,7 +81,8 @@ LAYER_ORDER = (*REFERENCE, "mbconv", "transformer", "hybrid")
 
 @dataclass(frozen=True)
 class Result:
-    """One measured case: a row of the tables. ``reason`` says why a case did not run (then no times)."""
+    """One measured case: a row of the tables. ``reason`` says why a case did not run
+    (then no times)."""
 
     layer: str
     impl: str
@@ -140,7 +143,8 @@ def read_csv(path: str | os.PathLike[str]) -> list[Result]:
         ]
         if missing:
             raise ValueError(
-                f"{path} is not a benchmark CSV: it lacks the columns {', '.join(missing)}"
+                f"{path} is not a benchmark CSV: it lacks the columns "
+                f"{', '.join(missing)}"
             )
         kinds = {
             fl.name: {"float": float, "int": int}.get(fl.type, str)
@@ -158,7 +162,8 @@ def read_csv(path: str | os.PathLike[str]) -> list[Result]:
 
 
 class Timing(NamedTuple):
-    """Seconds per call: the median, fastest and slowest of the timed blocks, and how many there were."""
+    """Seconds per call: the median, fastest and slowest of the timed blocks, and how
+    many there were."""
 
     median: float
     min: float
@@ -174,12 +179,14 @@ def time_call(
     block_s: float = 0.01,
     case_s: float | None = 1.0,
 ) -> Timing:
-    """Seconds per call of ``fn()``: the median of ``repeats`` timed blocks, after a warm-up.
+    """Seconds per call of ``fn()``: the median of ``repeats`` timed blocks, after a
+    warm-up.
 
-    ``torch.utils.benchmark.Timer`` runs the calls on ``threads`` threads (default: the current setting).
-    Calls per block double until a block lasts ``block_s`` seconds, so that timer overhead does not
-    drown a fast call; fewer blocks (at least 3) are timed when they would take over ``case_s``. On a GPU,
-    ``fn`` must end with ``torch.cuda.synchronize()``, or only the launch is timed.
+    ``torch.utils.benchmark.Timer`` runs the calls on ``threads`` threads (default: the
+    current setting). Calls per block double until a block lasts ``block_s`` seconds, so
+    that timer overhead does not drown a fast call; fewer blocks (at least 3) are timed
+    when they would take over ``case_s``. On a GPU, ``fn`` must end with
+    ``torch.cuda.synchronize()``, or only the launch is timed.
     """
     if not callable(fn) or repeats < 1 or block_s <= 0:
         got = f"{fn}, {repeats}, {block_s}"
@@ -201,7 +208,8 @@ def time_call(
 
 @contextlib.contextmanager
 def _quiet_stderr() -> Iterator[None]:
-    """Silence file descriptor 2: the profiler's C++ side prints start/stop lines there."""
+    """Silence file descriptor 2: the profiler's C++ side prints start/stop lines
+    there."""
     try:
         saved = os.dup(2)
     except OSError:  # no such descriptor (an embedded interpreter): nothing to silence
@@ -219,13 +227,16 @@ def _quiet_stderr() -> Iterator[None]:
 
 
 def peak_memory(fn: Callable[[], object], *, device: str = "cpu") -> int:
-    """Peak bytes that one call of ``fn()`` allocates above what was allocated before it.
+    """Peak bytes that one call of ``fn()`` allocates above what was allocated before
+    it.
 
-    CUDA: ``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats``, minus what was allocated
-    before. CPU: ``torch.profiler`` with ``profile_memory=True`` gives each operator the bytes it allocated
-    net (``self_cpu_memory_usage``) and lists the frees between operators as ``[memory]`` events; their
-    running sum in time order (allocations at an operator's start, frees at its end) at its maximum. Memory
-    an operator allocates and frees within itself (a fused kernel's scratch space) is not seen on a CPU.
+    CUDA: ``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats``, minus
+    what was allocated before. CPU: ``torch.profiler`` with ``profile_memory=True``
+    gives each operator the bytes it allocated net (``self_cpu_memory_usage``) and lists
+    the frees between operators as ``[memory]`` events; their running sum in time order
+    (allocations at an operator's start, frees at its end) at its maximum. Memory an
+    operator allocates and frees within itself (a fused kernel's scratch space) is not
+    seen on a CPU.
     """
     if torch.device(device).type == "cuda":
         torch.cuda.synchronize(device)
@@ -275,14 +286,17 @@ def _series(results: Sequence[Result]) -> dict[tuple[str, str], list[Result]]:
 def scaling_exponents(
     results: Sequence[Result], quantity: str = "median_s", *, large: bool = True
 ) -> dict[tuple[str, str], float]:
-    """Fitted exponent p of quantity ∝ positionsᵖ for each (layer, impl), by :func:`convattn.loglog_slope`.
+    """Fitted exponent p of quantity ∝ positionsᵖ for each (layer, impl), by
+    :func:`convattn.loglog_slope`.
 
-    ``quantity``: "median_s", "peak_bytes", "flops" or "params". ``large``: fit only the larger half of
-    the sizes (at least 2), where fixed costs no longer hide the growth. NaN when fewer than 2 sizes.
+    ``quantity``: "median_s", "peak_bytes", "flops" or "params". ``large``: fit only the
+    larger half of the sizes (at least 2), where fixed costs no longer hide the growth.
+    NaN when fewer than 2 sizes.
     """
     if quantity not in ("median_s", "peak_bytes", "flops", "params"):
         raise ValueError(
-            f"quantity must be 'median_s', 'peak_bytes', 'flops' or 'params'; got {quantity!r}"
+            "quantity must be 'median_s', 'peak_bytes', 'flops' or 'params'; got "
+            f"{quantity!r}"
         )
     out = {}
     for key, rows in _series(results).items():
@@ -299,10 +313,12 @@ def scaling_exponents(
 
 
 def speed_ratios(results: Sequence[Result]) -> list[tuple[str, int, float, str, float]]:
-    """Our time over PyTorch's at each size: (layer, size, vs reference, fastest built-in, vs fastest).
+    """Our time over PyTorch's at each size: (layer, size, vs reference, fastest
+    built-in, vs fastest).
 
-    The reference computes the same way (:data:`REFERENCE`); the fastest is the quickest built-in at that
-    size (for attention, usually a fused kernel). 1.2 means ours takes 20 % longer.
+    The reference computes the same way (:data:`REFERENCE`); the fastest is the quickest
+    built-in at that size (for attention, usually a fused kernel). 1.2 means ours takes
+    20 % longer.
     """
     ran = [r for r in results if not r.reason]
     by_key = {(r.layer, r.impl, r.size): r for r in ran}
@@ -339,5 +355,6 @@ def speed_ratios(results: Sequence[Result]) -> list[tuple[str, int, float, str, 
 
 if __name__ == "__main__":  # the command line is tooling now
     sys.exit(
-        "the benchmark's command line is python -m convattn.tools.bench (options: --help)"
+        "the benchmark's command line is python -m convattn.tools.bench (options: "
+        "--help)"
     )

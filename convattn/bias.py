@@ -1,15 +1,19 @@
-"""The experiments of "Which bias wins where": the content lookup and MNIST-1D, with tuned learning rates.
+"""The experiments of "Which bias wins where": the content lookup and MNIST-1D, with
+tuned learning rates.
 
-One run (:class:`BiasRun`) trains one model on one task with one training-set fraction, seed and learning
-rate, and reports a row of :data:`COLUMNS`. Two stages:
+One run (:class:`BiasRun`) trains one model on one task with one training-set fraction,
+seed and learning rate, and reports a row of :data:`COLUMNS`. Two stages:
 
-- ``lr-grid``: each model trained on 80 % of the training set with every rate of ``LRS``; ``val_acc`` is
-  measured on the held-out 20 %. The rate with the best validation accuracy is the model's rate
-  (:func:`chosen_lrs`), the same at every fraction and for the shuffled signals (same models, same sizes).
-- ``sweep``: every model, fraction and seed at its chosen rate; ``test_acc`` on the fixed test set.
+- ``lr-grid``: each model trained on 80 % of the training set with every rate of
+  ``LRS``; ``val_acc`` is measured on the held-out 20 %. The rate with the best
+  validation accuracy is the model's rate (:func:`chosen_lrs`), the same at every
+  fraction and for the shuffled signals (same models, same sizes).
+- ``sweep``: every model, fraction and seed at its chosen rate; ``test_acc`` on the
+  fixed test set.
 
-Every run is deterministic: one thread, the seed fixes the subset, the initial weights and the batch
-order. ``python -m convattn.tools.sweep bias book/data/bias_results.csv`` runs both stages.
+Every run is deterministic: one thread, the seed fixes the subset, the initial weights
+and the batch order. ``python -m convattn.tools.sweep bias book/data/bias_results.csv``
+runs both stages.
 """
 
 from __future__ import annotations
@@ -80,7 +84,8 @@ class BiasProtocol:
 
 @dataclass(frozen=True, order=True)
 class BiasRun:
-    """One training run. ``stage`` "lr-grid" trains on 80 % and measures the other 20 % (val_acc)."""
+    """One training run. ``stage`` "lr-grid" trains on 80 % and measures the other 20 %
+    (val_acc)."""
 
     task: str
     model: str
@@ -120,7 +125,8 @@ def _mnist1d(shuffle: bool):
 def task_data(
     task: str, fraction: float, seed: int, *, validation: bool = False, protocol=None
 ):
-    """(x_train, y_train, x_eval, y_eval): the run's training subset and the test (or validation) set."""
+    """(x_train, y_train, x_eval, y_eval): the run's training subset and the test (or
+    validation) set."""
     p = BiasProtocol() if protocol is None else protocol
     if task == "lookup":
         train = make_lookup(p.lookup_train, seed=1)
@@ -136,7 +142,8 @@ def task_data(
         return x, y, test.x, test.y
     d = _mnist1d(task == "mnist1d-shuffled")
     x, y = d.x_train, d.y_train
-    if validation:  # the same 800 signals held out for every model: the last fifth of the training set
+    # the same 800 signals held out for every model: the last fifth of the training set
+    if validation:
         cut = 4 * len(y) // 5
         return x[:cut], y[:cut], x[cut:], y[cut:]
     x, y = stratified_subset(x, y, fraction, seed=seed)
@@ -146,7 +153,8 @@ def task_data(
 def train_model(
     run: BiasRun, protocol: BiasProtocol | None = None
 ) -> tuple[nn.Module, dict]:
-    """Train and measure one model; the trained model and a row with the keys of :data:`COLUMNS`."""
+    """Train and measure one model; the trained model and a row with the keys of
+    :data:`COLUMNS`."""
     if not isinstance(run, BiasRun):
         raise TypeError(f"run must be a BiasRun; got {type(run).__name__}")
     p = BiasProtocol() if protocol is None else protocol
@@ -200,7 +208,8 @@ def run_bias(run: BiasRun, protocol: BiasProtocol | None = None) -> dict:
 
 
 def lr_grid_runs(tasks: Iterable[str] = ("lookup", "mnist1d")) -> list[BiasRun]:
-    """Every (task, model, rate) of the grid, seed 0. The shuffled signals reuse mnist1d's rates."""
+    """Every (task, model, rate) of the grid, seed 0. The shuffled signals reuse
+    mnist1d's rates."""
     return [
         BiasRun(t, m, 1.0, 0, lr, "lr-grid")
         for t in tasks
@@ -210,7 +219,8 @@ def lr_grid_runs(tasks: Iterable[str] = ("lookup", "mnist1d")) -> list[BiasRun]:
 
 
 def chosen_lrs(rows: Iterable[Mapping]) -> dict[tuple[str, str], float]:
-    """(task, model) → the rate of the best validation accuracy (ties: the smaller rate)."""
+    """(task, model) → the rate of the best validation accuracy (ties: the smaller
+    rate)."""
     best: dict[tuple[str, str], tuple[float, float]] = {}
     for r in rows:
         if r["stage"] != "lr-grid":
@@ -224,7 +234,8 @@ def chosen_lrs(rows: Iterable[Mapping]) -> dict[tuple[str, str], float]:
 def sweep_runs(
     lrs: Mapping[tuple[str, str], float], protocol: BiasProtocol | None = None
 ) -> list[BiasRun]:
-    """The sweep at the chosen rates: MNIST-1D (plain and shuffled) at every fraction, the lookup at 100 %."""
+    """The sweep at the chosen rates: MNIST-1D (plain and shuffled) at every fraction,
+    the lookup at 100 %."""
     p = BiasProtocol() if protocol is None else protocol
     runs = []
     for seed in p.seeds:

@@ -1,9 +1,11 @@
-"""The blocks of CoAtNet (chapter 5): MBConv, the convolution block, and the transformer block.
+"""The blocks of CoAtNet (chapter 5): MBConv, the convolution block, and the transformer
+block.
 
-Dai, Liu, Le & Tan (NeurIPS 2021), "CoAtNet: Marrying convolution and attention for all data sizes", stack
-MBConv blocks (a depthwise convolution in an inverted bottleneck, from MobileNetV2 / EfficientNet) in the
-early stages and transformer blocks with relative attention (:mod:`convattn.relative`) in the late ones.
-Their parameter counts in closed form are in :mod:`convattn.counting`; the networks in :mod:`convattn.models`.
+Dai, Liu, Le & Tan (NeurIPS 2021), "CoAtNet: Marrying convolution and attention for all
+data sizes", stack MBConv blocks (a depthwise convolution in an inverted bottleneck,
+from MobileNetV2 / EfficientNet) in the early stages and transformer blocks with
+relative attention (:mod:`convattn.relative`) in the late ones. Their parameter counts
+in closed form are in :mod:`convattn.counting`; the networks in :mod:`convattn.models`.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ __all__ = ["SqueezeExcite", "MBConv", "TransformerBlock"]
 
 
 class SqueezeExcite(nn.Module):
-    """Channel gates from global context: x · sigmoid(W₂ GELU(W₁ mean_hw(x))). (B, C, H, W) → same."""
+    """Channel gates from global context: x · sigmoid(W₂ GELU(W₁ mean_hw(x))). (B, C, H,
+    W) → same."""
 
     def __init__(self, channels: int, squeeze: int):
         super().__init__()
@@ -42,17 +45,20 @@ class SqueezeExcite(nn.Module):
 
 
 class MBConv(nn.Module):
-    """CoAtNet's convolution block (inverted bottleneck, pre-activation), (B, C_in, H, W) → (B, C_out, H/s, W/s).
+    """CoAtNet's convolution block (inverted bottleneck, pre-activation), (B, C_in, H,
+    W) → (B, C_out, H/s, W/s).
 
     x ← shortcut(x) + project(SE(GELU(depthwise(GELU(expand(BN(x)))))))
 
-    expand: 1×1 conv C_in → e·C_out; depthwise: k×k conv with stride s, one filter per channel (the
-    convolution of CoAtNet's yᵢ = Σ_{j∈L(i)} w_{i−j} ⊙ xⱼ); SE: optional squeeze-excite; project: 1×1 conv
-    back to C_out. The shortcut is the identity, or average pooling and a 1×1 conv when the block
-    downsamples or changes the width. A 1×1 conv is the same linear map at every pixel, so the code
-    applies it as an ``nn.Linear`` to channels-last pixels (the same maths, faster on a CPU). One BatchNorm, before the block (pre-activation, as CoAtNet's
-    residuals); the BatchNorms EfficientNet puts after each conv are left out: at this size they double
-    the training time and change nothing the chapter measures.
+    expand: 1×1 conv C_in → e·C_out; depthwise: k×k conv with stride s, one filter per
+    channel (the convolution of CoAtNet's yᵢ = Σ_{j∈L(i)} w_{i−j} ⊙ xⱼ); SE: optional
+    squeeze-excite; project: 1×1 conv back to C_out. The shortcut is the identity, or
+    average pooling and a 1×1 conv when the block downsamples or changes the width. A
+    1×1 conv is the same linear map at every pixel, so the code applies it as an
+    ``nn.Linear`` to channels-last pixels (the same maths, faster on a CPU). One
+    BatchNorm, before the block (pre-activation, as CoAtNet's residuals); the BatchNorms
+    EfficientNet puts after each conv are left out: at this size they double the
+    training time and change nothing the chapter measures.
     """
 
     def __init__(
@@ -115,9 +121,9 @@ class TransformerBlock(nn.Module):
 
     x ← shortcut(pool(x)) + Attention(pool(LN(x)));  x ← x + MLP(LN(x)).
 
-    Attention is :class:`~convattn.relative.RelativeSelfAttention` over the (H/s)·(W/s) positions with one
-    bias table per head (``relative=False``: plain multi-head attention, as in a ViT). The MLP is
-    Linear(C, r·C) → GELU → Linear(r·C, C).
+    Attention is :class:`~convattn.relative.RelativeSelfAttention` over the (H/s)·(W/s)
+    positions with one bias table per head (``relative=False``: plain multi-head
+    attention, as in a ViT). The MLP is Linear(C, r·C) → GELU → Linear(r·C, C).
     """
 
     def __init__(
@@ -172,8 +178,10 @@ class TransformerBlock(nn.Module):
         if (H, W) != self.size:
             s = self.stride
             raise ValueError(
-                f"x must have shape (B, {self.in_dim}, {self.size[0] * s}, {self.size[1] * s}): this block attends "
-                f"over {self.size} positions after stride {s}, its input gives {(H, W)}; got {shape_str(x.shape)}"
+                f"x must have shape (B, {self.in_dim}, {self.size[0] * s}, "
+                f"{self.size[1] * s}): this block attends "
+                f"over {self.size} positions after stride {s}, its input gives "
+                f"{(H, W)}; got {shape_str(x.shape)}"
             )
         tokens = h.flatten(2).transpose(1, 2)  # (B, N, C_in), N = H'·W'
         attn = self.attn(tokens, return_weights=return_weights)

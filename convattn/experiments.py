@@ -2,22 +2,26 @@
 
 Four questions, each answered with several seeds (mean ± standard deviation):
 
-- **data efficiency**: test accuracy of an MLP, a CNN, a ViT and the C-C-T-T hybrid trained on 10 %, 30 %
-  and 100 % of the training set;
-- **pixel shuffle**: the same with every image's pixels shuffled by one fixed permutation (MLP and CNN);
-- **translation**: trained on digits centred on a 16×16 canvas, tested on copies shifted by 0-4 pixels;
-- **stage layouts** C-C-C-C, C-C-C-T, C-C-T-T, C-T-T-T, T-T-T-T: training loss against test accuracy, set
-  beside the ranking CoAtNet (Dai et al. 2021) reports.
+- **data efficiency**: test accuracy of an MLP, a CNN, a ViT and the C-C-T-T hybrid
+  trained on 10 %, 30 % and 100 % of the training set;
+- **pixel shuffle**: the same with every image's pixels shuffled by one fixed
+  permutation (MLP and CNN);
+- **translation**: trained on digits centred on a 16×16 canvas, tested on copies shifted
+  by 0-4 pixels;
+- **stage layouts** C-C-C-C, C-C-C-T, C-C-T-T, C-T-T-T, T-T-T-T: training loss against
+  test accuracy, set beside the ranking CoAtNet (Dai et al. 2021) reports.
 
-The protocol (``../shared/SCIENCE.md`` of the course): a fixed, stratified test third; training subsets
-drawn per seed, stratified; models of comparable size (within ±20 % parameters); the same number of
-optimiser steps for every training-set size so every model fits its training set; no augmentation, no
-weight decay. Each run is deterministic: its seed fixes the subset, the initial weights and the batch
-order, and it runs on one thread.
+The protocol (``../shared/SCIENCE.md`` of the course): a fixed, stratified test third;
+training subsets drawn per seed, stratified; models of comparable size (within ±20 %
+parameters); the same number of optimiser steps for every training-set size so every
+model fits its training set; no augmentation, no weight decay. Each run is
+deterministic: its seed fixes the subset, the initial weights and the batch order, and
+it runs on one thread.
 
-Fair training: each model's Adam learning rate is chosen from ``LRS`` by its accuracy on a validation
-split (:func:`validation_run`: trained on 80 % of the training images, measured on the other 20 %) and
-recorded in ``Protocol.lrs``. The long sweep that writes the file the chapter plots is a command line::
+Fair training: each model's Adam learning rate is chosen from ``LRS`` by its accuracy on
+a validation split (:func:`validation_run`: trained on 80 % of the training images,
+measured on the other 20 %) and recorded in ``Protocol.lrs``. The long sweep that writes
+the file the chapter plots is a command line::
 
     python -m convattn.tools.sweep hybrid book/data/hybrid_results.csv --workers 2
 """
@@ -84,7 +88,8 @@ LAYOUTS = (
 )  # CoAtNet's layout study, conv stages first
 MODELS = ("mlp", "cnn", "vit", "vit-nopos", *LAYOUTS)
 DATASETS = ("digits", "shuffled", "canvas")
-HYBRID = "CCTT"  # "the hybrid" of the data-efficiency and translation experiments: CoAtNet's choice
+# "the hybrid" of the data-efficiency and translation experiments: CoAtNet's choice
+HYBRID = "CCTT"
 COLUMNS = (
     "model",
     "data",
@@ -102,9 +107,11 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class Protocol:
-    """What the sweep trains, and how. The defaults are the full sweep of the committed results file."""
+    """What the sweep trains, and how. The defaults are the full sweep of the committed
+    results file."""
 
-    steps: int = 1000  # optimiser steps, the same at every training-set size (~27 epochs of 100 %)
+    # optimiser steps, the same at every training-set size (~27 epochs of 100 %)
+    steps: int = 1000
     lr: float = 1e-3  # Adam's learning rate of a model that lrs does not name
     lrs: tuple[
         tuple[str, float], ...
@@ -206,7 +213,8 @@ class Protocol:
         return dict(self.lrs).get(model, self.lr)
 
 
-# Each model's rate, chosen from LRS on the validation split (python -m convattn.tools.sweep hybrid ...)
+# Each model's rate, chosen from LRS on the validation split (python -m
+# convattn.tools.sweep hybrid ...)
 CHOSEN_LRS = (
     ("CCCC", 1e-3),
     ("CCCT", 3e-3),
@@ -219,9 +227,10 @@ CHOSEN_LRS = (
     ("vit-nopos", 3e-3),
 )
 FULL = Protocol(lrs=CHOSEN_LRS)
-# The chapter re-runs this live (~8 s on 2 idle cores): the small-data end of the study, where the effects
-# are largest, with two seeds, fewer steps (300 steps of 32 images are still ~80 epochs of 120 images),
-# and only the models whose ordering the chapter asserts (the layout study is read from the stored file).
+# The chapter re-runs this live (~8 s on 2 idle cores): the small-data end of the study,
+# where the effects are largest, with two seeds, fewer steps (300 steps of 32 images are
+# still ~80 epochs of 120 images), and only the models whose ordering the chapter
+# asserts (the layout study is read from the stored file).
 REDUCED = Protocol(
     steps=300,
     lrs=CHOSEN_LRS,
@@ -240,7 +249,8 @@ class Run:
     """One training run: a model, a data variant, a training-set fraction and a seed."""
 
     model: str
-    data: str = "digits"  # "digits", "shuffled" (pixels permuted) or "canvas" (16×16, tested shifted)
+    # "digits", "shuffled" (pixels permuted) or "canvas" (16×16, tested shifted)
+    data: str = "digits"
     fraction: float = 1.0
     seed: int = 0
 
@@ -261,10 +271,12 @@ class Run:
 
 
 def build_model(name: str, image_size: int = 8) -> nn.Module:
-    """A model of the study, of 21-26 thousand parameters (within ±20 %) for 8×8 or 16×16 grey images.
+    """A model of the study, of 21-26 thousand parameters (within ±20 %) for 8×8 or
+    16×16 grey images.
 
     Args:
-        name: "mlp", "cnn", "vit" (learned positions), "vit-nopos" (none), or a layout such as "CCTT".
+        name: "mlp", "cnn", "vit" (learned positions), "vit-nopos" (none), or a layout
+            such as "CCTT".
         image_size: 8 (digits) or 16 (digits on the canvas).
     """
     check_choice(name, "name", MODELS)
@@ -286,15 +298,17 @@ def build_model(name: str, image_size: int = 8) -> nn.Module:
         )
     if image_size == 8:  # the defaults: stages at 8, 4, 4, 2 pixels
         return HybridNet(HybridConfig(layout=name))
-    # on the canvas the stem halves 16 → 8 (as CoAtNet's S0) and no stage downsamples again: with one
-    # stride-2 step, like the CNN, the network stays equivariant to shifts by an even number of pixels
+    # on the canvas the stem halves 16 → 8 (as CoAtNet's S0) and no stage downsamples
+    # again: with one stride-2 step, like the CNN, the network stays equivariant to
+    # shifts by an even number of pixels
     return HybridNet(
         HybridConfig(layout=name, image_size=16, stem_stride=2, strides=(1, 1, 1, 1))
     )
 
 
 def plan(protocol: Protocol = FULL) -> list[Run]:
-    """Every run the protocol needs, each once (the hybrid of the data-efficiency study is also a layout)."""
+    """Every run the protocol needs, each once (the hybrid of the data-efficiency study
+    is also a layout)."""
     if not isinstance(protocol, Protocol):
         raise TypeError(f"protocol must be a Protocol; got {type(protocol).__name__}")
     p = protocol
@@ -323,12 +337,14 @@ def _eval_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def run_one(run: Run, protocol: Protocol = FULL) -> list[dict]:
-    """Train one model and measure it; one row per test shift (a single row, shift 0, off the canvas).
+    """Train one model and measure it; one row per test shift (a single row, shift 0,
+    off the canvas).
 
     Returns:
-        rows with the keys of ``COLUMNS``: train_loss and train_acc on the training subset (eval mode,
-        after training), test_acc on the fixed test third (for the canvas: mean over the 4 directions of
-        each shift).
+        rows with the keys of ``COLUMNS``: train_loss and train_acc on the training
+            subset (eval mode,
+        after training), test_acc on the fixed test third (for the canvas: mean over the
+        4 directions of each shift).
     """
     if not isinstance(run, Run):
         raise TypeError(f"run must be a Run; got {type(run).__name__}")
@@ -394,9 +410,11 @@ LRS = (3e-4, 1e-3, 3e-3)  # the grid every model's learning rate is chosen from
 
 
 def validation_run(model: str, lr: float, protocol: Protocol = FULL) -> dict:
-    """Train ``model`` at rate ``lr`` on 80 % of the training images (seed 0); accuracy on the other 20 %.
+    """Train ``model`` at rate ``lr`` on 80 % of the training images (seed 0); accuracy
+    on the other 20 %.
 
-    The split is stratified and fixed; the test third is never touched. Returns {model, lr, val_acc}.
+    The split is stratified and fixed; the test third is never touched. Returns {model,
+    lr, val_acc}.
     """
     check_choice(model, "model", MODELS)
     threads = torch.get_num_threads()
@@ -424,7 +442,8 @@ def validation_run(model: str, lr: float, protocol: Protocol = FULL) -> dict:
 
 
 def choose_lrs(rows: Iterable[Mapping]) -> tuple[tuple[str, float], ...]:
-    """(model, rate) pairs: each model's rate of best validation accuracy (ties: the smaller rate)."""
+    """(model, rate) pairs: each model's rate of best validation accuracy (ties: the
+    smaller rate)."""
     best: dict[str, tuple[float, float]] = {}
     for r in rows:
         score = (float(r["val_acc"]), -float(r["lr"]))
@@ -447,7 +466,8 @@ def summarize(
     by: Sequence[str] = ("model", "data", "fraction", "shift"),
     value: str = "test_acc",
 ) -> dict[tuple, _Stat]:
-    """Mean, sample standard deviation (0 for a single seed) and count of ``value`` per group of ``by``."""
+    """Mean, sample standard deviation (0 for a single seed) and count of ``value`` per
+    group of ``by``."""
     groups: dict[tuple, list[float]] = {}
     for row in rows:
         key = tuple(row[k] for k in by)
@@ -464,11 +484,13 @@ def summarize(
 
 
 def read_results(path: str | os.PathLike) -> list[dict]:
-    """Rows of a results file (``convattn.tools.sweep.write_csv``), with numbers as numbers; empty cells NaN."""
+    """Rows of a results file (``convattn.tools.sweep.write_csv``), with numbers as
+    numbers; empty cells NaN."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
-            f"no results file at {path}: run python -m convattn.tools.sweep hybrid {path}"
+            f"no results file at {path}: run python -m convattn.tools.sweep hybrid "
+            f"{path}"
         )
     lines = [line for line in path.read_text().splitlines() if not line.startswith("#")]
     ints = {"seed", "shift", "params", "steps"}

@@ -1,6 +1,8 @@
-"""Small models the chapters train. No data sets here; no training loop either (see train.py).
+"""Small models the chapters train. No data sets here; no training loop either (see
+train.py).
 
-Chapter 1: an MLP. Chapter 5 adds MBConv, transformer blocks and the "CCTT" stage builder.
+Chapter 1: an MLP. Chapter 5 adds MBConv, transformer blocks and the "CCTT" stage
+builder.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ __all__ = ["MLP"]
 
 
 class MLP(nn.Sequential):
-    """Flatten → (Linear → ReLU) per hidden width → Linear. Input (batch, ...) with n_in values each.
+    """Flatten → (Linear → ReLU) per hidden width → Linear. Input (batch, ...) with n_in
+    values each.
 
-    ``model[1]`` is the first ``nn.Linear``: its weight (hidden[0], n_in) holds one "template" per unit.
+    ``model[1]`` is the first ``nn.Linear``: its weight (hidden[0], n_in) holds one
+    "template" per unit.
     """
 
     def __init__(self, n_in: int = 64, hidden: Sequence[int] = (32,), n_out: int = 10):
@@ -46,16 +50,18 @@ class MLP(nn.Sequential):
         n_in = self[1].in_features
         if check_tensor(x, "x", min_ndim=2)[0].numel() != n_in:
             raise ValueError(
-                f"x must be (batch, ...) with n_in = {n_in} values per example; got {shape_str(x.shape)}"
+                f"x must be (batch, ...) with n_in = {n_in} values per example; got "
+                f"{shape_str(x.shape)}"
             )
         check_module_dtype(x, self)
         return super().forward(x)
 
 
-# ---------------------------------------------------------------- chapter 5: hybrid (CoAtNet)
-# MBConv and a transformer block with relative attention, a stage builder from a layout string ("CCTT"),
-# and the baselines the experiments compare it with (small CNN, small ViT; the MLP above). Each model has
-# a frozen config and a closed-form parameter count that tests/test_models.py checks against PyTorch.
+# ---------------------------------------------------------------- chapter 5: hybrid
+# (CoAtNet) MBConv and a transformer block with relative attention, a stage builder from
+# a layout string ("CCTT"), and the baselines the experiments compare it with (small
+# CNN, small ViT; the MLP above). Each model has a frozen config and a closed-form
+# parameter count that tests/test_models.py checks against PyTorch.
 
 __all__ += [
     "HybridConfig",
@@ -73,7 +79,8 @@ STAGE_TYPES = ("C", "T")
 
 @dataclass(frozen=True)
 class HybridConfig:
-    """A CoAtNet-style network: conv stem S0, then one stage per letter of ``layout``."""
+    """A CoAtNet-style network: conv stem S0, then one stage per letter of
+    ``layout``."""
 
     layout: str = (
         "CCTT"  # C = MBConv stage, T = transformer stage; CoAtNet's choice is C-C-T-T
@@ -82,7 +89,8 @@ class HybridConfig:
     in_channels: int = 1  # grey-scale images
     n_classes: int = 10  # digits 0-9
     stem_channels: int = 16  # S0: one 3×3 conv + BN + GELU (CoAtNet: two 3×3 convs)
-    stem_stride: int = 1  # CoAtNet's S0 halves the image; an 8×8 digit keeps its pixels (16×16 canvas: 2)
+    # CoAtNet's S0 halves the image; an 8×8 digit keeps its pixels (16×16 canvas: 2)
+    stem_stride: int = 1
     widths: tuple[int, ...] = (
         16,
         16,
@@ -100,8 +108,10 @@ class HybridConfig:
         8  # channels per attention head (CoAtNet: 32; our stages are 16-32 wide)
     )
     expansion: int = 4  # MBConv's inverted-bottleneck ratio, as in CoAtNet
-    mlp_ratio: int = 3  # transformer MLP ratio; 3 (CoAtNet: 4) makes a T block about as large as a C block
-    se_ratio: float = 0.25  # squeeze-excite width / block input width, as in CoAtNet; 0 switches SE off
+    # transformer MLP ratio; 3 (CoAtNet: 4) makes a T block about as large as a C block
+    mlp_ratio: int = 3
+    # squeeze-excite width / block input width, as in CoAtNet; 0 switches SE off
+    se_ratio: float = 0.25
 
     def resolutions(self) -> tuple[int, ...]:
         """Side of the feature map in each stage: (8, 4, 4, 2) for the defaults."""
@@ -113,7 +123,8 @@ class HybridConfig:
 
 
 class HybridNet(nn.Module):
-    """Stem S0, stages of MBConv (C) or transformer (T) blocks as the layout says, global pool, classifier.
+    """Stem S0, stages of MBConv (C) or transformer (T) blocks as the layout says,
+    global pool, classifier.
 
     (B, in_channels, image_size, image_size) → logits (B, n_classes).
     """
@@ -179,7 +190,8 @@ class HybridNet(nn.Module):
 
 @dataclass(frozen=True)
 class CNNConfig:
-    """A plain CNN: 3×3 conv → BatchNorm → ReLU per layer, global average pooling, a linear classifier."""
+    """A plain CNN: 3×3 conv → BatchNorm → ReLU per layer, global average pooling, a
+    linear classifier."""
 
     channels: tuple[int, ...] = (32, 48, 48)  # output channels of each conv layer
     strides: tuple[int, ...] = (
@@ -189,7 +201,8 @@ class CNNConfig:
     )  # one stride-2 layer, as most CNNs have (it aliases odd shifts)
     in_channels: int = 1  # grey-scale images
     n_classes: int = 10  # digits 0-9
-    batchnorm: bool = True  # after each conv; without it this CNN still underfits the digits after 1,000 steps
+    # after each conv; without it this CNN still underfits the digits after 1,000 steps
+    batchnorm: bool = True
 
 
 class SmallCNN(nn.Sequential):
@@ -221,7 +234,8 @@ class SmallCNN(nn.Sequential):
 
 @dataclass(frozen=True)
 class ViTConfig:
-    """A small Vision Transformer: patches → tokens (+ positions) → transformer blocks → mean → classifier."""
+    """A small Vision Transformer: patches → tokens (+ positions) → transformer blocks →
+    mean → classifier."""
 
     image_size: int = 8  # side of the square input
     patch_size: int = (
@@ -233,7 +247,8 @@ class ViTConfig:
     depth: int = 2  # transformer blocks
     head_dim: int = 8  # channels per head: 4 heads at dim 32
     mlp_ratio: int = 3  # as the hybrid's transformer stages
-    positions: bool = True  # learned absolute position embedding (ViT); False: none (permutation-symmetric)
+    # learned absolute position embedding (ViT); False: none (permutation-symmetric)
+    positions: bool = True
 
     @property
     def grid(self) -> int:
@@ -241,7 +256,8 @@ class ViTConfig:
 
 
 class SmallViT(nn.Module):
-    """(B, in_channels, image_size, image_size) → logits (B, n_classes). Plain (not relative) attention."""
+    """(B, in_channels, image_size, image_size) → logits (B, n_classes). Plain (not
+    relative) attention."""
 
     def __init__(self, config: ViTConfig | None = None):
         super().__init__()
@@ -286,7 +302,8 @@ class SmallViT(nn.Module):
 def parameter_table(
     models: Mapping[str, nn.Module], *, show: bool = True
 ) -> dict[str, int]:
-    """Parameter count of each model, printed as a table with each count relative to their median.
+    """Parameter count of each model, printed as a table with each count relative to
+    their median.
 
     Args:
         models: name → model.

@@ -1,18 +1,21 @@
-"""Small 1-D models for token sequences and signals: MLP, CNN, transformer and conv-stem hybrid.
+"""Small 1-D models for token sequences and signals: MLP, CNN, transformer and conv-stem
+hybrid.
 
-The chapter "Which bias wins where" trains them on two tasks: a content lookup (tokens, see
-:mod:`convattn.lookup`) and MNIST-1D (40-point signals, see :mod:`convattn.mnist1d`). Every model is
-``embed → body → readout → classifier``; the embedding turns the input into tokens (B, N, C), so the
-same bodies serve both tasks:
+The chapter "Which bias wins where" trains them on two tasks: a content lookup (tokens,
+see :mod:`convattn.lookup`) and MNIST-1D (40-point signals, see
+:mod:`convattn.mnist1d`). Every model is ``embed → body → readout → classifier``; the
+embedding turns the input into tokens (B, N, C), so the same bodies serve both tasks:
 
-- :class:`SeqMLP`: the tokens flattened into one vector, then a hidden layer (no notion of position);
-- :class:`SeqCNN`: 1-D convolutions over the tokens (local windows, optionally dilated), then global
-  pooling over positions;
-- :class:`SeqTransformer`: pre-norm transformer blocks (learned absolute positions, or CoAtNet's relative
-  bias with ``relative=True``), optionally after ``conv_layers`` residual convolutions (the hybrid).
+- :class:`SeqMLP`: the tokens flattened into one vector, then a hidden layer (no notion
+  of position);
+- :class:`SeqCNN`: 1-D convolutions over the tokens (local windows, optionally dilated),
+  then global pooling over positions;
+- :class:`SeqTransformer`: pre-norm transformer blocks (learned absolute positions, or
+  CoAtNet's relative bias with ``relative=True``), optionally after ``conv_layers``
+  residual convolutions (the hybrid).
 
-The attention is the package's :class:`~convattn.relative.RelativeSelfAttention` over a sequence of N
-positions (a bias table of 2N − 1 offsets per head).
+The attention is the package's :class:`~convattn.relative.RelativeSelfAttention` over a
+sequence of N positions (a bias table of 2N − 1 offsets per head).
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ __all__ = [
 
 
 class TokenEmbedding(nn.Embedding):
-    """Token ids (B, N) → vectors (B, N, dim). The ids may come as floats (the course's ``fit`` wants them)."""
+    """Token ids (B, N) → vectors (B, N, dim). The ids may come as floats (the course's
+    ``fit`` wants them)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return super().forward(x.long())
@@ -48,8 +52,8 @@ class TokenEmbedding(nn.Embedding):
 class SignalEmbedding(nn.Module):
     """A signal (B, L) or (B, 1, L) → tokens (B, L', dim) by strided 1-D convolutions.
 
-    ``strides=(4,)`` with ``kernels=(4,)`` cuts the signal into patches of 4 (a ViT's patch embedding);
-    several layers make a convolutional stem (GELU between them).
+    ``strides=(4,)`` with ``kernels=(4,)`` cuts the signal into patches of 4 (a ViT's
+    patch embedding); several layers make a convolutional stem (GELU between them).
     """
 
     def __init__(
@@ -71,7 +75,8 @@ class SignalEmbedding(nn.Module):
 
 
 class SeqMLP(nn.Module):
-    """embed → flatten the N tokens → Linear → ReLU → Linear. Every position gets its own weights."""
+    """embed → flatten the N tokens → Linear → ReLU → Linear. Every position gets its
+    own weights."""
 
     def __init__(
         self, embed: nn.Module, n_tokens: int, dim: int, hidden: int, n_classes: int
@@ -90,11 +95,12 @@ class SeqMLP(nn.Module):
 
 
 class SeqCNN(nn.Module):
-    """embed → [Conv1d(k, dilation d, stride s) → BatchNorm → ReLU] per layer → global pool → Linear.
+    """embed → [Conv1d(k, dilation d, stride s) → BatchNorm → ReLU] per layer → global
+    pool → Linear.
 
-    The receptive field over the tokens is 1 + Σ (k − 1)·dᵢ·(product of the earlier strides)
-    (:func:`receptive_field`); global pooling ("max" or "mean") makes the output ignore where a
-    feature was found.
+    The receptive field over the tokens is 1 + Σ (k − 1)·dᵢ·(product of the earlier
+    strides) (:func:`receptive_field`); global pooling ("max" or "mean") makes the
+    output ignore where a feature was found.
     """
 
     def __init__(
@@ -144,7 +150,8 @@ def receptive_field(model: SeqCNN) -> int:
 
 
 class Block(nn.Module):
-    """Pre-norm transformer block on tokens (B, N, C): x + Attention(LN(x)), then x + MLP(LN(x))."""
+    """Pre-norm transformer block on tokens (B, N, C): x + Attention(LN(x)), then x +
+    MLP(LN(x))."""
 
     def __init__(
         self, dim: int, n_tokens: int, heads: int, mlp_ratio: int, relative: bool
@@ -168,7 +175,8 @@ class Block(nn.Module):
 
 
 class ConvLayer(nn.Module):
-    """A residual depthwise-separable convolution on tokens: x + Linear(GELU(depthwise_k(LN(x))))."""
+    """A residual depthwise-separable convolution on tokens: x +
+    Linear(GELU(depthwise_k(LN(x))))."""
 
     def __init__(self, dim: int, kernel_size: int = 3):
         super().__init__()
@@ -184,17 +192,21 @@ class ConvLayer(nn.Module):
 
 
 class SeqTransformer(nn.Module):
-    """embed (+ positions) → conv layers (the hybrid's stem) → transformer blocks → LN → readout → Linear.
+    """embed (+ positions) → conv layers (the hybrid's stem) → transformer blocks → LN →
+    readout → Linear.
 
     Args:
         embed: input → tokens (B, N, dim).
         n_tokens: N.
-        dim, depth, heads, mlp_ratio: the blocks' width, number, heads and MLP expansion.
+        dim, depth, heads, mlp_ratio: the blocks' width, number, heads and MLP
+            expansion.
         n_classes: outputs.
         positions: add a learned absolute position embedding (a ViT's).
-        relative: CoAtNet's relative bias, one table of 2N − 1 offsets per head and block.
+        relative: CoAtNet's relative bias, one table of 2N − 1 offsets per head and
+            block.
         conv_layers: residual convolutions (kernel 3) before the first block.
-        readout: "last" (the token at the last position, e.g. a query) or "mean" over tokens.
+        readout: "last" (the token at the last position, e.g. a query) or "mean" over
+            tokens.
     """
 
     def __init__(
@@ -248,7 +260,8 @@ class SeqTransformer(nn.Module):
 
 @torch.no_grad()
 def attention_weights(model: SeqTransformer, x: Tensor) -> list[Tensor]:
-    """The attention weights of every block of a trained model on inputs x: a list of (B, nh, N, N)."""
+    """The attention weights of every block of a trained model on inputs x: a list of
+    (B, nh, N, N)."""
     if not isinstance(model, SeqTransformer):
         raise TypeError(f"model must be a SeqTransformer; got {type(model).__name__}")
     was_training = model.training
@@ -259,10 +272,12 @@ def attention_weights(model: SeqTransformer, x: Tensor) -> list[Tensor]:
 
 
 def mean_attention_distance(weights: Tensor) -> Tensor:
-    """Σⱼ wᵢⱼ |i − j| averaged over queries i and the batch: (B, nh, N, N) → (nh,), in positions.
+    """Σⱼ wᵢⱼ |i − j| averaged over queries i and the batch: (B, nh, N, N) → (nh,), in
+    positions.
 
-    The measure of Dosovitskiy et al. (2021, fig. 7) and Raghu et al. (2021): small for a head that
-    looks at its neighbours, about N/3 for one that spreads evenly over a sequence of N.
+    The measure of Dosovitskiy et al. (2021, fig. 7) and Raghu et al. (2021): small for
+    a head that looks at its neighbours, about N/3 for one that spreads evenly over a
+    sequence of N.
     """
     if (
         not isinstance(weights, Tensor)
