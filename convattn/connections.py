@@ -81,11 +81,11 @@ def linear_map_matrix(
     return (out[1:] - out[:1]).T  # (n_out, n_in)
 
 
-# ---------------------------------------------------------------- chapter 2:
-# convolution A convolution is a fully-connected layer whose matrix is local (banded)
-# and shared (constant along its diagonals): a Toeplitz matrix in 1-D, a block-Toeplitz
-# matrix of Toeplitz blocks in 2-D, and circulant when the padding wraps around. conv(x)
-# == M @ x.flatten() for every input x of the given size.
+# --------------------------------------------------------------- chapter 2: convolution
+# A convolution is a fully-connected layer whose matrix is local (banded) and shared
+# (constant along its diagonals): a Toeplitz matrix in 1-D, a block-Toeplitz matrix of
+# Toeplitz blocks in 2-D, and circulant when the padding wraps around. conv(x) == M @
+# x.flatten() for every input x of the given size.
 
 __all__ += [
     "conv1d_connections",

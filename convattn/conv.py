@@ -177,8 +177,7 @@ def _pad(x: Tensor, pads: tuple[tuple[int, int], ...], mode: str) -> Tensor:
     return x
 
 
-# ---------------------------------------------------------------- loops: what a learner
-# writes first
+# --------------------------------------------------- loops: what a learner writes first
 
 
 def conv1d_loops(
@@ -272,8 +271,7 @@ def conv2d_loops(
     return y[0] if unbatched else y
 
 
-# ---------------------------------------------------------------- vectorised: im2col +
-# matrix product
+# -------------------------------------------------- vectorised: im2col + matrix product
 
 
 def conv2d(

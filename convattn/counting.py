@@ -70,12 +70,12 @@ def loglog_slope(
     return sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / sxx
 
 
-# ---------------------------------------------------------------- chapters 3-4:
-# attention Attention's parameters live in its projections, so their number does not
-# depend on the sequence length N; its cost does: the n×m weights take 2·n·m·d
-# multiply-adds to make and 2·n·m·dv to apply, and n·m numbers to store. FLOP counts
-# follow torch.utils.flop_counter.FlopCounterMode: 2 per multiply-add of every matrix
-# product, nothing for softmax, scaling or bias additions (O(n·m) and O(n·C) more).
+# -------------------------------------------------------------- chapters 3-4: attention
+# Attention's parameters live in its projections, so their number does not depend on the
+# sequence length N; its cost does: the n×m weights take 2·n·m·d multiply-adds to make
+# and 2·n·m·dv to apply, and n·m numbers to store. FLOP counts follow
+# torch.utils.flop_counter.FlopCounterMode: 2 per multiply-add of every matrix product,
+# nothing for softmax, scaling or bias additions (O(n·m) and O(n·C) more).
 
 __all__ += [
     "self_attention_params",
@@ -198,11 +198,11 @@ def saved_activation_bytes(
     return sum(saved.values())
 
 
-# ---------------------------------------------------------------- chapter 2:
-# convolution A convolution's parameters are its kernels: C_out · (C_in / groups) · k (·
-# k) weights plus C_out biases, whatever the size of the input. Its cost is one
-# multiply-add per weight per output position, so it grows with the number of pixels
-# (linearly), not with its square as an FC layer's does.
+# --------------------------------------------------------------- chapter 2: convolution
+# A convolution's parameters are its kernels: C_out · (C_in / groups) · k (· k) weights
+# plus C_out biases, whatever the size of the input. Its cost is one multiply-add per
+# weight per output position, so it grows with the number of pixels (linearly), not with
+# its square as an FC layer's does.
 
 __all__ += ["conv1d_params", "conv2d_params", "conv1d_macs", "conv2d_macs"]
 
@@ -462,9 +462,9 @@ def attention_conv_crossover(dim: int, kernel_size: int, *, ndim: int = 1) -> fl
     return kernel_size**ndim * dim / 2
 
 
-# ---------------------------------------------------------------- chapter 5: hybrid
-# (CoAtNet) Closed forms of the parameter counts of relative attention and of the models
-# in blocks.py and models.py; tests/test_counting.py checks each against count_params of
+# ---------------------------------------------------------- chapter 5: hybrid (CoAtNet)
+# Closed forms of the parameter counts of relative attention and of the models in
+# blocks.py and models.py; tests/test_counting.py checks each against count_params of
 # the real module.
 
 __all__ += [

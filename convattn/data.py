@@ -90,10 +90,10 @@ def permute_pixels(images: Tensor, perm: Tensor) -> Tensor:
     return images.flatten(1)[:, perm].reshape(images.shape)
 
 
-# ---------------------------------------------------------------- chapter 5: hybrid
-# (experiments) Training subsets (a different stratified subset per seed), digits placed
-# on a larger canvas, and shifted copies: the transforms of the data-efficiency,
-# pixel-shuffle and translation experiments.
+# ------------------------------------------------------ chapter 5: hybrid (experiments)
+# Training subsets (a different stratified subset per seed), digits placed on a larger
+# canvas, and shifted copies: the transforms of the data-efficiency, pixel-shuffle and
+# translation experiments.
 
 __all__ += ["stratified_subset", "place_on_canvas", "shift_images"]
 

@@ -57,11 +57,11 @@ class MLP(nn.Sequential):
         return super().forward(x)
 
 
-# ---------------------------------------------------------------- chapter 5: hybrid
-# (CoAtNet) MBConv and a transformer block with relative attention, a stage builder from
-# a layout string ("CCTT"), and the baselines the experiments compare it with (small
-# CNN, small ViT; the MLP above). Each model has a frozen config and a closed-form
-# parameter count that tests/test_models.py checks against PyTorch.
+# ---------------------------------------------------------- chapter 5: hybrid (CoAtNet)
+# MBConv and a transformer block with relative attention, a stage builder from a layout
+# string ("CCTT"), and the baselines the experiments compare it with (small CNN, small
+# ViT; the MLP above). Each model has a frozen config and a closed-form parameter count
+# that tests/test_models.py checks against PyTorch.
 
 __all__ += [
     "HybridConfig",

@@ -314,8 +314,7 @@ def plot_image_grid(
     return fig
 
 
-# ---------------------------------------------------------------- chapter 5: hybrid
-# (experiments)
+# ------------------------------------------------------ chapter 5: hybrid (experiments)
 __all__ += ["plot_errorbars"]
 
 
