@@ -75,8 +75,7 @@ def basic_self_attention(
             and is refused.
     Returns:
         (y, weights): y (..., N, C) the mixed tokens (the values are the raw tokens in
-            both modes);
-        weights (..., N, N), each row sums to 1.
+        both modes); weights (..., N, N), each row sums to 1.
     """
     (
         check_tensor(x, "x", min_ndim=2),
@@ -92,9 +91,8 @@ def basic_self_attention(
             )
         keys = x / norms
     scores = keys @ keys.transpose(-2, -1)  # (..., N, C) @ (..., C, N) -> (..., N, N)
-    weights = torch.softmax(
-        scores, dim=-1
-    )  # normalise over the inputs j: each row sums to 1
+    # normalise over the inputs j: each row sums to 1
+    weights = torch.softmax(scores, dim=-1)
     return weights @ x, weights  # (..., N, N) @ (..., N, C) -> (..., N, C)
 
 
@@ -136,9 +134,8 @@ def scaled_dot_product_attention(
         scale: multiplies the logits; 1/√d by default.
     Returns:
         (out, weights): out (..., N, dv); weights (..., N, M), each row sums to 1,
-            except that a query whose
-        every key is masked gets weights 0 and output 0 (what PyTorch's SDPA returns,
-        rather than NaN).
+        except that a query whose every key is masked gets weights 0 and output 0 (what
+        PyTorch's SDPA returns, rather than NaN).
     """
     check_qkv(q, k, v), check_mask(mask, q, k)
     if mask is not None and is_causal:
@@ -148,20 +145,17 @@ def scaled_dot_product_attention(
         )
     n, m = q.shape[-2], k.shape[-2]
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
-    scores = (
-        q @ k.transpose(-2, -1)
-    ) * scale  # (..., N, d) @ (..., d, M) -> (..., N, M)
+    # (..., N, d) @ (..., d, M) -> (..., N, M)
+    scores = (q @ k.transpose(-2, -1)) * scale
     if is_causal:
         mask = causal_mask(n, m, device=q.device)
     if mask is not None:
         if mask.dtype == torch.bool:
-            scores = scores.masked_fill(
-                ~mask, float("-inf")
-            )  # True = may attend: block the rest
+            # True = may attend: block the rest
+            scores = scores.masked_fill(~mask, float("-inf"))
         else:
-            scores = (
-                scores + mask
-            )  # additive: 0 keeps a key, -inf blocks it, anything else biases it
+            # additive: 0 keeps a key, -inf blocks it, anything else biases it
+            scores = scores + mask
     # over the keys j; only a mask can block a whole row, and the plain softmax keeps
     # one n×n tensor, not two
     weights = torch.softmax(scores, dim=-1) if mask is None else _safe_softmax(scores)
@@ -190,9 +184,8 @@ class MultiHeadSelfAttention(nn.Module):
     (v_dim, dim).
     """
 
-    squeeze_heads = (
-        False  # SelfAttention returns (B, N, N) weights, without the head dimension
-    )
+    # SelfAttention returns (B, N, N) weights, without the head dimension
+    squeeze_heads = False
 
     def __init__(
         self,
@@ -242,20 +235,18 @@ class MultiHeadSelfAttention(nn.Module):
         k = self.k_proj(xb).view(B, N, nh, hd).transpose(1, 2)  # (B, nh, N, hd)
         v = self.v_proj(xb).view(B, N, nh, hd_v).transpose(1, 2)  # (B, nh, N, hd_v)
         if mask is not None and mask.ndim == 3:
-            mask = mask.unsqueeze(
-                1
-            )  # (B, N, N) -> (B, 1, N, N): the same mask for every head
+            # (B, N, N) -> (B, 1, N, N): the same mask for every head
+            mask = mask.unsqueeze(1)
+        # (B, nh, N, hd_v)
         y, weights = scaled_dot_product_attention(
             q, k, v, mask=mask, is_causal=is_causal
-        )  # (B, nh, N, hd_v)
-        y = y.transpose(1, 2).reshape(
-            B, N, self.v_dim
-        )  # heads side by side: (B, N, nh·hd_v)
+        )
+        # heads side by side: (B, N, nh·hd_v)
+        y = y.transpose(1, 2).reshape(B, N, self.v_dim)
         if self.out_proj is not None:
             y = self.out_proj(y)  # (B, N, C)
-        weights = (
-            weights.squeeze(1) if self.squeeze_heads else weights
-        )  # (B, N, N) for one head
+        # (B, N, N) for one head
+        weights = weights.squeeze(1) if self.squeeze_heads else weights
         if x.ndim == 2:
             y, weights = y[0], weights[0]
         return (y, weights) if return_weights else y
@@ -297,9 +288,8 @@ def _projections(module: nn.Module) -> list[tuple[Tensor, Tensor | None]]:
     """[(W_Q, b_Q), (W_K, b_K), (W_V, b_V), (W_O, b_O)] as views of the module's own
     parameters."""
     if isinstance(module, nn.MultiheadAttention):
-        w_q, w_k, w_v = module.in_proj_weight.chunk(
-            3
-        )  # in_proj_weight is (3C, C): W_Q, W_K, W_V stacked
+        # in_proj_weight is (3C, C): W_Q, W_K, W_V stacked
+        w_q, w_k, w_v = module.in_proj_weight.chunk(3)
         b = (
             module.in_proj_bias.chunk(3)
             if module.in_proj_bias is not None
@@ -369,9 +359,8 @@ def copy_attention_weights(src: nn.Module, dst: nn.Module) -> nn.Module:
         for (w_src, b_src), (w_dst, b_dst) in zip(
             _projections(src), _projections(dst), strict=True
         ):
-            w_dst.copy_(
-                w_src
-            )  # chunks of in_proj_weight are views: this writes into it
+            # chunks of in_proj_weight are views: this writes into it
+            w_dst.copy_(w_src)
             if b_dst is not None:
                 b_dst.copy_(b_src)
     return dst

@@ -62,10 +62,8 @@ CSV_COLUMNS = (
     "dtype",
     "reason",
 )
-OPTIONAL_COLUMNS = {
-    "dtype": "float32",
-    "reason": "",
-}  # older tables lack them: these are what they measured
+# older tables lack them: these are what they measured
+OPTIONAL_COLUMNS = {"dtype": "float32", "reason": ""}
 
 # The built-in that computes the same thing the same way, the fair yardstick for ours.
 REFERENCE = {
@@ -193,10 +191,8 @@ def time_call(
         raise ValueError(f"expected a callable, repeats >= 1, block_s > 0; got {got}")
     threads = threads or torch.get_num_threads()
     timer = benchmark.Timer("fn()", globals={"fn": fn}, num_threads=threads)
-    block, number = (
-        timer.timeit(1).raw_times[0],
-        1,
-    )  # warm-up: allocation, kernel choice
+    # warm-up: allocation, kernel choice
+    block, number = timer.timeit(1).raw_times[0], 1
     while block < block_s and number < 2**16:  # one block: `number` calls, in seconds
         number *= 2
         block = timer.timeit(number).raw_times[0]

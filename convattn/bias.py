@@ -72,11 +72,8 @@ class BiasProtocol:
     lookup_steps: int = 2000  # Adam steps of 64 sequences (32 epochs of 4,000)
     lookup_train: int = 4000  # training sequences (the test set is 2,000 others)
     seeds: tuple[int, ...] = (0, 1, 2)
-    fractions: tuple[float, ...] = (
-        0.1,
-        0.3,
-        1.0,
-    )  # MNIST-1D only; the lookup always uses all its data
+    # MNIST-1D only; the lookup always uses all its data
+    fractions: tuple[float, ...] = (0.1, 0.3, 1.0)
 
     def steps(self, task: str) -> int:
         return self.lookup_steps if task == "lookup" else self.mnist1d_steps
@@ -159,9 +156,8 @@ def train_model(
         raise TypeError(f"run must be a BiasRun; got {type(run).__name__}")
     p = BiasProtocol() if protocol is None else protocol
     threads = torch.get_num_threads()
-    torch.set_num_threads(
-        1
-    )  # one thread: the same sums on every machine, and faster at this size
+    # one thread: the same sums on every machine, and faster at this size
+    torch.set_num_threads(1)
     try:
         grid = run.stage == "lr-grid"
         x, y, x_eval, y_eval = task_data(

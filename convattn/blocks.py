@@ -100,20 +100,19 @@ class MBConv(nn.Module):
         )
         self.project = nn.Linear(hidden, out_dim)  # a 1×1 conv
         self.pool = nn.AvgPool2d(stride) if stride > 1 else nn.Identity()
+        # a 1×1 conv
         self.shortcut = (
             nn.Linear(in_dim, out_dim) if in_dim != out_dim else nn.Identity()
-        )  # a 1×1 conv
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         check_images(x, self, self.in_dim)
-        h = F.gelu(
-            self.expand(self.norm(x).permute(0, 2, 3, 1))
-        )  # (B, H, W, e·C_out), channels last
+        # (B, H, W, e·C_out), channels last
+        h = F.gelu(self.expand(self.norm(x).permute(0, 2, 3, 1)))
         h = F.gelu(self.depthwise(h.permute(0, 3, 1, 2)))  # (B, e·C_out, H/s, W/s)
         h = self.project(self.se(h).permute(0, 2, 3, 1))  # (B, H/s, W/s, C_out)
-        return (self.shortcut(self.pool(x).permute(0, 2, 3, 1)) + h).permute(
-            0, 3, 1, 2
-        )  # (B, C_out, H/s, W/s)
+        # (B, C_out, H/s, W/s)
+        return (self.shortcut(self.pool(x).permute(0, 2, 3, 1)) + h).permute(0, 3, 1, 2)
 
 
 class TransformerBlock(nn.Module):
@@ -142,9 +141,8 @@ class TransformerBlock(nn.Module):
             in_dim=in_dim, out_dim=out_dim, head_dim=head_dim, mlp_ratio=mlp_ratio
         )
         check_choice(stride, "stride", (1, 2))
-        self.size = int_tuple(
-            size, 2, "size"
-        )  # (H, W) of the *output*, after the stride
+        # (H, W) of the *output*, after the stride
+        self.size = int_tuple(size, 2, "size")
         self.in_dim, self.stride = in_dim, stride
         heads = max(1, out_dim // head_dim)
         self.norm1 = nn.LayerNorm(in_dim)
@@ -157,9 +155,10 @@ class TransformerBlock(nn.Module):
             out_dim=out_dim,
             relative=relative,
         )
+        # a 1×1 conv
         self.shortcut = (
             nn.Linear(in_dim, out_dim) if in_dim != out_dim else nn.Identity()
-        )  # a 1×1 conv
+        )
         self.norm2 = nn.LayerNorm(out_dim)
         self.mlp = nn.Sequential(
             nn.Linear(out_dim, mlp_ratio * out_dim),
@@ -171,9 +170,8 @@ class TransformerBlock(nn.Module):
         self, x: Tensor, *, return_weights: bool = False
     ) -> Tensor | tuple[Tensor, Tensor]:
         check_images(x, self, self.in_dim)
-        h = self.pool(
-            self.norm1(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
-        )  # (B, C_in, H', W'), LN over C
+        # (B, C_in, H', W'), LN over C
+        h = self.pool(self.norm1(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2))
         B, C, H, W = h.shape
         if (H, W) != self.size:
             s = self.stride
@@ -186,9 +184,8 @@ class TransformerBlock(nn.Module):
         tokens = h.flatten(2).transpose(1, 2)  # (B, N, C_in), N = H'·W'
         attn = self.attn(tokens, return_weights=return_weights)
         attn, weights = attn if return_weights else (attn, None)  # (B, N, C_out)
-        x = (
-            self.shortcut(self.pool(x).flatten(2).transpose(1, 2)) + attn
-        )  # (B, N, C_out)
+        # (B, N, C_out)
+        x = self.shortcut(self.pool(x).flatten(2).transpose(1, 2)) + attn
         x = x + self.mlp(self.norm2(x))
         out = x.transpose(1, 2).reshape(B, -1, H, W)  # (B, C_out, H', W')
         return (out, weights) if return_weights else out

@@ -82,9 +82,8 @@ def make_layer(
         lin = nn.Linear(n * dim, n * dim).double()
         return Layer(kind, lambda x: lin(x.reshape(-1)).reshape(n, dim), lin)
     if kind == "conv":
-        conv = nn.Conv1d(
-            dim, dim, kernel_size
-        ).double()  # holds the weights; our conv1d computes
+        # holds the weights; our conv1d computes
+        conv = nn.Conv1d(dim, dim, kernel_size).double()
         return Layer(
             kind,
             lambda x: (

@@ -67,9 +67,10 @@ def linear_map_matrix(
         M: (n_out, n_in), column j = f(e_j) − f(0).
     """
     check_int(n_in, "n_in", minimum=1)
+    # (1 + n_in, n_in)
     probes = torch.cat(
         [torch.zeros(1, n_in, dtype=dtype), torch.eye(n_in, dtype=dtype)]
-    )  # (1 + n_in, n_in)
+    )
     with torch.no_grad():
         out = fn(probes)
     if not isinstance(out, Tensor) or out.ndim != 2 or out.shape[0] != n_in + 1:
@@ -130,9 +131,8 @@ def _toeplitz_matrix(
     # input row read by output row i through kernel row u (before wrapping or clipping):
     # (h_out, kh)
     rows = torch.arange(h_out)[:, None] * sh - top + torch.arange(kh)[None, :] * dh
-    cols = (
-        torch.arange(w_out)[:, None] * sw - left + torch.arange(kw)[None, :] * dw
-    )  # (w_out, kw)
+    # (w_out, kw)
+    cols = torch.arange(w_out)[:, None] * sw - left + torch.arange(kw)[None, :] * dw
     if padding_mode == "circular":
         rows, cols = rows % H, cols % W
     inside = ((rows >= 0) & (rows < H))[:, None, :, None] & ((cols >= 0) & (cols < W))[
@@ -140,9 +140,8 @@ def _toeplitz_matrix(
     ]
     # broadcast every index over (C_out, c_g, h_out, w_out, kh, kw)
     o = torch.arange(C_out).view(-1, 1, 1, 1, 1, 1)
-    c = (o // (C_out // groups)) * c_g + torch.arange(c_g).view(
-        1, -1, 1, 1, 1, 1
-    )  # input channel
+    # input channel
+    c = (o // (C_out // groups)) * c_g + torch.arange(c_g).view(1, -1, 1, 1, 1, 1)
     i = torch.arange(h_out).view(1, 1, -1, 1, 1, 1)
     j = torch.arange(w_out).view(1, 1, 1, -1, 1, 1)
     r = rows.view(1, 1, h_out, 1, kh, 1)
@@ -151,9 +150,8 @@ def _toeplitz_matrix(
     out_index = ((o * h_out + i) * w_out + j).expand(shape)
     in_index = ((c * H + r) * W + q).expand(shape)
     values = weight.view(C_out, c_g, 1, 1, kh, kw).expand(shape)
-    keep = inside.view(1, 1, h_out, w_out, kh, kw).expand(
-        shape
-    )  # taps that fall on padding read zero
+    # taps that fall on padding read zero
+    keep = inside.view(1, 1, h_out, w_out, kh, kw).expand(shape)
     m = weight.new_zeros(C_out * h_out * w_out, groups * c_g * H * W)
     # accumulate: with circular padding and a kernel wider than the input, two taps can
     # read the same input
@@ -181,15 +179,13 @@ def conv1d_connections(
         stride, padding, dilation, groups, padding_mode: as in :func:`convattn.conv1d`.
     Returns:
         M: (C_out·N_out, C_in·N). Each (C_out, C_in) block is Toeplitz — banded and
-            constant along its
-        diagonals; circulant with ``padding_mode='circular'`` and stride 1. The bias is
-        not part of M.
+        constant along its diagonals; circulant with ``padding_mode='circular'`` and
+        stride 1. The bias is not part of M.
     """
     weight = _as_conv_weight(weight, 1)
     check_sizes(n_in=n_in, groups=groups)
-    x = weight.new_zeros(
-        1, weight.shape[1] * groups, n_in
-    )  # a probe input: validates like conv1d
+    # a probe input: validates like conv1d
+    x = weight.new_zeros(1, weight.shape[1] * groups, n_in)
     _, _, stride_t, dilation_t, pads = _prepare(
         x, weight, None, stride, padding, dilation, groups, padding_mode, 1, "n_in"
     )
@@ -231,9 +227,8 @@ def conv2d_connections(
     weight = _as_conv_weight(weight, 2)
     H, W = int_tuple(input_size, 2, "input_size")
     check_int(groups, "groups", minimum=1)
-    x = weight.new_zeros(
-        1, weight.shape[1] * groups, H, W
-    )  # a probe input: validates like conv2d
+    # a probe input: validates like conv2d
+    x = weight.new_zeros(1, weight.shape[1] * groups, H, W)
     _, _, stride_t, dilation_t, pads = _prepare(
         x,
         weight,
@@ -318,9 +313,8 @@ def is_convolution(
         )
     n_out, n_in = rows // out_channels, cols // in_channels
     m = matrix.detach()
-    blocks = m.reshape(out_channels, n_out, in_channels, n_in).transpose(
-        1, 2
-    )  # (C_out, C_in, N_out, N)
+    # (C_out, C_in, N_out, N)
+    blocks = m.reshape(out_channels, n_out, in_channels, n_in).transpose(1, 2)
     flat = blocks.reshape(out_channels, in_channels, n_out * n_in)
     atol = tol * float(m.abs().max())
     i, j = torch.arange(n_out)[:, None], torch.arange(n_in)[None, :]
@@ -336,18 +330,16 @@ def is_convolution(
         value = (hi + lo) / 2  # (C_out, C_in, offsets): the value along each diagonal
         band = torch.nonzero((value.abs() > atol).any(dim=(0, 1))).flatten() - first
         a, b = (int(band.min()), int(band.max())) if len(band) else (0, 0)
-        padding = max(
-            0, -a, b + 1 + first - n_in
-        )  # the band starts at −padding; N_out must come out right
-        # the kernel sizes k with ⌊(N + 2p − k)/s⌋ + 1 = N_out are those in (upper − s,
-        # upper]
+        # the band starts at −padding; N_out must come out right
+        padding = max(0, -a, b + 1 + first - n_in)
+        # the kernel sizes k with ⌊(N + 2p − k)/s⌋ + 1 = N_out are those in
+        # (upper − s, upper]
         upper = n_in + 2 * padding - first
         k = max(b + padding + 1, upper - s + 1)
         if k > (n_in if max_kernel_size is None else max_kernel_size):
             continue  # a band wider than allowed: not local
-        taps = (
-            torch.arange(k) - padding + first
-        )  # tap t sits on the diagonal t − padding
+        # tap t sits on the diagonal t − padding
+        taps = torch.arange(k) - padding + first
         weight = value.new_zeros(out_channels, in_channels, k)
         inside = (taps >= 0) & (taps < value.shape[2])
         weight[:, :, inside] = value[:, :, taps[inside]]

@@ -38,10 +38,8 @@ __all__ = [
     "PADDING_MODES",
 ]
 
-PADDING_MODES = (
-    "zeros",
-    "circular",
-)  # what lies beyond the border: zeros, or the other end of the input
+# what lies beyond the border: zeros, or the other end of the input
+PADDING_MODES = ("zeros", "circular")
 
 Padding = int | str | Sequence[int]
 
@@ -220,9 +218,8 @@ def conv1d_loops(
             # g·c_g … (g + 1)·c_g − 1
             g = o // o_g
             for i in range(n_out):
-                window = xp[
-                    b, g * c_g : (g + 1) * c_g, i * s : i * s + span : d
-                ]  # (c_g, k)
+                # (c_g, k)
+                window = xp[b, g * c_g : (g + 1) * c_g, i * s : i * s + span : d]
                 y[b, o, i] = (weight[o] * window).sum()  # no flip: cross-correlation
     if bias is not None:
         y = y + bias[:, None]
@@ -348,9 +345,8 @@ def _im2col_conv2d(
     kernels = weight.reshape(G, o_g, c_g * kh * kw)  # one row per output channel
     y = kernels @ cols  # (B, G, o_g, H_out·W_out): already channels first
     if bias is not None:
-        y += bias.view(
-            G, o_g, 1
-        )  # in place: y is a new tensor of ours, so no copy of the output is needed
+        # in place: y is a new tensor of ours, so no copy of the output is needed
+        y += bias.view(G, o_g, 1)
     return y.view(B, C_out, h_out, w_out)
 
 

@@ -521,9 +521,8 @@ def mbconv_params(
     n += hidden * kernel_size**2 + hidden  # depthwise: one k×k filter per channel
     if se_ratio > 0:
         s = squeeze_channels(in_dim, se_ratio)
-        n += (hidden * s + s) + (
-            s * hidden + hidden
-        )  # squeeze-excite: two 1×1 convs with bias
+        # squeeze-excite: two 1×1 convs with bias
+        n += (hidden * s + s) + (s * hidden + hidden)
     n += hidden * out_dim + out_dim  # project
     if in_dim != out_dim:
         n += in_dim * out_dim + out_dim  # 1×1 shortcut
@@ -558,9 +557,8 @@ def transformer_block_params(
 def hybrid_params(config: HybridConfig) -> int:
     """Closed form of count_params(HybridNet(config))."""
     c = config
-    n = (
-        c.in_channels * c.stem_channels * 9 + 2 * c.stem_channels
-    )  # stem conv (no bias) + BN
+    # stem conv (no bias) + BN
+    n = c.in_channels * c.stem_channels * 9 + 2 * c.stem_channels
     width = c.stem_channels
     for kind, out, depth, side in zip(
         c.layout, c.widths, c.depths, c.resolutions(), strict=True
@@ -575,9 +573,8 @@ def hybrid_params(config: HybridConfig) -> int:
                     width, out, side, head_dim=c.head_dim, mlp_ratio=c.mlp_ratio
                 )
             width = out
-    return (
-        n + 2 * width + width * c.n_classes + c.n_classes
-    )  # final LayerNorm + classifier
+    # final LayerNorm + classifier
+    return n + 2 * width + width * c.n_classes + c.n_classes
 
 
 def cnn_params(config: CNNConfig) -> int:

@@ -79,13 +79,8 @@ __all__ = [
     "read_results",
 ]
 
-LAYOUTS = (
-    "CCCC",
-    "CCCT",
-    "CCTT",
-    "CTTT",
-    "TTTT",
-)  # CoAtNet's layout study, conv stages first
+# CoAtNet's layout study, conv stages first
+LAYOUTS = ("CCCC", "CCCT", "CCTT", "CTTT", "TTTT")
 MODELS = ("mlp", "cnn", "vit", "vit-nopos", *LAYOUTS)
 DATASETS = ("digits", "shuffled", "canvas")
 # "the hybrid" of the data-efficiency and translation experiments: CoAtNet's choice
@@ -113,52 +108,27 @@ class Protocol:
     # optimiser steps, the same at every training-set size (~27 epochs of 100 %)
     steps: int = 1000
     lr: float = 1e-3  # Adam's learning rate of a model that lrs does not name
-    lrs: tuple[
-        tuple[str, float], ...
-    ] = ()  # (model, rate) pairs chosen on the validation split
+    # (model, rate) pairs chosen on the validation split
+    lrs: tuple[tuple[str, float], ...] = ()
     batch_size: int = 32  # examples per step
-    seeds: tuple[int, ...] = (
-        0,
-        1,
-        2,
-    )  # one subset, initialisation and batch order per seed
-    fractions: tuple[float, ...] = (
-        0.1,
-        0.3,
-        1.0,
-    )  # shares of the 1,198 training images
-    efficiency_models: tuple[str, ...] = (
-        "mlp",
-        "cnn",
-        "vit",
-        HYBRID,
-    )  # data efficiency
-    shuffle_models: tuple[str, ...] = (
-        "mlp",
-        "cnn",
-    )  # pixel shuffle (at every fraction)
-    translation_models: tuple[str, ...] = (
-        "mlp",
-        "cnn",
-        "vit",
-        "vit-nopos",
-        HYBRID,
-    )  # on the canvas, 100 %
+    # one subset, initialisation and batch order per seed
+    seeds: tuple[int, ...] = (0, 1, 2)
+    # shares of the 1,198 training images
+    fractions: tuple[float, ...] = (0.1, 0.3, 1.0)
+    # data efficiency
+    efficiency_models: tuple[str, ...] = ("mlp", "cnn", "vit", HYBRID)
+    # pixel shuffle (at every fraction)
+    shuffle_models: tuple[str, ...] = ("mlp", "cnn")
+    # on the canvas, 100 %
+    translation_models: tuple[str, ...] = ("mlp", "cnn", "vit", "vit-nopos", HYBRID)
     layouts: tuple[str, ...] = LAYOUTS  # stage-layout study
     layout_fractions: tuple[float, ...] = (0.1, 0.3, 1.0)  # the layouts at every size
-    canvas: int = (
-        16  # side of the translation canvas: a 4-pixel border around the 8×8 digits
-    )
-    shifts: tuple[int, ...] = (
-        0,
-        1,
-        2,
-        3,
-        4,
-    )  # test shifts in pixels (each in 4 directions)
-    permutation_seed: int = (
-        0  # the one fixed pixel permutation of the shuffle experiment
-    )
+    # side of the translation canvas: a 4-pixel border around the 8×8 digits
+    canvas: int = 16
+    # test shifts in pixels (each in 4 directions)
+    shifts: tuple[int, ...] = (0, 1, 2, 3, 4)
+    # the one fixed pixel permutation of the shuffle experiment
+    permutation_seed: int = 0
 
     def __post_init__(self) -> None:
         check_int(self.steps, "steps", minimum=1)
@@ -282,9 +252,8 @@ def build_model(name: str, image_size: int = 8) -> nn.Module:
     check_choice(name, "name", MODELS)
     check_choice(image_size, "image_size", (8, 16))
     if name == "mlp":
-        hidden = (
-            320 if image_size == 8 else 90
-        )  # 75·320 + 10 = 24,010; 267·90 + 10 = 24,040
+        # 75·320 + 10 = 24,010; 267·90 + 10 = 24,040
+        hidden = 320 if image_size == 8 else 90
         return MLP(image_size * image_size, (hidden,), 10)
     if name == "cnn":
         return SmallCNN(CNNConfig(channels=(32, 32, 48), strides=(1, 2, 1)))
@@ -342,18 +311,16 @@ def run_one(run: Run, protocol: Protocol = FULL) -> list[dict]:
 
     Returns:
         rows with the keys of ``COLUMNS``: train_loss and train_acc on the training
-            subset (eval mode,
-        after training), test_acc on the fixed test third (for the canvas: mean over the
-        4 directions of each shift).
+        subset (eval mode, after training), test_acc on the fixed test third (for the
+        canvas: mean over the 4 directions of each shift).
     """
     if not isinstance(run, Run):
         raise TypeError(f"run must be a Run; got {type(run).__name__}")
     if not isinstance(protocol, Protocol):
         raise TypeError(f"protocol must be a Protocol; got {type(protocol).__name__}")
     threads = torch.get_num_threads()
-    torch.set_num_threads(
-        1
-    )  # one thread: faster for models this small, and the same sums on every run
+    # one thread: faster for models this small, and the same sums on every run
+    torch.set_num_threads(1)
     try:
         digits = load_digits_split()  # the fixed stratified test third, seed 0
         x_train, y_train = stratified_subset(

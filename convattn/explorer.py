@@ -47,9 +47,11 @@ LAYER_NAMES = {
     "qkv attention": "QKV attention",
     "relative attention": "relative attention",
 }
-# shares are stored rounded, so the page (and its nbval comparison) does not depend on
-# the last bit
-DECIMALS = 4
+DECIMALS = (
+    # shares are stored rounded, so the page (and its nbval comparison) does not depend
+    # on the last bit
+    4
+)
 
 
 @dataclass(frozen=True)
@@ -136,14 +138,12 @@ def connection_explorer(
     ]
     shares, changes = {}, {}
     threads = torch.get_num_threads()
-    torch.set_num_threads(
-        1
-    )  # 15 Jacobians of 9×9 tokens: threads only wait for each other on a busy CPU
+    # 15 Jacobians of 9×9 tokens: threads only wait for each other on a busy CPU
+    torch.set_num_threads(1)
     try:
         for layer in layers:
-            ms = [
-                position_connections(layer.fn, x).detach() for _, x in embedded
-            ]  # each (N, N)
+            # each (N, N)
+            ms = [position_connections(layer.fn, x).detach() for _, x in embedded]
             changes[layer.kind] = any(
                 not torch.allclose(ms[0], m, rtol=0, atol=1e-9) for m in ms[1:]
             )
@@ -282,9 +282,8 @@ def explorer_html(explorer: ConnectionExplorer) -> str:
         data, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
     root = _content_id(payload)
-    script_data = payload.replace(
-        "</", "<\\/"
-    )  # JSON inside <script> must not close it
+    # JSON inside <script> must not close it
+    script_data = payload.replace("</", "<\\/")
     esc = html.escape
     first = explorer.sentences[0]
     n = len(first)

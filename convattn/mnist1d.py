@@ -102,9 +102,8 @@ def build_mnist1d_model(name: str) -> nn.Module:
     if name == "vit":
         embed = SignalEmbedding(24, (4,), (4,))  # patches of 4: 10 tokens
         return SeqTransformer(embed, 10, 24, 10, depth=2, heads=4, readout="mean")
-    embed = SignalEmbedding(
-        24, (5, 3), (2, 2)
-    )  # a strided conv stem: 40 → 20 → 10 tokens
+    # a strided conv stem: 40 → 20 → 10 tokens
+    embed = SignalEmbedding(24, (5, 3), (2, 2))
     return SeqTransformer(
         embed,
         10,

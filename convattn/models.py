@@ -82,31 +82,21 @@ class HybridConfig:
     """A CoAtNet-style network: conv stem S0, then one stage per letter of
     ``layout``."""
 
-    layout: str = (
-        "CCTT"  # C = MBConv stage, T = transformer stage; CoAtNet's choice is C-C-T-T
-    )
+    # C = MBConv stage, T = transformer stage; CoAtNet's choice is C-C-T-T
+    layout: str = "CCTT"
     image_size: int = 8  # side of the square input (8×8 digits)
     in_channels: int = 1  # grey-scale images
     n_classes: int = 10  # digits 0-9
     stem_channels: int = 16  # S0: one 3×3 conv + BN + GELU (CoAtNet: two 3×3 convs)
     # CoAtNet's S0 halves the image; an 8×8 digit keeps its pixels (16×16 canvas: 2)
     stem_stride: int = 1
-    widths: tuple[int, ...] = (
-        16,
-        16,
-        24,
-        32,
-    )  # channels of each stage (CoAtNet-0: 96, 192, 384, 768)
-    strides: tuple[int, ...] = (
-        1,
-        2,
-        1,
-        2,
-    )  # downsampling at each stage's first block: 8, 4, 4, 2 pixels
+    # channels of each stage (CoAtNet-0: 96, 192, 384, 768)
+    widths: tuple[int, ...] = (16, 16, 24, 32)
+    # downsampling at each stage's first block: 8, 4, 4, 2 pixels
+    strides: tuple[int, ...] = (1, 2, 1, 2)
     depths: tuple[int, ...] = (1, 1, 1, 1)  # blocks per stage (CoAtNet-0: 2, 3, 5, 2)
-    head_dim: int = (
-        8  # channels per attention head (CoAtNet: 32; our stages are 16-32 wide)
-    )
+    # channels per attention head (CoAtNet: 32; our stages are 16-32 wide)
+    head_dim: int = 8
     expansion: int = 4  # MBConv's inverted-bottleneck ratio, as in CoAtNet
     # transformer MLP ratio; 3 (CoAtNet: 4) makes a T block about as large as a C block
     mlp_ratio: int = 3
@@ -183,9 +173,8 @@ class HybridNet(nn.Module):
         c = self.config
         check_images(x, self, c.in_channels, c.image_size)
         h = self.stages(self.stem(x))  # (B, C_last, H', W')
-        return self.head(
-            self.norm(h.mean(dim=(2, 3)))
-        )  # global average pool → (B, n_classes)
+        # global average pool → (B, n_classes)
+        return self.head(self.norm(h.mean(dim=(2, 3))))
 
 
 @dataclass(frozen=True)
@@ -194,11 +183,8 @@ class CNNConfig:
     linear classifier."""
 
     channels: tuple[int, ...] = (32, 48, 48)  # output channels of each conv layer
-    strides: tuple[int, ...] = (
-        1,
-        2,
-        1,
-    )  # one stride-2 layer, as most CNNs have (it aliases odd shifts)
+    # one stride-2 layer, as most CNNs have (it aliases odd shifts)
+    strides: tuple[int, ...] = (1, 2, 1)
     in_channels: int = 1  # grey-scale images
     n_classes: int = 10  # digits 0-9
     # after each conv; without it this CNN still underfits the digits after 1,000 steps
@@ -238,9 +224,8 @@ class ViTConfig:
     mean → classifier."""
 
     image_size: int = 8  # side of the square input
-    patch_size: int = (
-        2  # 2×2 patches: a 4×4 grid of 16 tokens on an 8×8 digit (16×16 canvas: use 4)
-    )
+    # 2×2 patches: a 4×4 grid of 16 tokens on an 8×8 digit (16×16 canvas: use 4)
+    patch_size: int = 2
     in_channels: int = 1  # grey-scale images
     n_classes: int = 10  # digits 0-9
     dim: int = 32  # channels per token
@@ -263,9 +248,10 @@ class SmallViT(nn.Module):
         super().__init__()
         config = ViTConfig() if config is None else config
         self.config = c = config
+        # one linear map per patch
         self.patches = nn.Conv2d(
             c.in_channels, c.dim, c.patch_size, stride=c.patch_size
-        )  # one linear map per patch
+        )
         self.pos = (
             nn.Parameter(0.02 * torch.randn(1, c.dim, c.grid, c.grid))
             if c.positions
@@ -294,9 +280,8 @@ class SmallViT(nn.Module):
         if self.pos is not None:
             h = h + self.pos
         h = self.blocks(h)  # (B, dim, grid, grid)
-        return self.head(
-            self.norm(h.mean(dim=(2, 3)))
-        )  # mean over tokens → (B, n_classes)
+        # mean over tokens → (B, n_classes)
+        return self.head(self.norm(h.mean(dim=(2, 3))))
 
 
 def parameter_table(

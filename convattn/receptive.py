@@ -98,10 +98,8 @@ def receptive_field(layers: Iterable[object] | nn.Module) -> int:
     """
     if isinstance(layers, nn.Module):
         layers = [layers]
-    r, jump = (
-        1,
-        1,
-    )  # jump: distance, in inputs, between neighbouring positions of the current layer
+    # jump: distance, in inputs, between neighbouring positions of the current layer
+    r, jump = 1, 1
     for layer in layers:
         for k, s, d in _layer_spec(layer):
             r += d * (k - 1) * jump

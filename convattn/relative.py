@@ -84,21 +84,20 @@ def relative_position_index(
             (or H·W) entries.
     Returns:
         (N, N) int64: i − j + N − 1 in 1-D; (a − c + H − 1)·(2W − 1) + (b − d + W − 1)
-            in 2-D for positions
-        i = (a, b), j = (c, d); modulo N, or ((a − c) mod H)·W + (b − d) mod W, when
-        circular.
+        in 2-D for positions i = (a, b), j = (c, d); modulo N, or ((a − c) mod H)·W + (b
+        − d) mod W, when circular.
     """
     dims = _size(size)
+    # (D, N)
     grid = torch.stack(torch.meshgrid(*map(torch.arange, dims), indexing="ij")).flatten(
         1
-    )  # (D, N)
+    )
     rel = grid[:, :, None] - grid[:, None, :]  # (D, N, N): offset i − j along each axis
     index = torch.zeros(rel.shape[1:], dtype=torch.int64)  # (N, N)
     for axis, d in enumerate(dims):
         span = d if circular else 2 * d - 1  # entries of the table along this axis
-        shifted = (
-            rel[axis] % d if circular else rel[axis] + d - 1
-        )  # (N, N), in [0, span)
+        # (N, N), in [0, span)
+        shifted = rel[axis] % d if circular else rel[axis] + d - 1
         index = index * span + shifted
     return index
 
@@ -128,9 +127,8 @@ def relative_bias(table: Tensor, *, circular: bool = False) -> Tensor:
         (nh, N, N) with N = H·W in 2-D; usable as an additive float mask of
         ``F.scaled_dot_product_attention``.
     """
-    index = relative_position_index(
-        _table_size(table, circular), circular=circular
-    )  # (N, N)
+    # (N, N)
+    index = relative_position_index(_table_size(table, circular), circular=circular)
     return table.flatten(1)[:, index.to(table.device)]  # (nh, N, N)
 
 
@@ -164,12 +162,10 @@ def relative_attention(
     check_choice(normalization, "normalization", NORMALIZATIONS)
     scale = scale if content else 0.0  # no content: q kᵀ·0 = 0 leaves the bias alone
     if normalization == "pre":
-        return scaled_dot_product_attention(
-            q, k, v, mask=bias, scale=scale
-        )  # softmax(q kᵀ·scale + bias) v
-    _, weights = scaled_dot_product_attention(
-        q, k, v, scale=scale
-    )  # softmax(q kᵀ·scale)
+        # softmax(q kᵀ·scale + bias) v
+        return scaled_dot_product_attention(q, k, v, mask=bias, scale=scale)
+    # softmax(q kᵀ·scale)
+    _, weights = scaled_dot_product_attention(q, k, v, scale=scale)
     weights = weights if bias is None else weights + bias  # (..., N, N)
     return weights @ v, weights  # (..., N, hdv)
 
@@ -215,8 +211,8 @@ class RelativeConnections(NamedTuple):
 
     content: Tensor  # the attention logits xᵢ·xⱼ·scale: input-dependent
     bias: Tensor  # the Toeplitz bias w_{i−j}: input-independent
-    # the connection matrix: softmax(content + bias) (pre) or softmax(content) + bias
-    # (post)
+    # the connection matrix: softmax(content + bias) (pre) or
+    # softmax(content) + bias (post)
     matrix: Tensor
 
 
@@ -258,9 +254,8 @@ def bias_kernel(table: Tensor, *, circular: bool = True) -> Tensor:
         (nh, N) or (nh, H, W): entry [h, d] is head h's weight on input i − d.
             Non-negative; sums to 1.
     """
-    if (
-        not circular
-    ):  # without wrap-around, rows near a border see fewer offsets: no single kernel
+    # without wrap-around, rows near a border see fewer offsets: no single kernel
+    if not circular:
         raise ValueError("bias_kernel needs a circular table; got circular=False")
     _table_size(table, circular=True)
     return torch.softmax(table.flatten(1), dim=-1).view(table.shape)
@@ -326,9 +321,8 @@ class RelativeSelfAttention(nn.Module):
             self.table = nn.Parameter(
                 torch.zeros(heads, *relative_table_shape(self.size, circular=circular))
             )
-            index = relative_position_index(
-                self.size, circular=circular
-            )  # (N, N) into table.flatten(1)
+            # (N, N) into table.flatten(1)
+            index = relative_position_index(self.size, circular=circular)
             self.register_buffer("index", index, persistent=False)
 
     def bias(self) -> Tensor | None:
@@ -355,9 +349,8 @@ class RelativeSelfAttention(nn.Module):
             )
         else:  # the same maths in PyTorch's fused kernel (why: see the class docstring)
             out, weights = F.scaled_dot_product_attention(q, k, v, attn_mask=bias), None
-        out = self.proj(
-            out.transpose(1, 2).reshape(B, N, self.heads * self.head_dim)
-        )  # (B, N, out_dim)
+        # (B, N, out_dim)
+        out = self.proj(out.transpose(1, 2).reshape(B, N, self.heads * self.head_dim))
         return (out, weights) if return_weights else out
 
 
@@ -397,9 +390,10 @@ def attention_from_conv2d(
         layer.qkv.bias.zero_()
         layer.table.fill_(-math.inf)
         inner = kh * kw * c_in
+        # v = x
         layer.qkv.weight[2 * inner :] = torch.eye(c_in, dtype=weight.dtype).repeat(
             kh * kw, 1
-        )  # v = x
+        )
         for h, (a, b) in enumerate((a, b) for a in range(kh) for b in range(kw)):
             # cross-correlation: output (r, c) reads input (r + a − kh//2, c + b −
             # kw//2), i.e. offset i − j = (kh//2 − a, kw//2 − b); the circular table is

@@ -134,9 +134,8 @@ class SeqCNN(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.convs(self.embed(x).transpose(1, 2))  # (B, C, N)
-        h = (
-            h.amax(dim=2) if self.pool == "max" else h.mean(dim=2)
-        )  # global pooling over positions
+        # global pooling over positions
+        h = h.amax(dim=2) if self.pool == "max" else h.mean(dim=2)
         return self.head(h)
 
 

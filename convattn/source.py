@@ -45,8 +45,7 @@ def show_source(obj: object, *, docstring: bool = True) -> Source:
         obj: what to show, e.g. ``conv2d`` or ``MultiHeadSelfAttention.forward``.
         docstring: ``False`` leaves the docstring out, to keep the block short.
     """
-    code = textwrap.dedent(
-        inspect.getsource(obj)
-    ).rstrip()  # inspect refuses what has no source
+    # inspect refuses what has no source
+    code = textwrap.dedent(inspect.getsource(obj)).rstrip()
     name = getattr(obj, "__qualname__", getattr(obj, "__name__", "source"))
     return Source(code if docstring else _without_docstring(code), name)

@@ -146,9 +146,8 @@ def plot_connections(
     ax.scatter(xs_in, np.zeros(n_in), color=palette.INPUT, **node)
     ax.scatter(xs_out, np.ones(n_out), color=palette.OUTPUT, **node)
     label = dict(textcoords="offset points", ha="center", fontsize=9)
-    for j, x in enumerate(
-        xs_in if width <= 16 else []
-    ):  # node names only where they fit
+    # node names only where they fit
+    for j, x in enumerate(xs_in if width <= 16 else []):
         ax.annotate(
             f"${input_name}_{{{j}}}$", (x, 0), xytext=(0, -14), va="top", **label
         )
@@ -209,9 +208,8 @@ def plot_matrix(
             ax.text(
                 j, i, format(v, fmt), ha="center", va="center", fontsize=8, color=color
             )
-    ax.xaxis.set_major_locator(
-        MaxNLocator(integer=True)
-    )  # positions are whole numbers: no "2.5" ticks
+    # positions are whole numbers: no "2.5" ticks
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if xticklabels is not None:
         ax.set_xticks(range(m.shape[1]), xticklabels, rotation=60, ha="right")
