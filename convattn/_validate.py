@@ -302,10 +302,8 @@ def check_conv(x: object, weight: object, bias: object, groups: int, n: int) -> 
         ("N",) if n == 1 else ("H", "W"),
         ("k",) if n == 1 else ("kh", "kw"),
     )
-    (
-        check_tensor(x, "x", min_ndim=n + 1),
-        check_tensor(weight, "weight", ("C_out", "C_in/groups", *kernel)),
-    )
+    check_tensor(x, "x", min_ndim=n + 1)
+    check_tensor(weight, "weight", ("C_out", "C_in/groups", *kernel))
     check_int(groups, "groups", minimum=1)
     c_in, c_out = x.shape[-n - 1], weight.shape[0]
     if (

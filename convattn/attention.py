@@ -77,10 +77,8 @@ def basic_self_attention(
         (y, weights): y (..., N, C) the mixed tokens (the values are the raw tokens in
         both modes); weights (..., N, N), each row sums to 1.
     """
-    (
-        check_tensor(x, "x", min_ndim=2),
-        check_choice(similarity, "similarity", ("dot", "cosine")),
-    )
+    check_tensor(x, "x", min_ndim=2)
+    check_choice(similarity, "similarity", ("dot", "cosine"))
     keys = x
     if similarity == "cosine":
         norms = x.norm(dim=-1, keepdim=True)  # (..., N, 1)

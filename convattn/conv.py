@@ -130,10 +130,8 @@ def _prepare(
     input_name: what the message calls the input (a caller that builds x from a size
     names the size).
     """
-    (
-        check_conv(x, weight, bias, groups, n),
-        check_choice(padding_mode, "padding_mode", PADDING_MODES),
-    )
+    check_conv(x, weight, bias, groups, n)
+    check_choice(padding_mode, "padding_mode", PADDING_MODES)
     unbatched = x.ndim == n + 1
     x = x.unsqueeze(0) if unbatched else x  # (B, C, *spatial)
     kernel = tuple(weight.shape[2:])

@@ -76,10 +76,8 @@ def fit(
         History with the loss of every step.
     """
     x, y = check_labelled(data)
-    (
-        check_sizes(steps=steps, batch_size=batch_size),
-        check_choice(optimizer, "optimizer", ("adam", "sgd")),
-    )
+    check_sizes(steps=steps, batch_size=batch_size)
+    check_choice(optimizer, "optimizer", ("adam", "sgd"))
     batch_size = min(batch_size, x.shape[0])
     opt_cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
     opt = opt_cls(model.parameters(), lr=lr, **({"fused": True} if fused else {}))
