@@ -1,8 +1,9 @@
 """convattn: the companion package of the course *Convolution vs. Attention*.
 
-One idea ties the course together: every layer mixes positions, and its **connection matrix**
-(outputs × inputs) says how strongly each output depends on each input. Fully connected: dense and learned.
-Convolution: banded and constant along its diagonals. Attention: computed from the input. CoAtNet: both.
+One idea ties the course together: every layer mixes positions, and its **connection
+matrix** (outputs × inputs) says how strongly each output depends on each input. Fully
+connected: dense and learned. Convolution: banded and constant along its diagonals.
+Attention: computed from the input. CoAtNet: both.
 
 Shape alphabet, used in every docstring and shape comment:
 
@@ -15,9 +16,10 @@ Shape alphabet, used in every docstring and shape comment:
 ``k``      kernel size (``kh, kw`` in 2-D)
 =========  ====================================================
 
-A chapter reads ``from convattn import linear, plot_connections, ...`` and tells its story. The names below
-come in the order of the book; the tooling (``convattn.tools``: the benchmark's command line, the doctor,
-the coursework tooling and the experiment sweeps) is never imported here.
+A chapter reads ``from convattn import linear, plot_connections, ...`` and tells its
+story. The names below come in the order of the book; the tooling (``convattn.tools``:
+the benchmark's command line, the doctor, the coursework tooling and the experiment
+sweeps) is never imported here.
 """
 
 from . import check, palette
@@ -30,7 +32,13 @@ from .attention import (
     scaled_dot_product_attention,
 )
 from .blocks import MBConv, TransformerBlock
-from .compare import LAYER_KINDS, layer_flops, make_layer, measure_layer, position_connections
+from .compare import (
+    LAYER_KINDS,
+    layer_flops,
+    make_layer,
+    measure_layer,
+    position_connections,
+)
 from .connections import (
     RecoveredConv,
     conv1d_connections,
@@ -39,7 +47,14 @@ from .connections import (
     is_convolution,
     linear_map_matrix,
 )
-from .conv import conv1d, conv1d_loops, conv2d, conv2d_loops, conv_output_size, same_padding
+from .conv import (
+    conv1d,
+    conv1d_loops,
+    conv2d,
+    conv2d_loops,
+    conv_output_size,
+    same_padding,
+)
 from .counting import (
     attention_conv_crossover,
     attention_flops,
@@ -67,7 +82,11 @@ from .embeddings import FEATURES, SENTENCES, embed_sentence
 from .explorer import connection_explorer
 from .fc import linear
 from .models import MLP, HybridConfig, HybridNet, parameter_table
-from .positions import LearnedPositionalEncoding, SinusoidalPositionalEncoding, sinusoidal_positions
+from .positions import (
+    LearnedPositionalEncoding,
+    SinusoidalPositionalEncoding,
+    sinusoidal_positions,
+)
 from .receptive import empirical_receptive_field, receptive_field
 from .relative import (
     RelativeSelfAttention,
@@ -81,7 +100,13 @@ from .relative import (
 )
 from .source import show_source
 from .train import accuracy, fit
-from .viz import plot_connections, plot_errorbars, plot_image_grid, plot_matrix, plot_scaling
+from .viz import (
+    plot_connections,
+    plot_errorbars,
+    plot_image_grid,
+    plot_matrix,
+    plot_scaling,
+)
 
 __version__ = "0.1.0"
 

@@ -1,20 +1,26 @@
-"""Self-attention from scratch: basic x xᵀ attention (chapter 3) and QKV attention (chapter 4).
+"""Self-attention from scratch: basic x xᵀ attention (chapter 3) and QKV attention
+(chapter 4).
 
-Attention is a layer whose connection matrix is *computed from the input*. Basic self-attention uses the
-tokens themselves, ``softmax(x xᵀ)``; the attention of Vaswani et al. (2017), "Attention is all you need",
-first projects them to queries, keys and values, ``softmax(q kᵀ / √d) v``. Every function here returns
-``(out, weights)`` and every module takes ``return_weights=False``: the weights are the connection matrix.
+Attention is a layer whose connection matrix is *computed from the input*. Basic
+self-attention uses the tokens themselves, ``softmax(x xᵀ)``; the attention of Vaswani
+et al. (2017), "Attention is all you need", first projects them to queries, keys and
+values, ``softmax(q kᵀ / √d) v``. Every function here returns ``(out, weights)`` and
+every module takes ``return_weights=False``: the weights are the connection matrix.
 
 Conventions match PyTorch where it has a counterpart:
 
-- :func:`scaled_dot_product_attention` equals ``torch.nn.functional.scaled_dot_product_attention`` with
-  ``dropout_p=0``: a **boolean mask is True where a query may attend**; a float mask is **added** to the
-  logits. A query whose every key is masked gets weights 0 and output 0, as PyTorch's SDPA does (its
-  "safe softmax"); a plain softmax would give NaN there, and ``nn.MultiheadAttention`` does give NaN.
-- :class:`MultiHeadSelfAttention` equals ``torch.nn.MultiheadAttention(batch_first=True)`` once both hold the
-  same weights (:func:`copy_attention_weights`). Beware two differences of convention: ``nn.MultiheadAttention``
-  averages the returned weights over heads unless ``average_attn_weights=False`` (ours returns every head),
-  and its boolean ``attn_mask`` means **True = blocked**, the opposite of SDPA's (ours follows SDPA).
+- :func:`scaled_dot_product_attention` equals
+  ``torch.nn.functional.scaled_dot_product_attention`` with ``dropout_p=0``: a **boolean
+  mask is True where a query may attend**; a float mask is **added** to the logits. A
+  query whose every key is masked gets weights 0 and output 0, as PyTorch's SDPA does
+  (its "safe softmax"); a plain softmax would give NaN there, and
+  ``nn.MultiheadAttention`` does give NaN.
+- :class:`MultiHeadSelfAttention` equals
+  ``torch.nn.MultiheadAttention(batch_first=True)`` once both hold the same weights
+  (:func:`copy_attention_weights`). Beware two differences of convention:
+  ``nn.MultiheadAttention`` averages the returned weights over heads unless
+  ``average_attn_weights=False`` (ours returns every head), and its boolean
+  ``attn_mask`` means **True = blocked**, the opposite of SDPA's (ours follows SDPA).
 """
 
 from __future__ import annotations
@@ -24,7 +30,15 @@ import math
 import torch
 from torch import Tensor, nn
 
-from ._validate import check_choice, check_int, check_mask, check_qkv, check_sizes, check_tensor, check_tokens
+from ._validate import (
+    check_choice,
+    check_int,
+    check_mask,
+    check_qkv,
+    check_sizes,
+    check_tensor,
+    check_tokens,
+)
 
 __all__ = [
     "basic_self_attention",
@@ -37,43 +51,58 @@ __all__ = [
 
 
 def _safe_softmax(scores: Tensor) -> Tensor:
-    """Softmax over the last axis; a row whose every logit is −∞ gets all-zero weights instead of NaN."""
+    """Softmax over the last axis; a row whose every logit is −∞ gets all-zero weights
+    instead of NaN."""
     weights = torch.softmax(scores, dim=-1)
     fully_masked = (scores == float("-inf")).all(dim=-1, keepdim=True)  # (..., N, 1)
     return torch.where(fully_masked, torch.zeros_like(weights), weights)
 
 
-def basic_self_attention(x: Tensor, *, similarity: str = "dot") -> tuple[Tensor, Tensor]:
-    """Attention without parameters: each token is replaced by an average of all tokens, weighted by similarity.
+def basic_self_attention(
+    x: Tensor, *, similarity: str = "dot"
+) -> tuple[Tensor, Tensor]:
+    """Attention without parameters: each token is replaced by an average of all tokens,
+    weighted by similarity.
 
-    ``weights[i, j] = softmaxⱼ(sᵢⱼ)`` with ``sᵢⱼ = xᵢ · xⱼ`` (``similarity="dot"``, the source post's x xᵀ) or
-    ``sᵢⱼ = xᵢ · xⱼ / (‖xᵢ‖ ‖xⱼ‖)`` (``similarity="cosine"``: the tokens are normalised first); then
-    ``y = weights @ x``. No scaling by √C and no learned projections (chapter 4 adds both).
+    ``weights[i, j] = softmaxⱼ(sᵢⱼ)`` with ``sᵢⱼ = xᵢ · xⱼ`` (``similarity="dot"``, the
+    source post's x xᵀ) or ``sᵢⱼ = xᵢ · xⱼ / (‖xᵢ‖ ‖xⱼ‖)`` (``similarity="cosine"``: the
+    tokens are normalised first); then ``y = weights @ x``. No scaling by √C and no
+    learned projections (chapter 4 adds both).
 
     Args:
         x: (..., N, C) tokens, e.g. (N, C) for one sentence or (B, N, C) for a batch.
-        similarity: "dot" or "cosine". Cosine similarity is undefined for a zero token and is refused.
+        similarity: "dot" or "cosine". Cosine similarity is undefined for a zero token
+            and is refused.
     Returns:
-        (y, weights): y (..., N, C) the mixed tokens (the values are the raw tokens in both modes);
-        weights (..., N, N), each row sums to 1.
+        (y, weights): y (..., N, C) the mixed tokens (the values are the raw tokens in
+        both modes); weights (..., N, N), each row sums to 1.
     """
-    check_tensor(x, "x", min_ndim=2), check_choice(similarity, "similarity", ("dot", "cosine"))
+    check_tensor(x, "x", min_ndim=2)
+    check_choice(similarity, "similarity", ("dot", "cosine"))
     keys = x
     if similarity == "cosine":
         norms = x.norm(dim=-1, keepdim=True)  # (..., N, 1)
         if bool((norms == 0).any()):
-            raise ValueError("cosine similarity is undefined for a zero token; got x with an all-zero token")
+            raise ValueError(
+                "cosine similarity is undefined for a zero token; got x with an "
+                "all-zero token"
+            )
         keys = x / norms
     scores = keys @ keys.transpose(-2, -1)  # (..., N, C) @ (..., C, N) -> (..., N, N)
-    weights = torch.softmax(scores, dim=-1)  # normalise over the inputs j: each row sums to 1
+    # normalise over the inputs j: each row sums to 1
+    weights = torch.softmax(scores, dim=-1)
     return weights @ x, weights  # (..., N, N) @ (..., N, C) -> (..., N, C)
 
 
-def causal_mask(n: int, m: int | None = None, *, device: torch.device | str | None = None) -> Tensor:
-    """Boolean (n, m) mask, True where query i may attend to key j, i.e. j ≤ i (SDPA's convention).
+def causal_mask(
+    n: int, m: int | None = None, *, device: torch.device | str | None = None
+) -> Tensor:
+    """Boolean (n, m) mask, True where query i may attend to key j, i.e. j ≤ i (SDPA's
+    convention).
 
-    The same lower triangle (aligned at the top-left corner when n ≠ m) that PyTorch builds for
-    ``scaled_dot_product_attention(..., is_causal=True)``. For ``nn.MultiheadAttention`` pass ``~causal_mask(n)``.
+    The same lower triangle (aligned at the top-left corner when n ≠ m) that PyTorch
+    builds for ``scaled_dot_product_attention(..., is_causal=True)``. For
+    ``nn.MultiheadAttention`` pass ``~causal_mask(n)``.
     """
     check_int(n, "n", minimum=0)
     m = n if m is None else m
@@ -89,42 +118,56 @@ def scaled_dot_product_attention(
     is_causal: bool = False,
     scale: float | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """softmax(q kᵀ / √d + mask) v, equal to ``torch.nn.functional.scaled_dot_product_attention``.
+    """softmax(q kᵀ / √d + mask) v, equal to
+    ``torch.nn.functional.scaled_dot_product_attention``.
 
     Args:
-        q: (..., N, d) queries; k: (..., M, d) keys; v: (..., M, dv) values. Leading dimensions broadcast.
-        mask: None, or broadcastable to (..., N, M): bool, True where query i may attend to key j; or a float
-            tensor of q's dtype added to the logits (−inf blocks a key).
-        is_causal: attend only to keys j ≤ i (cannot be combined with a mask, as in PyTorch).
+        q: (..., N, d) queries; k: (..., M, d) keys; v: (..., M, dv) values. Leading
+            dimensions broadcast.
+        mask: None, or broadcastable to (..., N, M): bool, True where query i may attend
+            to key j; or a float tensor of q's dtype added to the logits (−inf blocks a
+            key).
+        is_causal: attend only to keys j ≤ i (cannot be combined with a mask, as in
+            PyTorch).
         scale: multiplies the logits; 1/√d by default.
     Returns:
-        (out, weights): out (..., N, dv); weights (..., N, M), each row sums to 1, except that a query whose
-        every key is masked gets weights 0 and output 0 (what PyTorch's SDPA returns, rather than NaN).
+        (out, weights): out (..., N, dv); weights (..., N, M), each row sums to 1,
+        except that a query whose every key is masked gets weights 0 and output 0 (what
+        PyTorch's SDPA returns, rather than NaN).
     """
     check_qkv(q, k, v), check_mask(mask, q, k)
     if mask is not None and is_causal:
-        raise ValueError("pass either mask or is_causal=True, not both (PyTorch refuses the pair too)")
+        raise ValueError(
+            "pass either mask or is_causal=True, not both (PyTorch refuses the pair "
+            "too)"
+        )
     n, m = q.shape[-2], k.shape[-2]
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
-    scores = (q @ k.transpose(-2, -1)) * scale  # (..., N, d) @ (..., d, M) -> (..., N, M)
+    # (..., N, d) @ (..., d, M) -> (..., N, M)
+    scores = (q @ k.transpose(-2, -1)) * scale
     if is_causal:
         mask = causal_mask(n, m, device=q.device)
     if mask is not None:
         if mask.dtype == torch.bool:
-            scores = scores.masked_fill(~mask, float("-inf"))  # True = may attend: block the rest
+            # True = may attend: block the rest
+            scores = scores.masked_fill(~mask, float("-inf"))
         else:
-            scores = scores + mask  # additive: 0 keeps a key, -inf blocks it, anything else biases it
-    # over the keys j; only a mask can block a whole row, and the plain softmax keeps one n×n tensor, not two
+            # additive: 0 keeps a key, -inf blocks it, anything else biases it
+            scores = scores + mask
+    # over the keys j; only a mask can block a whole row, and the plain softmax keeps
+    # one n×n tensor, not two
     weights = torch.softmax(scores, dim=-1) if mask is None else _safe_softmax(scores)
     return weights @ v, weights  # (..., N, M) @ (..., M, dv) -> (..., N, dv)
 
 
 class MultiHeadSelfAttention(nn.Module):
-    """Multi-head self-attention, equal to ``nn.MultiheadAttention(dim, num_heads, batch_first=True)``.
+    """Multi-head self-attention, equal to ``nn.MultiheadAttention(dim, num_heads,
+    batch_first=True)``.
 
-    q, k, v = x W_Qᵀ, x W_Kᵀ, x W_Vᵀ are split into nh heads; each head attends on its own,
-    softmax(q_h k_hᵀ / √hd) v_h; the heads are concatenated and mixed by ``out_proj``. With the defaults the
-    parameter count, 4C² + 4C, depends neither on nh nor on the sequence length N.
+    q, k, v = x W_Qᵀ, x W_Kᵀ, x W_Vᵀ are split into nh heads; each head attends on its
+    own, softmax(q_h k_hᵀ / √hd) v_h; the heads are concatenated and mixed by
+    ``out_proj``. With the defaults the parameter count, 4C² + 4C, depends neither on nh
+    nor on the sequence length N.
 
     Args:
         dim: C, features per token (``embed_dim``).
@@ -132,12 +175,15 @@ class MultiHeadSelfAttention(nn.Module):
         qk_dim: total size of queries and keys (d_k for one head); ``dim`` by default.
         v_dim: total size of values; ``dim`` by default.
         bias: biases in every projection (``nn.MultiheadAttention``'s default).
-        out_proj: end with a linear map from v_dim back to dim; without it the output has v_dim features.
-    Attributes ``q_proj``, ``k_proj``, ``v_proj`` (and ``out_proj`` or None) are ``nn.Linear`` layers whose
-    ``.weight`` are W_Q (qk_dim, dim), W_K (qk_dim, dim), W_V (v_dim, dim).
+        out_proj: end with a linear map from v_dim back to dim; without it the output
+            has v_dim features.
+    Attributes ``q_proj``, ``k_proj``, ``v_proj`` (and ``out_proj`` or None) are
+    ``nn.Linear`` layers whose ``.weight`` are W_Q (qk_dim, dim), W_K (qk_dim, dim), W_V
+    (v_dim, dim).
     """
 
-    squeeze_heads = False  # SelfAttention returns (B, N, N) weights, without the head dimension
+    # SelfAttention returns (B, N, N) weights, without the head dimension
+    squeeze_heads = False
 
     def __init__(
         self,
@@ -153,7 +199,10 @@ class MultiHeadSelfAttention(nn.Module):
         qk_dim, v_dim = qk_dim or dim, v_dim or dim
         check_sizes(dim=dim, num_heads=num_heads, qk_dim=qk_dim, v_dim=v_dim)
         if qk_dim % num_heads or v_dim % num_heads:
-            raise ValueError(f"num_heads must divide dim; got dim = {dim} and num_heads = {num_heads}")
+            raise ValueError(
+                f"num_heads must divide dim; got dim = {dim} and num_heads = "
+                f"{num_heads}"
+            )
         self.dim, self.qk_dim, self.v_dim = dim, qk_dim, v_dim
         self.num_heads, self.head_dim = num_heads, qk_dim // num_heads
         self.q_proj = nn.Linear(dim, qk_dim, bias=bias)
@@ -169,10 +218,12 @@ class MultiHeadSelfAttention(nn.Module):
         is_causal: bool = False,
         return_weights: bool = False,
     ) -> Tensor | tuple[Tensor, Tensor]:
-        """x (B, N, C) or (N, C) -> y (B, N, C) [, weights (B, nh, N, N): every head; (B, N, N) for one].
+        """x (B, N, C) or (N, C) -> y (B, N, C) [, weights (B, nh, N, N): every head;
+        (B, N, N) for one].
 
-        mask: SDPA's convention (bool True = may attend, or float added to the logits), of shape (N, N),
-        (B, N, N) (the same for every head) or (B, nh, N, N). ``nn.MultiheadAttention`` wants ``~mask``.
+        mask: SDPA's convention (bool True = may attend, or float added to the logits),
+        of shape (N, N), (B, N, N) (the same for every head) or (B, nh, N, N).
+        ``nn.MultiheadAttention`` wants ``~mask``.
         """
         check_tokens(x, self.dim, self)
         xb = x if x.ndim == 3 else x[None]  # (B, N, C)
@@ -182,29 +233,37 @@ class MultiHeadSelfAttention(nn.Module):
         k = self.k_proj(xb).view(B, N, nh, hd).transpose(1, 2)  # (B, nh, N, hd)
         v = self.v_proj(xb).view(B, N, nh, hd_v).transpose(1, 2)  # (B, nh, N, hd_v)
         if mask is not None and mask.ndim == 3:
-            mask = mask.unsqueeze(1)  # (B, N, N) -> (B, 1, N, N): the same mask for every head
-        y, weights = scaled_dot_product_attention(q, k, v, mask=mask, is_causal=is_causal)  # (B, nh, N, hd_v)
-        y = y.transpose(1, 2).reshape(B, N, self.v_dim)  # heads side by side: (B, N, nh·hd_v)
+            # (B, N, N) -> (B, 1, N, N): the same mask for every head
+            mask = mask.unsqueeze(1)
+        # (B, nh, N, hd_v)
+        y, weights = scaled_dot_product_attention(
+            q, k, v, mask=mask, is_causal=is_causal
+        )
+        # heads side by side: (B, N, nh·hd_v)
+        y = y.transpose(1, 2).reshape(B, N, self.v_dim)
         if self.out_proj is not None:
             y = self.out_proj(y)  # (B, N, C)
-        weights = weights.squeeze(1) if self.squeeze_heads else weights  # (B, N, N) for one head
+        # (B, N, N) for one head
+        weights = weights.squeeze(1) if self.squeeze_heads else weights
         if x.ndim == 2:
             y, weights = y[0], weights[0]
         return (y, weights) if return_weights else y
 
 
 class SelfAttention(MultiHeadSelfAttention):
-    """Single-head QKV self-attention, the post's q = W_Q x: y = softmax(q kᵀ / √d_qk) v.
+    """Single-head QKV self-attention, the post's q = W_Q x: y = softmax(q kᵀ / √d_qk)
+    v.
 
-    :class:`MultiHeadSelfAttention` with one head, and by default no biases and no output projection
-    (so y has v_dim features); its weights come back as (B, N, N).
+    :class:`MultiHeadSelfAttention` with one head, and by default no biases and no
+    output projection (so y has v_dim features); its weights come back as (B, N, N).
 
     Args:
         dim: C, features per input token.
         qk_dim: size of queries and keys (d_k); ``dim`` by default.
         v_dim: size of values; ``dim`` by default.
         bias: give the projections biases.
-        out_proj: end with a linear map from v_dim back to dim (as ``nn.MultiheadAttention`` does).
+        out_proj: end with a linear map from v_dim back to dim (as
+            ``nn.MultiheadAttention`` does).
     """
 
     squeeze_heads = True
@@ -218,51 +277,88 @@ class SelfAttention(MultiHeadSelfAttention):
         bias: bool = False,
         out_proj: bool = False,
     ):
-        super().__init__(dim, 1, qk_dim=qk_dim, v_dim=v_dim, bias=bias, out_proj=out_proj)
+        super().__init__(
+            dim, 1, qk_dim=qk_dim, v_dim=v_dim, bias=bias, out_proj=out_proj
+        )
 
 
 def _projections(module: nn.Module) -> list[tuple[Tensor, Tensor | None]]:
-    """[(W_Q, b_Q), (W_K, b_K), (W_V, b_V), (W_O, b_O)] as views of the module's own parameters."""
+    """[(W_Q, b_Q), (W_K, b_K), (W_V, b_V), (W_O, b_O)] as views of the module's own
+    parameters."""
     if isinstance(module, nn.MultiheadAttention):
-        w_q, w_k, w_v = module.in_proj_weight.chunk(3)  # in_proj_weight is (3C, C): W_Q, W_K, W_V stacked
-        b = module.in_proj_bias.chunk(3) if module.in_proj_bias is not None else (None, None, None)
-        return [(w_q, b[0]), (w_k, b[1]), (w_v, b[2]), (module.out_proj.weight, module.out_proj.bias)]
+        # in_proj_weight is (3C, C): W_Q, W_K, W_V stacked
+        w_q, w_k, w_v = module.in_proj_weight.chunk(3)
+        b = (
+            module.in_proj_bias.chunk(3)
+            if module.in_proj_bias is not None
+            else (None, None, None)
+        )
+        return [
+            (w_q, b[0]),
+            (w_k, b[1]),
+            (w_v, b[2]),
+            (module.out_proj.weight, module.out_proj.bias),
+        ]
     layers = [module.q_proj, module.k_proj, module.v_proj, module.out_proj]
     return [(layer.weight, layer.bias) for layer in layers]
 
 
 def _layout(module: nn.Module) -> tuple[str, int, int, bool] | None:
-    """(kind, dim, num_heads, bias) of a layer whose weights map one-to-one onto the other kind's; else None."""
+    """(kind, dim, num_heads, bias) of a layer whose weights map one-to-one onto the
+    other kind's; else None."""
     if isinstance(module, nn.MultiheadAttention):
-        plain = module._qkv_same_embed_dim and module.bias_k is None and not module.add_zero_attn
+        plain = (
+            module._qkv_same_embed_dim
+            and module.bias_k is None
+            and not module.add_zero_attn
+        )
         return (
-            ("torch", module.embed_dim, module.num_heads, module.in_proj_bias is not None) if plain else None
+            (
+                "torch",
+                module.embed_dim,
+                module.num_heads,
+                module.in_proj_bias is not None,
+            )
+            if plain
+            else None
         )
     if isinstance(module, MultiHeadSelfAttention) and module.out_proj is not None:
         plain = module.qk_dim == module.v_dim == module.dim
-        return ("ours", module.dim, module.num_heads, module.q_proj.bias is not None) if plain else None
+        return (
+            ("ours", module.dim, module.num_heads, module.q_proj.bias is not None)
+            if plain
+            else None
+        )
     return None
 
 
 def copy_attention_weights(src: nn.Module, dst: nn.Module) -> nn.Module:
-    """Copy the weights of one attention layer into another, either way between ours and PyTorch's.
+    """Copy the weights of one attention layer into another, either way between ours and
+    PyTorch's.
 
-    One of ``src``, ``dst`` must be an ``nn.MultiheadAttention`` (kdim = vdim = embed_dim, no bias_k/bias_v,
-    no zero attention) and the other a :class:`MultiHeadSelfAttention` (or a :class:`SelfAttention`) with an
-    output projection and qk_dim = v_dim = dim, with the same dim, number of heads and bias setting. PyTorch
-    stacks W_Q, W_K, W_V into one ``in_proj_weight`` of shape (3C, C), in that order; each is (out, in), as
-    in ``nn.Linear``, so nothing is transposed. Returns ``dst``.
+    One of ``src``, ``dst`` must be an ``nn.MultiheadAttention`` (kdim = vdim =
+    embed_dim, no bias_k/bias_v, no zero attention) and the other a
+    :class:`MultiHeadSelfAttention` (or a :class:`SelfAttention`) with an output
+    projection and qk_dim = v_dim = dim, with the same dim, number of heads and bias
+    setting. PyTorch stacks W_Q, W_K, W_V into one ``in_proj_weight`` of shape (3C, C),
+    in that order; each is (out, in), as in ``nn.Linear``, so nothing is transposed.
+    Returns ``dst``.
     """
     a, b = _layout(src), _layout(dst)
     if a is None or b is None or a[0] == b[0] or a[1:] != b[1:]:
         raise ValueError(
-            "copy_attention_weights needs one plain nn.MultiheadAttention and one MultiHeadSelfAttention with "
-            f"out_proj=True and qk_dim = v_dim = dim, of the same (dim, num_heads, bias); got "
+            "copy_attention_weights needs one plain nn.MultiheadAttention and one "
+            "MultiHeadSelfAttention with "
+            "out_proj=True and qk_dim = v_dim = dim, of the same (dim, num_heads, "
+            "bias); got "
             f"{type(src).__name__} {a and a[1:]} and {type(dst).__name__} {b and b[1:]}"
         )
     with torch.no_grad():
-        for (w_src, b_src), (w_dst, b_dst) in zip(_projections(src), _projections(dst), strict=True):
-            w_dst.copy_(w_src)  # chunks of in_proj_weight are views: this writes into it
+        for (w_src, b_src), (w_dst, b_dst) in zip(
+            _projections(src), _projections(dst), strict=True
+        ):
+            # chunks of in_proj_weight are views: this writes into it
+            w_dst.copy_(w_src)
             if b_dst is not None:
                 b_dst.copy_(b_src)
     return dst

@@ -1,15 +1,19 @@
-"""The experiments of "Which bias wins where": the content lookup and MNIST-1D, with tuned learning rates.
+"""The experiments of "Which bias wins where": the content lookup and MNIST-1D, with
+tuned learning rates.
 
-One run (:class:`BiasRun`) trains one model on one task with one training-set fraction, seed and learning
-rate, and reports a row of :data:`COLUMNS`. Two stages:
+One run (:class:`BiasRun`) trains one model on one task with one training-set fraction,
+seed and learning rate, and reports a row of :data:`COLUMNS`. Two stages:
 
-- ``lr-grid``: each model trained on 80 % of the training set with every rate of ``LRS``; ``val_acc`` is
-  measured on the held-out 20 %. The rate with the best validation accuracy is the model's rate
-  (:func:`chosen_lrs`), the same at every fraction and for the shuffled signals (same models, same sizes).
-- ``sweep``: every model, fraction and seed at its chosen rate; ``test_acc`` on the fixed test set.
+- ``lr-grid``: each model trained on 80 % of the training set with every rate of
+  ``LRS``; ``val_acc`` is measured on the held-out 20 %. The rate with the best
+  validation accuracy is the model's rate (:func:`chosen_lrs`), the same at every
+  fraction and for the shuffled signals (same models, same sizes).
+- ``sweep``: every model, fraction and seed at its chosen rate; ``test_acc`` on the
+  fixed test set.
 
-Every run is deterministic: one thread, the seed fixes the subset, the initial weights and the batch
-order. ``python -m convattn.tools.sweep bias book/data/bias_results.csv`` runs both stages.
+Every run is deterministic: one thread, the seed fixes the subset, the initial weights
+and the batch order. ``python -m convattn.tools.sweep bias book/data/bias_results.csv``
+runs both stages.
 """
 
 from __future__ import annotations
@@ -68,7 +72,8 @@ class BiasProtocol:
     lookup_steps: int = 2000  # Adam steps of 64 sequences (32 epochs of 4,000)
     lookup_train: int = 4000  # training sequences (the test set is 2,000 others)
     seeds: tuple[int, ...] = (0, 1, 2)
-    fractions: tuple[float, ...] = (0.1, 0.3, 1.0)  # MNIST-1D only; the lookup always uses all its data
+    # MNIST-1D only; the lookup always uses all its data
+    fractions: tuple[float, ...] = (0.1, 0.3, 1.0)
 
     def steps(self, task: str) -> int:
         return self.lookup_steps if task == "lookup" else self.mnist1d_steps
@@ -76,7 +81,8 @@ class BiasProtocol:
 
 @dataclass(frozen=True, order=True)
 class BiasRun:
-    """One training run. ``stage`` "lr-grid" trains on 80 % and measures the other 20 % (val_acc)."""
+    """One training run. ``stage`` "lr-grid" trains on 80 % and measures the other 20 %
+    (val_acc)."""
 
     task: str
     model: str
@@ -93,8 +99,12 @@ class BiasRun:
         if isinstance(self.fraction, bool) or not (
             isinstance(self.fraction, int | float) and 0 < self.fraction <= 1
         ):
-            raise ValueError(f"fraction must be a number in (0, 1]; got {self.fraction!r}")
-        if isinstance(self.lr, bool) or not (isinstance(self.lr, int | float) and self.lr > 0):
+            raise ValueError(
+                f"fraction must be a number in (0, 1]; got {self.fraction!r}"
+            )
+        if isinstance(self.lr, bool) or not (
+            isinstance(self.lr, int | float) and self.lr > 0
+        ):
             raise ValueError(f"lr must be a positive number; got {self.lr!r}")
 
 
@@ -109,8 +119,11 @@ def _mnist1d(shuffle: bool):
     return load_mnist1d(shuffle=shuffle)
 
 
-def task_data(task: str, fraction: float, seed: int, *, validation: bool = False, protocol=None):
-    """(x_train, y_train, x_eval, y_eval): the run's training subset and the test (or validation) set."""
+def task_data(
+    task: str, fraction: float, seed: int, *, validation: bool = False, protocol=None
+):
+    """(x_train, y_train, x_eval, y_eval): the run's training subset and the test (or
+    validation) set."""
     p = BiasProtocol() if protocol is None else protocol
     if task == "lookup":
         train = make_lookup(p.lookup_train, seed=1)
@@ -119,34 +132,53 @@ def task_data(task: str, fraction: float, seed: int, *, validation: bool = False
             return train.x, train.y, val.x, val.y
         test = make_lookup(2000, seed=2)
         x, y = (
-            stratified_subset(train.x, train.y, fraction, seed=seed) if fraction < 1 else (train.x, train.y)
+            stratified_subset(train.x, train.y, fraction, seed=seed)
+            if fraction < 1
+            else (train.x, train.y)
         )
         return x, y, test.x, test.y
     d = _mnist1d(task == "mnist1d-shuffled")
     x, y = d.x_train, d.y_train
-    if validation:  # the same 800 signals held out for every model: the last fifth of the training set
+    # the same 800 signals held out for every model: the last fifth of the training set
+    if validation:
         cut = 4 * len(y) // 5
         return x[:cut], y[:cut], x[cut:], y[cut:]
     x, y = stratified_subset(x, y, fraction, seed=seed)
     return x, y, d.x_test, d.y_test
 
 
-def train_model(run: BiasRun, protocol: BiasProtocol | None = None) -> tuple[nn.Module, dict]:
-    """Train and measure one model; the trained model and a row with the keys of :data:`COLUMNS`."""
+def train_model(
+    run: BiasRun, protocol: BiasProtocol | None = None
+) -> tuple[nn.Module, dict]:
+    """Train and measure one model; the trained model and a row with the keys of
+    :data:`COLUMNS`."""
     if not isinstance(run, BiasRun):
         raise TypeError(f"run must be a BiasRun; got {type(run).__name__}")
     p = BiasProtocol() if protocol is None else protocol
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # one thread: the same sums on every machine, and faster at this size
+    # one thread: the same sums on every machine, and faster at this size
+    torch.set_num_threads(1)
     try:
         grid = run.stage == "lr-grid"
-        x, y, x_eval, y_eval = task_data(run.task, run.fraction, run.seed, validation=grid, protocol=p)
+        x, y, x_eval, y_eval = task_data(
+            run.task, run.fraction, run.seed, validation=grid, protocol=p
+        )
         torch.manual_seed(run.seed)  # the initial weights
         lookup = run.task == "lookup"
-        model = build_lookup_model(run.model) if lookup else build_mnist1d_model(run.model)
+        model = (
+            build_lookup_model(run.model) if lookup else build_mnist1d_model(run.model)
+        )
         steps = p.steps(run.task)
         batch = 64 if lookup else 100
-        fit(model, (x, y), steps=steps, lr=run.lr, seed=run.seed, batch_size=batch, fused=True)
+        fit(
+            model,
+            (x, y),
+            steps=steps,
+            lr=run.lr,
+            seed=run.seed,
+            batch_size=batch,
+            fused=True,
+        )
         acc = accuracy(model, x_eval, y_eval)
         row = dict(
             stage=run.stage,
@@ -172,12 +204,19 @@ def run_bias(run: BiasRun, protocol: BiasProtocol | None = None) -> dict:
 
 
 def lr_grid_runs(tasks: Iterable[str] = ("lookup", "mnist1d")) -> list[BiasRun]:
-    """Every (task, model, rate) of the grid, seed 0. The shuffled signals reuse mnist1d's rates."""
-    return [BiasRun(t, m, 1.0, 0, lr, "lr-grid") for t in tasks for m in task_models(t) for lr in LRS]
+    """Every (task, model, rate) of the grid, seed 0. The shuffled signals reuse
+    mnist1d's rates."""
+    return [
+        BiasRun(t, m, 1.0, 0, lr, "lr-grid")
+        for t in tasks
+        for m in task_models(t)
+        for lr in LRS
+    ]
 
 
 def chosen_lrs(rows: Iterable[Mapping]) -> dict[tuple[str, str], float]:
-    """(task, model) → the rate of the best validation accuracy (ties: the smaller rate)."""
+    """(task, model) → the rate of the best validation accuracy (ties: the smaller
+    rate)."""
     best: dict[tuple[str, str], tuple[float, float]] = {}
     for r in rows:
         if r["stage"] != "lr-grid":
@@ -188,8 +227,11 @@ def chosen_lrs(rows: Iterable[Mapping]) -> dict[tuple[str, str], float]:
     return {k: -v[1] for k, v in sorted(best.items())}
 
 
-def sweep_runs(lrs: Mapping[tuple[str, str], float], protocol: BiasProtocol | None = None) -> list[BiasRun]:
-    """The sweep at the chosen rates: MNIST-1D (plain and shuffled) at every fraction, the lookup at 100 %."""
+def sweep_runs(
+    lrs: Mapping[tuple[str, str], float], protocol: BiasProtocol | None = None
+) -> list[BiasRun]:
+    """The sweep at the chosen rates: MNIST-1D (plain and shuffled) at every fraction,
+    the lookup at 100 %."""
     p = BiasProtocol() if protocol is None else protocol
     runs = []
     for seed in p.seeds:

@@ -1,13 +1,16 @@
-"""The five layers side by side, every property *measured* on real layers (summary chapter).
+"""The five layers side by side, every property *measured* on real layers (summary
+chapter).
 
-For sequences x of shape (N, C) we build one layer of each kind — fully connected, convolution, basic
-self-attention, QKV self-attention, relative (CoAtNet) attention — with seeded random weights, and measure
-rather than assert what the chapters showed:
+For sequences x of shape (N, C) we build one layer of each kind — fully connected,
+convolution, basic self-attention, QKV self-attention, relative (CoAtNet) attention —
+with seeded random weights, and measure rather than assert what the chapters showed:
 
-- the connection matrix between positions: M[i, j] = ‖∂yᵢ/∂xⱼ‖ (Frobenius norm of the C×C Jacobian block);
+- the connection matrix between positions: M[i, j] = ‖∂yᵢ/∂xⱼ‖ (Frobenius norm of the
+  C×C Jacobian block);
 - the receptive field of one output (how many inputs it depends on);
 - whether the connection matrix depends on the input (compare it at two inputs);
-- the translation-equivariance error max|f(roll x) − roll f(x)| and the permutation-equivariance error;
+- the translation-equivariance error max|f(roll x) − roll f(x)| and the
+  permutation-equivariance error;
 - parameters (counted on the module) at two lengths, and analytic FLOPs.
 
 Nothing here is typed in: change a layer and the summary table changes with it.
@@ -24,7 +27,13 @@ from torch import Tensor, nn
 from ._validate import check_choice, check_int, check_sizes, check_tensor, shape_str
 from .attention import SelfAttention, basic_self_attention
 from .conv import conv1d
-from .counting import attention_flops, conv1d_macs, count_params, fc_flops, relative_attention_flops
+from .counting import (
+    attention_flops,
+    conv1d_macs,
+    count_params,
+    fc_flops,
+    relative_attention_flops,
+)
 from .relative import RelativeSelfAttention
 
 __all__ = [
@@ -42,35 +51,49 @@ LAYER_KINDS = ("fc", "conv", "basic attention", "qkv attention", "relative atten
 
 @dataclass
 class Layer:
-    """A layer on one sequence: ``fn`` maps x (N, C) to y (N, C); ``module`` holds its parameters (or None)."""
+    """A layer on one sequence: ``fn`` maps x (N, C) to y (N, C); ``module`` holds its
+    parameters (or None)."""
 
     kind: str
     fn: Callable[[Tensor], Tensor]
     module: nn.Module | None
 
 
-def make_layer(kind: str, n: int, dim: int, *, kernel_size: int = 3, seed: int = 0) -> Layer:
-    """One float64 layer of the given kind for sequences of n tokens with dim channels, seeded weights.
+def make_layer(
+    kind: str, n: int, dim: int, *, kernel_size: int = 3, seed: int = 0
+) -> Layer:
+    """One float64 layer of the given kind for sequences of n tokens with dim channels,
+    seeded weights.
 
-    The convolution pads circularly and the relative attention uses a circular offset table, so both are
-    exactly translation-equivariant on the ring of n positions (the chapters' borders aside).
+    The convolution pads circularly and the relative attention uses a circular offset
+    table, so both are exactly translation-equivariant on the ring of n positions (the
+    chapters' borders aside).
     """
     check_choice(kind, "kind", LAYER_KINDS)
     check_int(n, "n", minimum=2)
     check_sizes(dim=dim, kernel_size=kernel_size)
     check_int(seed, "seed", minimum=0)
     if kernel_size % 2 == 0 or kernel_size > n:
-        raise ValueError(f"kernel_size must be odd and at most n = {n}; got {kernel_size}")
+        raise ValueError(
+            f"kernel_size must be odd and at most n = {n}; got {kernel_size}"
+        )
     torch.manual_seed(seed)
     if kind == "fc":
         lin = nn.Linear(n * dim, n * dim).double()
         return Layer(kind, lambda x: lin(x.reshape(-1)).reshape(n, dim), lin)
     if kind == "conv":
-        conv = nn.Conv1d(dim, dim, kernel_size).double()  # holds the weights; our conv1d computes
+        # holds the weights; our conv1d computes
+        conv = nn.Conv1d(dim, dim, kernel_size).double()
         return Layer(
             kind,
             lambda x: (
-                conv1d(x.T, conv.weight, conv.bias, padding=kernel_size // 2, padding_mode="circular").T
+                conv1d(
+                    x.T,
+                    conv.weight,
+                    conv.bias,
+                    padding=kernel_size // 2,
+                    padding_mode="circular",
+                ).T
             ),
             conv,
         )
@@ -86,10 +109,11 @@ def make_layer(kind: str, n: int, dim: int, *, kernel_size: int = 3, seed: int =
 
 
 def position_connections(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
-    """M (N, N) with M[i, j] = ‖∂yᵢ/∂xⱼ‖: how strongly output position i depends on input position j at x.
+    """M (N, N) with M[i, j] = ‖∂yᵢ/∂xⱼ‖: how strongly output position i depends on
+    input position j at x.
 
-    For a linear layer this is the (block-)norm of its connection matrix, the same at every x; for attention
-    it is the local, input-dependent version of it.
+    For a linear layer this is the (block-)norm of its connection matrix, the same at
+    every x; for attention it is the local, input-dependent version of it.
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable; got {type(fn).__name__}")
@@ -97,7 +121,8 @@ def position_connections(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
     jac = torch.autograd.functional.jacobian(fn, x)  # (N, C, N, C)
     if jac.shape != (*x.shape, *x.shape):
         raise ValueError(
-            f"fn must map x {shape_str(x.shape)} to the same shape; its Jacobian is {shape_str(jac.shape)}"
+            f"fn must map x {shape_str(x.shape)} to the same shape; its Jacobian is "
+            f"{shape_str(jac.shape)}"
         )
     return jac.pow(2).sum(dim=(1, 3)).sqrt()  # (N, N)
 
@@ -122,7 +147,8 @@ class LayerProperties:
 
 
 def layer_flops(kind: str, n: int, dim: int, *, kernel_size: int = 3) -> int:
-    """Analytic FLOPs of one forward pass of the ``kind`` layer of :func:`make_layer` on one (n, dim) sequence."""
+    """Analytic FLOPs of one forward pass of the ``kind`` layer of :func:`make_layer` on
+    one (n, dim) sequence."""
     check_choice(kind, "kind", LAYER_KINDS)
     check_sizes(n=n, dim=dim, kernel_size=kernel_size)
     if kind == "fc":
@@ -139,7 +165,8 @@ def layer_flops(kind: str, n: int, dim: int, *, kernel_size: int = 3) -> int:
 def measure_layer(
     kind: str, *, n: int = 12, dim: int = 4, kernel_size: int = 3, seed: int = 0
 ) -> LayerProperties:
-    """Build a layer of ``kind`` for (n, dim) sequences and measure its properties at seeded random inputs."""
+    """Build a layer of ``kind`` for (n, dim) sequences and measure its properties at
+    seeded random inputs."""
     layer = make_layer(kind, n, dim, kernel_size=kernel_size, seed=seed)
     gen = torch.Generator().manual_seed(seed + 1)
     x1 = torch.randn(n, dim, generator=gen, dtype=torch.float64)
@@ -149,7 +176,12 @@ def measure_layer(
     centre = n // 2
     with torch.no_grad():
         y = layer.fn(x1)
-        translation = (layer.fn(torch.roll(x1, 1, dims=0)) - torch.roll(y, 1, dims=0)).abs().max().item()
+        translation = (
+            (layer.fn(torch.roll(x1, 1, dims=0)) - torch.roll(y, 1, dims=0))
+            .abs()
+            .max()
+            .item()
+        )
         permutation = (layer.fn(x1[perm]) - y[perm]).abs().max().item()
     longer = make_layer(kind, 4 * n, dim, kernel_size=kernel_size, seed=seed).module
     return LayerProperties(

@@ -1,14 +1,16 @@
 """Connection matrices: the one object every chapter draws.
 
-Every layer in the course mixes positions: output i depends on input j with some weight. Collect those
-weights in a matrix M of shape (outputs, inputs) and the layer *is* that matrix (plus a bias):
+Every layer in the course mixes positions: output i depends on input j with some weight.
+Collect those weights in a matrix M of shape (outputs, inputs) and the layer *is* that
+matrix (plus a bias):
 
 - fully connected: M is the weight itself, dense and learned (chapter 1);
 - convolution: M is banded and constant along its diagonals (Toeplitz), chapter 2;
-- attention: M is computed from the input, chapters 3-4; CoAtNet adds a Toeplitz bias, chapter 5.
+- attention: M is computed from the input, chapters 3-4; CoAtNet adds a Toeplitz bias,
+  chapter 5.
 
-For any layer that is linear in its input, :func:`linear_map_matrix` recovers M by feeding it the
-basis vectors e_j: column j of M is f(e_j) − f(0).
+For any layer that is linear in its input, :func:`linear_map_matrix` recovers M by
+feeding it the basis vectors e_j: column j of M is f(e_j) − f(0).
 """
 
 from __future__ import annotations
@@ -19,23 +21,35 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from ._validate import check_int, check_number, check_sizes, check_tensor, int_tuple, shape_str
+from ._validate import (
+    check_int,
+    check_number,
+    check_sizes,
+    check_tensor,
+    int_tuple,
+    shape_str,
+)
 from .conv import Padding, _prepare
 
 __all__ = ["fc_connections", "linear_map_matrix"]
 
 
 def fc_connections(layer: nn.Linear | Tensor) -> Tensor:
-    """Connection matrix of a fully-connected layer: its weight, (n_out, n_in), detached.
+    """Connection matrix of a fully-connected layer: its weight, (n_out, n_in),
+    detached.
 
-    Entry (i, j) is how strongly output i depends on input j. Accepts an ``nn.Linear`` or a weight tensor.
+    Entry (i, j) is how strongly output i depends on input j. Accepts an ``nn.Linear``
+    or a weight tensor.
     """
     if isinstance(layer, nn.Linear):
         weight = layer.weight
     elif isinstance(layer, Tensor):
         weight = check_tensor(layer, "layer", ("n_out", "n_in"))
     else:
-        raise TypeError(f"layer must be an nn.Linear or a (n_out, n_in) tensor; got {type(layer).__name__}")
+        raise TypeError(
+            "layer must be an nn.Linear or a (n_out, n_in) tensor; got "
+            f"{type(layer).__name__}"
+        )
     return weight.detach().clone()
 
 
@@ -45,41 +59,54 @@ def linear_map_matrix(
     """The matrix M of an affine map f(x) = M x + c on vectors of length n_in.
 
     Args:
-        fn: maps a batch (batch, n_in) to (batch, n_out); must be affine in x (FC, convolution, …).
+        fn: maps a batch (batch, n_in) to (batch, n_out); must be affine in x (FC,
+            convolution, …).
         n_in: input length.
         dtype: dtype of the probe inputs.
     Returns:
         M: (n_out, n_in), column j = f(e_j) − f(0).
     """
     check_int(n_in, "n_in", minimum=1)
-    probes = torch.cat([torch.zeros(1, n_in, dtype=dtype), torch.eye(n_in, dtype=dtype)])  # (1 + n_in, n_in)
+    # (1 + n_in, n_in)
+    probes = torch.cat(
+        [torch.zeros(1, n_in, dtype=dtype), torch.eye(n_in, dtype=dtype)]
+    )
     with torch.no_grad():
         out = fn(probes)
     if not isinstance(out, Tensor) or out.ndim != 2 or out.shape[0] != n_in + 1:
         got = shape_str(out.shape) if isinstance(out, Tensor) else type(out).__name__
         raise ValueError(
-            f"fn must map (batch, n_in) to (batch, n_out); for batch = {n_in + 1} it returned {got}"
+            f"fn must map (batch, n_in) to (batch, n_out); for batch = {n_in + 1} it "
+            f"returned {got}"
         )
     return (out[1:] - out[:1]).T  # (n_out, n_in)
 
 
-# ---------------------------------------------------------------- chapter 2: convolution
-# A convolution is a fully-connected layer whose matrix is local (banded) and shared (constant along its
-# diagonals): a Toeplitz matrix in 1-D, a block-Toeplitz matrix of Toeplitz blocks in 2-D, and circulant when
-# the padding wraps around. conv(x) == M @ x.flatten() for every input x of the given size.
+# --------------------------------------------------------------- chapter 2: convolution
+# A convolution is a fully-connected layer whose matrix is local (banded) and shared
+# (constant along its diagonals): a Toeplitz matrix in 1-D, a block-Toeplitz matrix of
+# Toeplitz blocks in 2-D, and circulant when the padding wraps around. conv(x) == M @
+# x.flatten() for every input x of the given size.
 
-__all__ += ["conv1d_connections", "conv2d_connections", "is_convolution", "RecoveredConv"]
+__all__ += [
+    "conv1d_connections",
+    "conv2d_connections",
+    "is_convolution",
+    "RecoveredConv",
+]
 
 
 def _as_conv_weight(weight: object, n: int) -> Tensor:
-    """A single-channel kernel (k,) or (kh, kw) as (1, 1, ...); a full weight is returned as it is."""
+    """A single-channel kernel (k,) or (kh, kw) as (1, 1, ...); a full weight is
+    returned as it is."""
     check_tensor(weight, "weight", min_ndim=1)
     if weight.ndim == n:
         return weight.reshape(1, 1, *weight.shape)
     if weight.ndim != n + 2:
         kernel = "k" if n == 1 else "kh, kw"
         raise ValueError(
-            f"weight must have shape ({kernel}) or (C_out, C_in/groups, {kernel}); got {shape_str(weight.shape)}"
+            f"weight must have shape ({kernel}) or (C_out, C_in/groups, {kernel}); got "
+            f"{shape_str(weight.shape)}"
         )
     return weight
 
@@ -93,22 +120,28 @@ def _toeplitz_matrix(
     groups: int,
     padding_mode: str,
 ) -> Tensor:
-    """M (C_out·H_out·W_out, C_in·H·W) of a 2-D convolution, entry by entry: M[out, in] = Σ of the taps linking them."""
+    """M (C_out·H_out·W_out, C_in·H·W) of a 2-D convolution, entry by entry: M[out, in]
+    = Σ of the taps linking them."""
     C_out, c_g, kh, kw = weight.shape
     H, W = input_size
     (sh, sw), (dh, dw) = stride, dilation
     (top, bottom), (left, right) = pads
     h_out = (H + top + bottom - dh * (kh - 1) - 1) // sh + 1
     w_out = (W + left + right - dw * (kw - 1) - 1) // sw + 1
-    # input row read by output row i through kernel row u (before wrapping or clipping): (h_out, kh)
+    # input row read by output row i through kernel row u (before wrapping or clipping):
+    # (h_out, kh)
     rows = torch.arange(h_out)[:, None] * sh - top + torch.arange(kh)[None, :] * dh
-    cols = torch.arange(w_out)[:, None] * sw - left + torch.arange(kw)[None, :] * dw  # (w_out, kw)
+    # (w_out, kw)
+    cols = torch.arange(w_out)[:, None] * sw - left + torch.arange(kw)[None, :] * dw
     if padding_mode == "circular":
         rows, cols = rows % H, cols % W
-    inside = ((rows >= 0) & (rows < H))[:, None, :, None] & ((cols >= 0) & (cols < W))[None, :, None, :]
+    inside = ((rows >= 0) & (rows < H))[:, None, :, None] & ((cols >= 0) & (cols < W))[
+        None, :, None, :
+    ]
     # broadcast every index over (C_out, c_g, h_out, w_out, kh, kw)
     o = torch.arange(C_out).view(-1, 1, 1, 1, 1, 1)
-    c = (o // (C_out // groups)) * c_g + torch.arange(c_g).view(1, -1, 1, 1, 1, 1)  # input channel
+    # input channel
+    c = (o // (C_out // groups)) * c_g + torch.arange(c_g).view(1, -1, 1, 1, 1, 1)
     i = torch.arange(h_out).view(1, 1, -1, 1, 1, 1)
     j = torch.arange(w_out).view(1, 1, 1, -1, 1, 1)
     r = rows.view(1, 1, h_out, 1, kh, 1)
@@ -117,10 +150,14 @@ def _toeplitz_matrix(
     out_index = ((o * h_out + i) * w_out + j).expand(shape)
     in_index = ((c * H + r) * W + q).expand(shape)
     values = weight.view(C_out, c_g, 1, 1, kh, kw).expand(shape)
-    keep = inside.view(1, 1, h_out, w_out, kh, kw).expand(shape)  # taps that fall on padding read zero
+    # taps that fall on padding read zero
+    keep = inside.view(1, 1, h_out, w_out, kh, kw).expand(shape)
     m = weight.new_zeros(C_out * h_out * w_out, groups * c_g * H * W)
-    # accumulate: with circular padding and a kernel wider than the input, two taps can read the same input
-    return m.index_put_((out_index[keep], in_index[keep]), values[keep], accumulate=True)
+    # accumulate: with circular padding and a kernel wider than the input, two taps can
+    # read the same input
+    return m.index_put_(
+        (out_index[keep], in_index[keep]), values[keep], accumulate=True
+    )
 
 
 def conv1d_connections(
@@ -133,19 +170,22 @@ def conv1d_connections(
     groups: int = 1,
     padding_mode: str = "zeros",
 ) -> Tensor:
-    """The connection matrix M of a 1-D convolution on inputs of length n_in: conv1d(x) == M @ x.flatten().
+    """The connection matrix M of a 1-D convolution on inputs of length n_in: conv1d(x)
+    == M @ x.flatten().
 
     Args:
         weight: (k,) one kernel, or (C_out, C_in / groups, k).
         n_in: input length N.
         stride, padding, dilation, groups, padding_mode: as in :func:`convattn.conv1d`.
     Returns:
-        M: (C_out·N_out, C_in·N). Each (C_out, C_in) block is Toeplitz — banded and constant along its
-        diagonals; circulant with ``padding_mode='circular'`` and stride 1. The bias is not part of M.
+        M: (C_out·N_out, C_in·N). Each (C_out, C_in) block is Toeplitz — banded and
+        constant along its diagonals; circulant with ``padding_mode='circular'`` and
+        stride 1. The bias is not part of M.
     """
     weight = _as_conv_weight(weight, 1)
     check_sizes(n_in=n_in, groups=groups)
-    x = weight.new_zeros(1, weight.shape[1] * groups, n_in)  # a probe input: validates like conv1d
+    # a probe input: validates like conv1d
+    x = weight.new_zeros(1, weight.shape[1] * groups, n_in)
     _, _, stride_t, dilation_t, pads = _prepare(
         x, weight, None, stride, padding, dilation, groups, padding_mode, 1, "n_in"
     )
@@ -170,30 +210,46 @@ def conv2d_connections(
     groups: int = 1,
     padding_mode: str = "zeros",
 ) -> Tensor:
-    """The connection matrix M of a 2-D convolution on (H, W) images: conv2d(x) == M @ x.flatten().
+    """The connection matrix M of a 2-D convolution on (H, W) images: conv2d(x) == M @
+    x.flatten().
 
-    Pixels are flattened row by row, channels first, as ``x.flatten()`` of a (C, H, W) image does.
+    Pixels are flattened row by row, channels first, as ``x.flatten()`` of a (C, H, W)
+    image does.
 
     Args:
         weight: (kh, kw) one kernel, or (C_out, C_in / groups, kh, kw).
         input_size: (H, W).
         stride, padding, dilation, groups, padding_mode: as in :func:`convattn.conv2d`.
     Returns:
-        M: (C_out·H_out·W_out, C_in·H·W), block Toeplitz with Toeplitz blocks ("doubly block Toeplitz").
+        M: (C_out·H_out·W_out, C_in·H·W), block Toeplitz with Toeplitz blocks ("doubly
+            block Toeplitz").
     """
     weight = _as_conv_weight(weight, 2)
     H, W = int_tuple(input_size, 2, "input_size")
     check_int(groups, "groups", minimum=1)
-    x = weight.new_zeros(1, weight.shape[1] * groups, H, W)  # a probe input: validates like conv2d
+    # a probe input: validates like conv2d
+    x = weight.new_zeros(1, weight.shape[1] * groups, H, W)
     _, _, stride_t, dilation_t, pads = _prepare(
-        x, weight, None, stride, padding, dilation, groups, padding_mode, 2, "input_size"
+        x,
+        weight,
+        None,
+        stride,
+        padding,
+        dilation,
+        groups,
+        padding_mode,
+        2,
+        "input_size",
     )
-    return _toeplitz_matrix(weight, (H, W), stride_t, dilation_t, pads, groups, padding_mode)
+    return _toeplitz_matrix(
+        weight, (H, W), stride_t, dilation_t, pads, groups, padding_mode
+    )
 
 
 @dataclass(frozen=True)
 class RecoveredConv:
-    """A convolution found inside a matrix: conv1d(x, weight, stride=stride, padding=padding) == M @ x."""
+    """A convolution found inside a matrix: conv1d(x, weight, stride=stride,
+    padding=padding) == M @ x."""
 
     weight: Tensor  # (C_out, C_in, k)
     stride: int
@@ -205,7 +261,8 @@ class RecoveredConv:
 
     def __repr__(self) -> str:
         return (
-            f"RecoveredConv(weight {shape_str(self.weight.shape)}, kernel_size={self.kernel_size}, "
+            f"RecoveredConv(weight {shape_str(self.weight.shape)}, "
+            f"kernel_size={self.kernel_size}, "
             f"stride={self.stride}, padding={self.padding})"
         )
 
@@ -218,22 +275,29 @@ def is_convolution(
     tol: float = 1e-6,
     max_kernel_size: int | None = None,
 ) -> RecoveredConv | None:
-    """Is this dense matrix a 1-D convolution (with zero padding)? If so, recover its kernel; else None.
+    """Is this dense matrix a 1-D convolution (with zero padding)? If so, recover its
+    kernel; else None.
 
-    M is a convolution with stride s when every entry depends only on j − s·i (constant along its
-    "diagonals") and the non-zero values form a band; the band is the kernel, and the padding is where the
-    band starts. Every stride from 1 to n_in is tried, the smallest that fits wins; the recovered layer is
-    checked by rebuilding its matrix with :func:`conv1d_connections`.
+    M is a convolution with stride s when every entry depends only on j − s·i (constant
+    along its "diagonals") and the non-zero values form a band; the band is the kernel,
+    and the padding is where the band starts. Every stride from 1 to n_in is tried, the
+    smallest that fits wins; the recovered layer is checked by rebuilding its matrix
+    with :func:`conv1d_connections`.
 
     Args:
-        matrix: (C_out·N_out, C_in·N), e.g. from :func:`conv1d_connections` or :func:`linear_map_matrix`.
-        in_channels, out_channels: how the rows and columns split into (C_out, C_in) blocks.
-        tol: entries closer than tol·max|M| count as equal (and as zero when that close to 0).
-        max_kernel_size: refuse kernels longer than this; by default the input length N. Without a bound
-            every matrix would pass: with a stride of N or more no two entries share a diagonal, and one
-            huge kernel holds all of them. A bound below N asks for a *local* kernel.
+        matrix: (C_out·N_out, C_in·N), e.g. from :func:`conv1d_connections` or
+            :func:`linear_map_matrix`.
+        in_channels, out_channels: how the rows and columns split into (C_out, C_in)
+            blocks.
+        tol: entries closer than tol·max|M| count as equal (and as zero when that close
+            to 0).
+        max_kernel_size: refuse kernels longer than this; by default the input length N.
+            Without a bound every matrix would pass: with a stride of N or more no two
+            entries share a diagonal, and one huge kernel holds all of them. A bound
+            below N asks for a *local* kernel.
     Returns:
-        RecoveredConv(weight (C_out, C_in, k), stride, padding), or None when M is no such convolution.
+        RecoveredConv(weight (C_out, C_in, k), stride, padding), or None when M is no
+        such convolution.
     """
     check_tensor(matrix, "matrix", ("n_out", "n_in"))
     check_sizes(in_channels=in_channels, out_channels=out_channels)
@@ -243,12 +307,14 @@ def is_convolution(
     rows, cols = matrix.shape
     if rows % out_channels or cols % in_channels:
         raise ValueError(
-            f"matrix must have shape (C_out·N_out, C_in·N) = ({out_channels}·N_out, {in_channels}·N); "
+            f"matrix must have shape (C_out·N_out, C_in·N) = ({out_channels}·N_out, "
+            f"{in_channels}·N); "
             f"got {shape_str(matrix.shape)}"
         )
     n_out, n_in = rows // out_channels, cols // in_channels
     m = matrix.detach()
-    blocks = m.reshape(out_channels, n_out, in_channels, n_in).transpose(1, 2)  # (C_out, C_in, N_out, N)
+    # (C_out, C_in, N_out, N)
+    blocks = m.reshape(out_channels, n_out, in_channels, n_in).transpose(1, 2)
     flat = blocks.reshape(out_channels, in_channels, n_out * n_in)
     atol = tol * float(m.abs().max())
     i, j = torch.arange(n_out)[:, None], torch.arange(n_in)[None, :]
@@ -259,17 +325,21 @@ def is_convolution(
         hi = table.scatter_reduce(2, index, flat, "amax", include_self=False)
         lo = table.scatter_reduce(2, index, flat, "amin", include_self=False)
         if float((hi - lo).max()) > atol:
-            continue  # some "diagonal" is not constant: not a convolution with this stride
+            # some "diagonal" is not constant: not a convolution with this stride
+            continue
         value = (hi + lo) / 2  # (C_out, C_in, offsets): the value along each diagonal
         band = torch.nonzero((value.abs() > atol).any(dim=(0, 1))).flatten() - first
         a, b = (int(band.min()), int(band.max())) if len(band) else (0, 0)
-        padding = max(0, -a, b + 1 + first - n_in)  # the band starts at −padding; N_out must come out right
-        # the kernel sizes k with ⌊(N + 2p − k)/s⌋ + 1 = N_out are those in (upper − s, upper]
+        # the band starts at −padding; N_out must come out right
+        padding = max(0, -a, b + 1 + first - n_in)
+        # the kernel sizes k with ⌊(N + 2p − k)/s⌋ + 1 = N_out are those in
+        # (upper − s, upper]
         upper = n_in + 2 * padding - first
         k = max(b + padding + 1, upper - s + 1)
         if k > (n_in if max_kernel_size is None else max_kernel_size):
             continue  # a band wider than allowed: not local
-        taps = torch.arange(k) - padding + first  # tap t sits on the diagonal t − padding
+        # tap t sits on the diagonal t − padding
+        taps = torch.arange(k) - padding + first
         weight = value.new_zeros(out_channels, in_channels, k)
         inside = (taps >= 0) & (taps < value.shape[2])
         weight[:, :, inside] = value[:, :, taps[inside]]

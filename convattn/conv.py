@@ -1,18 +1,22 @@
-"""Convolution written from scratch (chapter 2): loops first, then im2col + one matrix product.
+"""Convolution written from scratch (chapter 2): loops first, then im2col + one matrix
+product.
 
-What deep-learning libraries call a convolution is a *cross-correlation*: the kernel slides over the input
-unflipped, ``y[i] = Σ_t w[t] · x[i·s − p + t·d]`` (stride s, padding p, dilation d). Every output reads a
-small window of neighbours (locality) with the same weights at every position (weight sharing); the
-connection matrix of such a layer is built in :mod:`convattn.connections`.
+What deep-learning libraries call a convolution is a *cross-correlation*: the kernel
+slides over the input unflipped, ``y[i] = Σ_t w[t] · x[i·s − p + t·d]`` (stride s,
+padding p, dilation d). Every output reads a small window of neighbours (locality) with
+the same weights at every position (weight sharing); the connection matrix of such a
+layer is built in :mod:`convattn.connections`.
 
-Two forms of each layer, both equal to ``torch.nn.functional.conv1d`` / ``conv2d``: :func:`conv1d_loops`
-and :func:`conv2d_loops`, one Python loop per output value (what a learner writes first; slow), and
-:func:`conv1d`, :func:`conv2d`: every window gathered at once into the *im2col* matrix (one column per output
-position, one row per kernel weight), then one (grouped) matrix product with the flattened kernels.
+Two forms of each layer, both equal to ``torch.nn.functional.conv1d`` / ``conv2d``:
+:func:`conv1d_loops` and :func:`conv2d_loops`, one Python loop per output value (what a
+learner writes first; slow), and :func:`conv1d`, :func:`conv2d`: every window gathered
+at once into the *im2col* matrix (one column per output position, one row per kernel
+weight), then one (grouped) matrix product with the flattened kernels.
 
-Tensors are channels-first, as in PyTorch: signals ``(B, C, N)``, images ``(B, C, H, W)``; weights
-``(C_out, C_in / groups, k)`` and ``(C_out, C_in / groups, kh, kw)``. ``groups = C_in = C_out`` is a
-*depthwise* convolution (one kernel per channel), which CoAtNet's MBConv blocks use (Dai et al., 2021).
+Tensors are channels-first, as in PyTorch: signals ``(B, C, N)``, images ``(B, C, H,
+W)``; weights ``(C_out, C_in / groups, k)`` and ``(C_out, C_in / groups, kh, kw)``.
+``groups = C_in = C_out`` is a *depthwise* convolution (one kernel per channel), which
+CoAtNet's MBConv blocks use (Dai et al., 2021).
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ __all__ = [
     "PADDING_MODES",
 ]
 
-PADDING_MODES = ("zeros", "circular")  # what lies beyond the border: zeros, or the other end of the input
+# what lies beyond the border: zeros, or the other end of the input
+PADDING_MODES = ("zeros", "circular")
 
 Padding = int | str | Sequence[int]
 
@@ -43,10 +48,12 @@ Padding = int | str | Sequence[int]
 
 
 def same_padding(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
-    """(left, right) zero padding that keeps the size at stride 1, as PyTorch's ``padding='same'`` pads.
+    """(left, right) zero padding that keeps the size at stride 1, as PyTorch's
+    ``padding='same'`` pads.
 
-    A kernel spans d(k − 1) + 1 inputs, so the output keeps the input's size when d(k − 1) zeros are added
-    in total. When that total is odd (an even kernel), PyTorch puts the extra zero on the right.
+    A kernel spans d(k − 1) + 1 inputs, so the output keeps the input's size when d(k −
+    1) zeros are added in total. When that total is odd (an even kernel), PyTorch puts
+       the extra zero on the right.
     """
     check_sizes(kernel_size=kernel_size, dilation=dilation)
     total = dilation * (kernel_size - 1)
@@ -54,9 +61,13 @@ def same_padding(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
 
 
 def _resolve_padding(
-    padding: Padding, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+    padding: Padding,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
 ) -> tuple[tuple[int, int], ...]:
-    """Padding as (left, right) per spatial dimension; 'same' is refused for stride > 1, as in PyTorch."""
+    """Padding as (left, right) per spatial dimension; 'same' is refused for stride > 1,
+    as in PyTorch."""
     n = len(kernel)
     if isinstance(padding, str):
         check_choice(padding, "padding", ("valid", "same"))
@@ -64,8 +75,10 @@ def _resolve_padding(
             return ((0, 0),) * n
         if any(s != 1 for s in stride):
             raise ValueError(
-                f"padding='same' is not supported for strided convolutions (as in PyTorch); got stride "
-                f"{stride if n > 1 else stride[0]}. With stride s the output is about 1/s of the input, so no "
+                "padding='same' is not supported for strided convolutions (as in "
+                "PyTorch); got stride "
+                f"{stride if n > 1 else stride[0]}. With stride s the output is about "
+                "1/s of the input, so no "
                 "padding keeps its size: give the padding as an int instead"
             )
         return tuple(same_padding(k, d) for k, d in zip(kernel, dilation, strict=True))
@@ -73,21 +86,28 @@ def _resolve_padding(
 
 
 def conv_output_size(
-    size: int, kernel_size: int, stride: int = 1, padding: int | str = 0, dilation: int = 1
+    size: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: int | str = 0,
+    dilation: int = 1,
 ) -> int:
     """Output length along one dimension: ⌊(n + 2p − d(k − 1) − 1) / s⌋ + 1.
 
-    The kernel spans d(k − 1) + 1 inputs; it fits at positions 0, s, 2s, … of the padded input of length
-    n + 2p, and the last window that fits completely is the last output (a window hanging over the end is
-    not computed, hence the floor). ``padding`` may also be ``'valid'`` (0) or ``'same'`` (stride 1 only).
+    The kernel spans d(k − 1) + 1 inputs; it fits at positions 0, s, 2s, … of the padded
+    input of length n + 2p, and the last window that fits completely is the last output
+    (a window hanging over the end is not computed, hence the floor). ``padding`` may
+    also be ``'valid'`` (0) or ``'same'`` (stride 1 only).
     """
     check_sizes(size=size, kernel_size=kernel_size, stride=stride, dilation=dilation)
     ((left, right),) = _resolve_padding(padding, (kernel_size,), (stride,), (dilation,))
     span = dilation * (kernel_size - 1) + 1
     if size + left + right < span:
         raise ValueError(
-            f"kernel_size = {kernel_size} (dilation {dilation}: it spans {span} inputs) does not fit in the "
-            f"padded input of length {size + left + right} (size {size}, padding {left} + {right})"
+            f"kernel_size = {kernel_size} (dilation {dilation}: it spans {span} "
+            "inputs) does not fit in the "
+            f"padded input of length {size + left + right} (size {size}, padding "
+            f"{left} + {right})"
         )
     return (size + left + right - span) // stride + 1
 
@@ -104,21 +124,30 @@ def _prepare(
     n: int,
     input_name: str = "x",
 ) -> tuple[Tensor, bool, tuple[int, ...], tuple[int, ...], tuple[tuple[int, int], ...]]:
-    """Validate a conv call in n spatial dimensions; return (x batched, was_unbatched, stride, dilation, pads).
+    """Validate a conv call in n spatial dimensions; return (x batched, was_unbatched,
+    stride, dilation, pads).
 
-    input_name: what the message calls the input (a caller that builds x from a size names the size).
+    input_name: what the message calls the input (a caller that builds x from a size
+    names the size).
     """
-    check_conv(x, weight, bias, groups, n), check_choice(padding_mode, "padding_mode", PADDING_MODES)
+    check_conv(x, weight, bias, groups, n)
+    check_choice(padding_mode, "padding_mode", PADDING_MODES)
     unbatched = x.ndim == n + 1
     x = x.unsqueeze(0) if unbatched else x  # (B, C, *spatial)
     kernel = tuple(weight.shape[2:])
     stride_t = int_tuple(stride, n, "stride", minimum=1)
     dilation_t = int_tuple(dilation, n, "dilation", minimum=1)
     pads = _resolve_padding(padding, kernel, stride_t, dilation_t)
-    padded = [size + left + right for size, (left, right) in zip(x.shape[2:], pads, strict=True)]
-    if any(p < d * (k - 1) + 1 for p, k, d in zip(padded, kernel, dilation_t, strict=True)):
+    padded = [
+        size + left + right
+        for size, (left, right) in zip(x.shape[2:], pads, strict=True)
+    ]
+    if any(
+        p < d * (k - 1) + 1 for p, k, d in zip(padded, kernel, dilation_t, strict=True)
+    ):
         raise ValueError(
-            f"{input_name} is too small for weight's kernel {shape_str(kernel)} (dilation {dilation}); "
+            f"{input_name} is too small for weight's kernel {shape_str(kernel)} "
+            f"(dilation {dilation}); "
             f"padded, it is only {shape_str(padded)}"
         )
     return x, unbatched, stride_t, dilation_t, pads
@@ -126,7 +155,9 @@ def _prepare(
 
 def _pad(x: Tensor, pads: tuple[tuple[int, int], ...], mode: str) -> Tensor:
     """Pad the trailing len(pads) dimensions of x: zeros, or wrap around (circular)."""
-    for axis, (left, right) in zip(range(x.ndim - len(pads), x.ndim), pads, strict=True):
+    for axis, (left, right) in zip(
+        range(x.ndim - len(pads), x.ndim), pads, strict=True
+    ):
         if left == right == 0:
             continue
         size = x.shape[axis]
@@ -142,7 +173,7 @@ def _pad(x: Tensor, pads: tuple[tuple[int, int], ...], mode: str) -> Tensor:
     return x
 
 
-# ---------------------------------------------------------------- loops: what a learner writes first
+# --------------------------------------------------- loops: what a learner writes first
 
 
 def conv1d_loops(
@@ -156,15 +187,17 @@ def conv1d_loops(
     *,
     padding_mode: str = "zeros",
 ) -> Tensor:
-    """1-D convolution (cross-correlation), one output value per loop step. Slow: for tiny inputs.
+    """1-D convolution (cross-correlation), one output value per loop step. Slow: for
+    tiny inputs.
 
     Args:
         x: (B, C, N) or (C, N).
         weight: (C_out, C / groups, k).
         bias: (C_out,) or None.
-        stride, padding, dilation, groups: as in ``torch.nn.functional.conv1d``; padding is an int, a
-            1-tuple, ``'valid'`` or ``'same'``.
-        padding_mode: ``'zeros'`` or ``'circular'`` (as ``nn.Conv1d(padding_mode=...)``).
+        stride, padding, dilation, groups: as in ``torch.nn.functional.conv1d``; padding
+            is an int, a 1-tuple, ``'valid'`` or ``'same'``.
+        padding_mode: ``'zeros'`` or ``'circular'`` (as
+            ``nn.Conv1d(padding_mode=...)``).
     Returns:
         (B, C_out, N_out) or (C_out, N_out), N_out = ⌊(N + 2p − d(k − 1) − 1) / s⌋ + 1.
     """
@@ -179,9 +212,12 @@ def conv1d_loops(
     y = x.new_zeros(B, C_out, n_out)
     for b in range(B):
         for o in range(C_out):
-            g = o // o_g  # the group of output channel o: it sees input channels g·c_g … (g + 1)·c_g − 1
+            # the group of output channel o: it sees input channels
+            # g·c_g … (g + 1)·c_g − 1
+            g = o // o_g
             for i in range(n_out):
-                window = xp[b, g * c_g : (g + 1) * c_g, i * s : i * s + span : d]  # (c_g, k)
+                # (c_g, k)
+                window = xp[b, g * c_g : (g + 1) * c_g, i * s : i * s + span : d]
                 y[b, o, i] = (weight[o] * window).sum()  # no flip: cross-correlation
     if bias is not None:
         y = y + bias[:, None]
@@ -199,9 +235,11 @@ def conv2d_loops(
     *,
     padding_mode: str = "zeros",
 ) -> Tensor:
-    """2-D convolution (cross-correlation), one output pixel per loop step. Slow: for tiny inputs.
+    """2-D convolution (cross-correlation), one output pixel per loop step. Slow: for
+    tiny inputs.
 
-    Arguments and result as :func:`conv2d`: x (B, C, H, W) or (C, H, W) → (B, C_out, H_out, W_out).
+    Arguments and result as :func:`conv2d`: x (B, C, H, W) or (C, H, W) → (B, C_out,
+    H_out, W_out).
     """
     x, unbatched, (sh, sw), (dh, dw), pads = _prepare(
         x, weight, bias, stride, padding, dilation, groups, padding_mode, 2
@@ -217,7 +255,10 @@ def conv2d_loops(
             g = o // o_g
             for i in range(h_out):
                 for j in range(w_out):
-                    rows, cols = slice(i * sh, i * sh + span_h, dh), slice(j * sw, j * sw + span_w, dw)
+                    rows, cols = (
+                        slice(i * sh, i * sh + span_h, dh),
+                        slice(j * sw, j * sw + span_w, dw),
+                    )
                     window = xp[b, g * c_g : (g + 1) * c_g, rows, cols]  # (c_g, kh, kw)
                     y[b, o, i, j] = (weight[o] * window).sum()
     if bias is not None:
@@ -225,7 +266,7 @@ def conv2d_loops(
     return y[0] if unbatched else y
 
 
-# ---------------------------------------------------------------- vectorised: im2col + matrix product
+# -------------------------------------------------- vectorised: im2col + matrix product
 
 
 def conv2d(
@@ -241,25 +282,29 @@ def conv2d(
 ) -> Tensor:
     """2-D convolution as one matrix product, equal to ``torch.nn.functional.conv2d``.
 
-    im2col: every (dilated) kh×kw window of the padded input becomes one column of a matrix, the kernels
-    become the rows of another, and the convolution is their product.
+    im2col: every (dilated) kh×kw window of the padded input becomes one column of a
+    matrix, the kernels become the rows of another, and the convolution is their
+    product.
 
     Args:
         x: (B, C, H, W) or (C, H, W).
         weight: (C_out, C / groups, kh, kw).
         bias: (C_out,) or None.
-        stride, padding, dilation: an int or a pair (along H, along W); padding may be ``'valid'`` or
-            ``'same'`` (stride 1 only, as in PyTorch).
-        groups: input and output channels split into this many independent groups; ``groups = C`` with
-            weight (C, 1, kh, kw) is a depthwise convolution.
-        padding_mode: ``'zeros'`` or ``'circular'`` (as ``nn.Conv2d(padding_mode=...)``).
+        stride, padding, dilation: an int or a pair (along H, along W); padding may be
+            ``'valid'`` or ``'same'`` (stride 1 only, as in PyTorch).
+        groups: input and output channels split into this many independent groups;
+            ``groups = C`` with weight (C, 1, kh, kw) is a depthwise convolution.
+        padding_mode: ``'zeros'`` or ``'circular'`` (as
+            ``nn.Conv2d(padding_mode=...)``).
     Returns:
         (B, C_out, H_out, W_out) or (C_out, H_out, W_out); see :func:`conv_output_size`.
     """
     x, unbatched, (sh, sw), (dh, dw), pads = _prepare(
         x, weight, bias, stride, padding, dilation, groups, padding_mode, 2
     )
-    y = _im2col_conv2d(_pad(x, pads, padding_mode), weight, bias, (sh, sw), (dh, dw), groups)
+    y = _im2col_conv2d(
+        _pad(x, pads, padding_mode), weight, bias, (sh, sw), (dh, dw), groups
+    )
     return y[0] if unbatched else y
 
 
@@ -271,26 +316,35 @@ def _im2col_conv2d(
     dilation: tuple[int, int],
     groups: int,
 ) -> Tensor:
-    """The computation of :func:`conv2d` on an already padded, already checked input xp (B, C, Hp, Wp)."""
+    """The computation of :func:`conv2d` on an already padded, already checked input xp
+    (B, C, Hp, Wp)."""
     (sh, sw), (dh, dw) = stride, dilation
     B = xp.shape[0]
     C_out, c_g, kh, kw = weight.shape
     G, o_g = groups, C_out // groups
     h_out = (xp.shape[2] - dh * (kh - 1) - 1) // sh + 1
     w_out = (xp.shape[3] - dw * (kw - 1) - 1) // sw + 1
-    # Tap (u, v) of the kernel reads, for every output pixel (i, j), the input at (i·sh + u·dh, j·sw + v·dw):
-    # one strided slice of the padded input per tap, (B, C, H_out, W_out) each.
+    # Tap (u, v) of the kernel reads, for every output pixel (i, j), the input at (i·sh
+    # + u·dh, j·sw + v·dw): one strided slice of the padded input per tap, (B, C, H_out,
+    # W_out) each.
     taps = [
-        xp[:, :, u * dh : u * dh + (h_out - 1) * sh + 1 : sh, v * dw : v * dw + (w_out - 1) * sw + 1 : sw]
+        xp[
+            :,
+            :,
+            u * dh : u * dh + (h_out - 1) * sh + 1 : sh,
+            v * dw : v * dw + (w_out - 1) * sw + 1 : sw,
+        ]
         for u in range(kh)
         for v in range(kw)
     ]
-    # im2col, (B, G, c_g·kh·kw, H_out·W_out): column p holds the inputs output pixel p sees, in kernel order
+    # im2col, (B, G, c_g·kh·kw, H_out·W_out): column p holds the inputs output pixel p
+    # sees, in kernel order
     cols = torch.stack(taps, dim=2).reshape(B, G, c_g * kh * kw, h_out * w_out)
     kernels = weight.reshape(G, o_g, c_g * kh * kw)  # one row per output channel
     y = kernels @ cols  # (B, G, o_g, H_out·W_out): already channels first
     if bias is not None:
-        y += bias.view(G, o_g, 1)  # in place: y is a new tensor of ours, so no copy of the output is needed
+        # in place: y is a new tensor of ours, so no copy of the output is needed
+        y += bias.view(G, o_g, 1)
     return y.view(B, C_out, h_out, w_out)
 
 
@@ -305,14 +359,19 @@ def conv1d(
     *,
     padding_mode: str = "zeros",
 ) -> Tensor:
-    """1-D convolution, equal to ``torch.nn.functional.conv1d``: a 2-D one on a signal of height 1.
+    """1-D convolution, equal to ``torch.nn.functional.conv1d``: a 2-D one on a signal
+    of height 1.
 
-    Arguments as :func:`conv1d_loops`: x (B, C, N) or (C, N) → (B, C_out, N_out) or (C_out, N_out).
+    Arguments as :func:`conv1d_loops`: x (B, C, N) or (C, N) → (B, C_out, N_out) or
+    (C_out, N_out).
     """
     x, unbatched, (s,), (d,), pads = _prepare(
         x, weight, bias, stride, padding, dilation, groups, padding_mode, 1
     )
     xp = _pad(x, pads, padding_mode)  # (B, C, N + left + right)
-    # a signal is an image of height 1: x (B, C, 1, N + pads), weight (C_out, C / groups, 1, k)
-    y = _im2col_conv2d(xp.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), (1, d), groups).squeeze(2)
+    # a signal is an image of height 1: x (B, C, 1, N + pads), weight (C_out, C /
+    # groups, 1, k)
+    y = _im2col_conv2d(
+        xp.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), (1, d), groups
+    ).squeeze(2)
     return y[0] if unbatched else y

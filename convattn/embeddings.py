@@ -1,12 +1,14 @@
-"""Toy word embeddings for the source post's two sentences (chapters 3 and 4), built in code, no downloads.
+"""Toy word embeddings for the source post's two sentences (chapters 3 and 4), built in
+code, no downloads.
 
-Real word embeddings are learned and their dimensions mean nothing in particular. Here every dimension is a
-hand-designed, named feature (person, female, place, verb, function word, …) and every word is a short sum of
-features, so that each dot product xᵢ · xⱼ counts the features two words share and every attention weight can
-be explained: "she" and "Alice" share *person* and *female*; "supermarket" and "wonderland" share *place*.
+Real word embeddings are learned and their dimensions mean nothing in particular. Here
+every dimension is a hand-designed, named feature (person, female, place, verb, function
+word, …) and every word is a short sum of features, so that each dot product xᵢ · xⱼ
+counts the features two words share and every attention weight can be explained: "she"
+and "Alice" share *person* and *female*; "supermarket" and "wonderland" share *place*.
 
-The sentences are those of the post (Suri, 2023): "Alice had gone to the supermarket to meet Bob" and
-"Alice is adventurous and she is in wonderland".
+The sentences are those of the post (Suri, 2023): "Alice had gone to the supermarket to
+meet Bob" and "Alice is adventurous and she is in wonderland".
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ import re
 import torch
 from torch import Tensor
 
-__all__ = ["FEATURES", "SENTENCES", "vocabulary", "tokenize", "word_vector", "embed_sentence"]
+__all__ = [
+    "FEATURES",
+    "SENTENCES",
+    "vocabulary",
+    "tokenize",
+    "word_vector",
+    "embed_sentence",
+]
 
 FEATURES: tuple[str, ...] = (
     "person",
@@ -68,7 +77,8 @@ def vocabulary() -> tuple[str, ...]:
 
 
 def tokenize(sentence: str) -> list[str]:
-    """Split on white space and drop punctuation: "she is in wonderland." -> ["she", "is", "in", "wonderland"]."""
+    """Split on white space and drop punctuation: "she is in wonderland." -> ["she",
+    "is", "in", "wonderland"]."""
     tokens = [re.sub(r"[^\w]", "", word) for word in sentence.split()]
     return [t for t in tokens if t]
 
@@ -77,18 +87,23 @@ def word_vector(word: str, *, dtype: torch.dtype = torch.float32) -> Tensor:
     """The (C,) embedding of one word (case-insensitive), C = len(FEATURES)."""
     features = _LEXICON.get(word.lower())
     if features is None:
-        raise ValueError(f"unknown word {word!r}; the toy embedding knows: {', '.join(vocabulary())}")
+        raise ValueError(
+            f"unknown word {word!r}; the toy embedding knows: {', '.join(vocabulary())}"
+        )
     vec = torch.zeros(len(FEATURES), dtype=dtype)
     for name, value in features.items():
         vec[FEATURES.index(name)] = value
     return vec
 
 
-def embed_sentence(sentence: str, *, dtype: torch.dtype = torch.float32) -> tuple[list[str], Tensor]:
+def embed_sentence(
+    sentence: str, *, dtype: torch.dtype = torch.float32
+) -> tuple[list[str], Tensor]:
     """Tokens of a sentence and their embeddings, one row per token.
 
     Returns:
-        (tokens, x): tokens, a list of N words as written; x (N, C) with C = len(FEATURES).
+        (tokens, x): tokens, a list of N words as written; x (N, C) with C =
+            len(FEATURES).
     """
     tokens = tokenize(sentence)
     return tokens, torch.stack([word_vector(t, dtype=dtype) for t in tokens])  # (N, C)

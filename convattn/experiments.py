@@ -2,22 +2,26 @@
 
 Four questions, each answered with several seeds (mean ± standard deviation):
 
-- **data efficiency**: test accuracy of an MLP, a CNN, a ViT and the C-C-T-T hybrid trained on 10 %, 30 %
-  and 100 % of the training set;
-- **pixel shuffle**: the same with every image's pixels shuffled by one fixed permutation (MLP and CNN);
-- **translation**: trained on digits centred on a 16×16 canvas, tested on copies shifted by 0-4 pixels;
-- **stage layouts** C-C-C-C, C-C-C-T, C-C-T-T, C-T-T-T, T-T-T-T: training loss against test accuracy, set
-  beside the ranking CoAtNet (Dai et al. 2021) reports.
+- **data efficiency**: test accuracy of an MLP, a CNN, a ViT and the C-C-T-T hybrid
+  trained on 10 %, 30 % and 100 % of the training set;
+- **pixel shuffle**: the same with every image's pixels shuffled by one fixed
+  permutation (MLP and CNN);
+- **translation**: trained on digits centred on a 16×16 canvas, tested on copies shifted
+  by 0-4 pixels;
+- **stage layouts** C-C-C-C, C-C-C-T, C-C-T-T, C-T-T-T, T-T-T-T: training loss against
+  test accuracy, set beside the ranking CoAtNet (Dai et al. 2021) reports.
 
-The protocol (``../shared/SCIENCE.md`` of the course): a fixed, stratified test third; training subsets
-drawn per seed, stratified; models of comparable size (within ±20 % parameters); the same number of
-optimiser steps for every training-set size so every model fits its training set; no augmentation, no
-weight decay. Each run is deterministic: its seed fixes the subset, the initial weights and the batch
-order, and it runs on one thread.
+The protocol (``../shared/SCIENCE.md`` of the course): a fixed, stratified test third;
+training subsets drawn per seed, stratified; models of comparable size (within ±20 %
+parameters); the same number of optimiser steps for every training-set size so every
+model fits its training set; no augmentation, no weight decay. Each run is
+deterministic: its seed fixes the subset, the initial weights and the batch order, and
+it runs on one thread.
 
-Fair training: each model's Adam learning rate is chosen from ``LRS`` by its accuracy on a validation
-split (:func:`validation_run`: trained on 80 % of the training images, measured on the other 20 %) and
-recorded in ``Protocol.lrs``. The long sweep that writes the file the chapter plots is a command line::
+Fair training: each model's Adam learning rate is chosen from ``LRS`` by its accuracy on
+a validation split (:func:`validation_run`: trained on 80 % of the training images,
+measured on the other 20 %) and recorded in ``Protocol.lrs``. The long sweep that writes
+the file the chapter plots is a command line::
 
     python -m convattn.tools.sweep hybrid book/data/hybrid_results.csv --workers 2
 """
@@ -45,7 +49,15 @@ from .data import (
     shift_images,
     stratified_subset,
 )
-from .models import MLP, CNNConfig, HybridConfig, HybridNet, SmallCNN, SmallViT, ViTConfig
+from .models import (
+    MLP,
+    CNNConfig,
+    HybridConfig,
+    HybridNet,
+    SmallCNN,
+    SmallViT,
+    ViTConfig,
+)
 from .train import accuracy, fit
 
 __all__ = [
@@ -67,10 +79,12 @@ __all__ = [
     "read_results",
 ]
 
-LAYOUTS = ("CCCC", "CCCT", "CCTT", "CTTT", "TTTT")  # CoAtNet's layout study, conv stages first
+# CoAtNet's layout study, conv stages first
+LAYOUTS = ("CCCC", "CCCT", "CCTT", "CTTT", "TTTT")
 MODELS = ("mlp", "cnn", "vit", "vit-nopos", *LAYOUTS)
 DATASETS = ("digits", "shuffled", "canvas")
-HYBRID = "CCTT"  # "the hybrid" of the data-efficiency and translation experiments: CoAtNet's choice
+# "the hybrid" of the data-efficiency and translation experiments: CoAtNet's choice
+HYBRID = "CCTT"
 COLUMNS = (
     "model",
     "data",
@@ -88,22 +102,33 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class Protocol:
-    """What the sweep trains, and how. The defaults are the full sweep of the committed results file."""
+    """What the sweep trains, and how. The defaults are the full sweep of the committed
+    results file."""
 
-    steps: int = 1000  # optimiser steps, the same at every training-set size (~27 epochs of 100 %)
+    # optimiser steps, the same at every training-set size (~27 epochs of 100 %)
+    steps: int = 1000
     lr: float = 1e-3  # Adam's learning rate of a model that lrs does not name
-    lrs: tuple[tuple[str, float], ...] = ()  # (model, rate) pairs chosen on the validation split
+    # (model, rate) pairs chosen on the validation split
+    lrs: tuple[tuple[str, float], ...] = ()
     batch_size: int = 32  # examples per step
-    seeds: tuple[int, ...] = (0, 1, 2)  # one subset, initialisation and batch order per seed
-    fractions: tuple[float, ...] = (0.1, 0.3, 1.0)  # shares of the 1,198 training images
-    efficiency_models: tuple[str, ...] = ("mlp", "cnn", "vit", HYBRID)  # data efficiency
-    shuffle_models: tuple[str, ...] = ("mlp", "cnn")  # pixel shuffle (at every fraction)
-    translation_models: tuple[str, ...] = ("mlp", "cnn", "vit", "vit-nopos", HYBRID)  # on the canvas, 100 %
+    # one subset, initialisation and batch order per seed
+    seeds: tuple[int, ...] = (0, 1, 2)
+    # shares of the 1,198 training images
+    fractions: tuple[float, ...] = (0.1, 0.3, 1.0)
+    # data efficiency
+    efficiency_models: tuple[str, ...] = ("mlp", "cnn", "vit", HYBRID)
+    # pixel shuffle (at every fraction)
+    shuffle_models: tuple[str, ...] = ("mlp", "cnn")
+    # on the canvas, 100 %
+    translation_models: tuple[str, ...] = ("mlp", "cnn", "vit", "vit-nopos", HYBRID)
     layouts: tuple[str, ...] = LAYOUTS  # stage-layout study
     layout_fractions: tuple[float, ...] = (0.1, 0.3, 1.0)  # the layouts at every size
-    canvas: int = 16  # side of the translation canvas: a 4-pixel border around the 8×8 digits
-    shifts: tuple[int, ...] = (0, 1, 2, 3, 4)  # test shifts in pixels (each in 4 directions)
-    permutation_seed: int = 0  # the one fixed pixel permutation of the shuffle experiment
+    # side of the translation canvas: a 4-pixel border around the 8×8 digits
+    canvas: int = 16
+    # test shifts in pixels (each in 4 directions)
+    shifts: tuple[int, ...] = (0, 1, 2, 3, 4)
+    # the one fixed pixel permutation of the shuffle experiment
+    permutation_seed: int = 0
 
     def __post_init__(self) -> None:
         check_int(self.steps, "steps", minimum=1)
@@ -113,24 +138,43 @@ class Protocol:
         if not (isinstance(self.lr, int | float) and self.lr > 0):
             raise ValueError(f"lr must be a positive number; got {self.lr!r}")
         for pair in self.lrs:
-            if not (isinstance(pair, tuple) and len(pair) == 2 and pair[0] in MODELS and pair[1] > 0):
-                raise ValueError(f"lrs must hold (model, positive rate) pairs; got {pair!r}")
+            if not (
+                isinstance(pair, tuple)
+                and len(pair) == 2
+                and pair[0] in MODELS
+                and pair[1] > 0
+            ):
+                raise ValueError(
+                    f"lrs must hold (model, positive rate) pairs; got {pair!r}"
+                )
         for name in ("seeds", "shifts"):
             value = getattr(self, name)
             if not isinstance(value, tuple) or not value:
-                raise ValueError(f"{name} must be a non-empty tuple of ints; got {value!r}")
+                raise ValueError(
+                    f"{name} must be a non-empty tuple of ints; got {value!r}"
+                )
             for v in value:
                 check_int(v, f"every entry of {name}", minimum=0)
         for name in ("fractions", "layout_fractions"):
             value = getattr(self, name)
             if not isinstance(value, tuple) or not all(
-                isinstance(f, int | float) and not isinstance(f, bool) and 0 < f <= 1 for f in value
+                isinstance(f, int | float) and not isinstance(f, bool) and 0 < f <= 1
+                for f in value
             ):
-                raise ValueError(f"{name} must be a tuple of numbers in (0, 1]; got {value!r}")
-        for name in ("efficiency_models", "shuffle_models", "translation_models", "layouts"):
+                raise ValueError(
+                    f"{name} must be a tuple of numbers in (0, 1]; got {value!r}"
+                )
+        for name in (
+            "efficiency_models",
+            "shuffle_models",
+            "translation_models",
+            "layouts",
+        ):
             value = getattr(self, name)
             if not isinstance(value, tuple):
-                raise ValueError(f"{name} must be a tuple of model names; got {value!r}")
+                raise ValueError(
+                    f"{name} must be a tuple of model names; got {value!r}"
+                )
             for m in value:
                 check_choice(m, f"every entry of {name}", MODELS)
 
@@ -139,7 +183,8 @@ class Protocol:
         return dict(self.lrs).get(model, self.lr)
 
 
-# Each model's rate, chosen from LRS on the validation split (python -m convattn.tools.sweep hybrid ...)
+# Each model's rate, chosen from LRS on the validation split (python -m
+# convattn.tools.sweep hybrid ...)
 CHOSEN_LRS = (
     ("CCCC", 1e-3),
     ("CCCT", 3e-3),
@@ -152,9 +197,10 @@ CHOSEN_LRS = (
     ("vit-nopos", 3e-3),
 )
 FULL = Protocol(lrs=CHOSEN_LRS)
-# The chapter re-runs this live (~8 s on 2 idle cores): the small-data end of the study, where the effects
-# are largest, with two seeds, fewer steps (300 steps of 32 images are still ~80 epochs of 120 images),
-# and only the models whose ordering the chapter asserts (the layout study is read from the stored file).
+# The chapter re-runs this live (~8 s on 2 idle cores): the small-data end of the study,
+# where the effects are largest, with two seeds, fewer steps (300 steps of 32 images are
+# still ~80 epochs of 120 images), and only the models whose ordering the chapter
+# asserts (the layout study is read from the stored file).
 REDUCED = Protocol(
     steps=300,
     lrs=CHOSEN_LRS,
@@ -173,7 +219,8 @@ class Run:
     """One training run: a model, a data variant, a training-set fraction and a seed."""
 
     model: str
-    data: str = "digits"  # "digits", "shuffled" (pixels permuted) or "canvas" (16×16, tested shifted)
+    # "digits", "shuffled" (pixels permuted) or "canvas" (16×16, tested shifted)
+    data: str = "digits"
     fraction: float = 1.0
     seed: int = 0
 
@@ -181,48 +228,74 @@ class Run:
         check_choice(self.model, "model", MODELS)
         check_choice(self.data, "data", DATASETS)
         check_int(self.seed, "seed", minimum=0)
-        if isinstance(self.fraction, bool) or not isinstance(self.fraction, int | float):
-            raise ValueError(f"fraction must be a number in (0, 1]; got {self.fraction!r}")
+        if isinstance(self.fraction, bool) or not isinstance(
+            self.fraction, int | float
+        ):
+            raise ValueError(
+                f"fraction must be a number in (0, 1]; got {self.fraction!r}"
+            )
         if not 0 < self.fraction <= 1:
-            raise ValueError(f"fraction must be a number in (0, 1]; got {self.fraction!r}")
+            raise ValueError(
+                f"fraction must be a number in (0, 1]; got {self.fraction!r}"
+            )
 
 
 def build_model(name: str, image_size: int = 8) -> nn.Module:
-    """A model of the study, of 21-26 thousand parameters (within ±20 %) for 8×8 or 16×16 grey images.
+    """A model of the study, of 21-26 thousand parameters (within ±20 %) for 8×8 or
+    16×16 grey images.
 
     Args:
-        name: "mlp", "cnn", "vit" (learned positions), "vit-nopos" (none), or a layout such as "CCTT".
+        name: "mlp", "cnn", "vit" (learned positions), "vit-nopos" (none), or a layout
+            such as "CCTT".
         image_size: 8 (digits) or 16 (digits on the canvas).
     """
     check_choice(name, "name", MODELS)
     check_choice(image_size, "image_size", (8, 16))
     if name == "mlp":
-        hidden = 320 if image_size == 8 else 90  # 75·320 + 10 = 24,010; 267·90 + 10 = 24,040
+        # 75·320 + 10 = 24,010; 267·90 + 10 = 24,040
+        hidden = 320 if image_size == 8 else 90
         return MLP(image_size * image_size, (hidden,), 10)
     if name == "cnn":
         return SmallCNN(CNNConfig(channels=(32, 32, 48), strides=(1, 2, 1)))
     if name in ("vit", "vit-nopos"):
-        return SmallViT(ViTConfig(image_size=image_size, patch_size=image_size // 4, positions=name == "vit"))
+        return SmallViT(
+            ViTConfig(
+                image_size=image_size,
+                patch_size=image_size // 4,
+                positions=name == "vit",
+            )
+        )
     if image_size == 8:  # the defaults: stages at 8, 4, 4, 2 pixels
         return HybridNet(HybridConfig(layout=name))
-    # on the canvas the stem halves 16 → 8 (as CoAtNet's S0) and no stage downsamples again: with one
-    # stride-2 step, like the CNN, the network stays equivariant to shifts by an even number of pixels
-    return HybridNet(HybridConfig(layout=name, image_size=16, stem_stride=2, strides=(1, 1, 1, 1)))
+    # on the canvas the stem halves 16 → 8 (as CoAtNet's S0) and no stage downsamples
+    # again: with one stride-2 step, like the CNN, the network stays equivariant to
+    # shifts by an even number of pixels
+    return HybridNet(
+        HybridConfig(layout=name, image_size=16, stem_stride=2, strides=(1, 1, 1, 1))
+    )
 
 
 def plan(protocol: Protocol = FULL) -> list[Run]:
-    """Every run the protocol needs, each once (the hybrid of the data-efficiency study is also a layout)."""
+    """Every run the protocol needs, each once (the hybrid of the data-efficiency study
+    is also a layout)."""
     if not isinstance(protocol, Protocol):
         raise TypeError(f"protocol must be a Protocol; got {type(protocol).__name__}")
     p = protocol
     runs: list[Run] = []
     for seed in p.seeds:
-        runs += [Run(m, "digits", f, seed) for m in p.efficiency_models for f in p.fractions]
         runs += [
-            Run(m, d, f, seed) for m in p.shuffle_models for d in ("digits", "shuffled") for f in p.fractions
+            Run(m, "digits", f, seed) for m in p.efficiency_models for f in p.fractions
+        ]
+        runs += [
+            Run(m, d, f, seed)
+            for m in p.shuffle_models
+            for d in ("digits", "shuffled")
+            for f in p.fractions
         ]
         runs += [Run(m, "canvas", 1.0, seed) for m in p.translation_models]
-        runs += [Run(m, "digits", f, seed) for m in p.layouts for f in p.layout_fractions]
+        runs += [
+            Run(m, "digits", f, seed) for m in p.layouts for f in p.layout_fractions
+        ]
     return sorted(set(runs), key=lambda r: (r.seed, r.data, r.model, r.fraction))
 
 
@@ -233,26 +306,33 @@ def _eval_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def run_one(run: Run, protocol: Protocol = FULL) -> list[dict]:
-    """Train one model and measure it; one row per test shift (a single row, shift 0, off the canvas).
+    """Train one model and measure it; one row per test shift (a single row, shift 0,
+    off the canvas).
 
     Returns:
-        rows with the keys of ``COLUMNS``: train_loss and train_acc on the training subset (eval mode,
-        after training), test_acc on the fixed test third (for the canvas: mean over the 4 directions of
-        each shift).
+        rows with the keys of ``COLUMNS``: train_loss and train_acc on the training
+        subset (eval mode, after training), test_acc on the fixed test third (for the
+        canvas: mean over the 4 directions of each shift).
     """
     if not isinstance(run, Run):
         raise TypeError(f"run must be a Run; got {type(run).__name__}")
     if not isinstance(protocol, Protocol):
         raise TypeError(f"protocol must be a Protocol; got {type(protocol).__name__}")
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # one thread: faster for models this small, and the same sums on every run
+    # one thread: faster for models this small, and the same sums on every run
+    torch.set_num_threads(1)
     try:
         digits = load_digits_split()  # the fixed stratified test third, seed 0
-        x_train, y_train = stratified_subset(digits.x_train, digits.y_train, run.fraction, seed=run.seed)
+        x_train, y_train = stratified_subset(
+            digits.x_train, digits.y_train, run.fraction, seed=run.seed
+        )
         x_test, y_test = digits.x_test, digits.y_test
         if run.data == "shuffled":
             perm = pixel_permutation(64, seed=protocol.permutation_seed)
-            x_train, x_test = permute_pixels(x_train, perm), permute_pixels(x_test, perm)
+            x_train, x_test = (
+                permute_pixels(x_train, perm),
+                permute_pixels(x_test, perm),
+            )
         elif run.data == "canvas":
             x_train = place_on_canvas(x_train, protocol.canvas)
             x_test = place_on_canvas(x_test, protocol.canvas)
@@ -283,7 +363,10 @@ def run_one(run: Run, protocol: Protocol = FULL) -> list[dict]:
         rows = []
         for s in protocol.shifts:
             moves = [(0, 0)] if s == 0 else [(s, 0), (-s, 0), (0, s), (0, -s)]
-            acc = sum(accuracy(model, shift_images(x_test, dy, dx), y_test) for dy, dx in moves) / len(moves)
+            acc = sum(
+                accuracy(model, shift_images(x_test, dy, dx), y_test)
+                for dy, dx in moves
+            ) / len(moves)
             rows.append(dict(base, shift=s, test_acc=acc))
         return rows
     finally:
@@ -294,9 +377,11 @@ LRS = (3e-4, 1e-3, 3e-3)  # the grid every model's learning rate is chosen from
 
 
 def validation_run(model: str, lr: float, protocol: Protocol = FULL) -> dict:
-    """Train ``model`` at rate ``lr`` on 80 % of the training images (seed 0); accuracy on the other 20 %.
+    """Train ``model`` at rate ``lr`` on 80 % of the training images (seed 0); accuracy
+    on the other 20 %.
 
-    The split is stratified and fixed; the test third is never touched. Returns {model, lr, val_acc}.
+    The split is stratified and fixed; the test third is never touched. Returns {model,
+    lr, val_acc}.
     """
     check_choice(model, "model", MODELS)
     threads = torch.get_num_threads()
@@ -324,7 +409,8 @@ def validation_run(model: str, lr: float, protocol: Protocol = FULL) -> dict:
 
 
 def choose_lrs(rows: Iterable[Mapping]) -> tuple[tuple[str, float], ...]:
-    """(model, rate) pairs: each model's rate of best validation accuracy (ties: the smaller rate)."""
+    """(model, rate) pairs: each model's rate of best validation accuracy (ties: the
+    smaller rate)."""
     best: dict[str, tuple[float, float]] = {}
     for r in rows:
         score = (float(r["val_acc"]), -float(r["lr"]))
@@ -347,23 +433,31 @@ def summarize(
     by: Sequence[str] = ("model", "data", "fraction", "shift"),
     value: str = "test_acc",
 ) -> dict[tuple, _Stat]:
-    """Mean, sample standard deviation (0 for a single seed) and count of ``value`` per group of ``by``."""
+    """Mean, sample standard deviation (0 for a single seed) and count of ``value`` per
+    group of ``by``."""
     groups: dict[tuple, list[float]] = {}
     for row in rows:
         key = tuple(row[k] for k in by)
         groups.setdefault(key, []).append(float(row[value]))
     return {
-        k: _Stat(statistics.fmean(v), statistics.stdev(v) if len(v) > 1 else 0.0, len(v), tuple(v))
+        k: _Stat(
+            statistics.fmean(v),
+            statistics.stdev(v) if len(v) > 1 else 0.0,
+            len(v),
+            tuple(v),
+        )
         for k, v in sorted(groups.items())
     }
 
 
 def read_results(path: str | os.PathLike) -> list[dict]:
-    """Rows of a results file (``convattn.tools.sweep.write_csv``), with numbers as numbers; empty cells NaN."""
+    """Rows of a results file (``convattn.tools.sweep.write_csv``), with numbers as
+    numbers; empty cells NaN."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
-            f"no results file at {path}: run python -m convattn.tools.sweep hybrid {path}"
+            f"no results file at {path}: run python -m convattn.tools.sweep hybrid "
+            f"{path}"
         )
     lines = [line for line in path.read_text().splitlines() if not line.startswith("#")]
     ints = {"seed", "shift", "params", "steps"}
@@ -372,7 +466,11 @@ def read_results(path: str | os.PathLike) -> list[dict]:
     for row in csv.DictReader(lines):
         rows.append(
             {
-                k: int(v) if k in ints else (float(v) if v else math.nan) if k in floats else v
+                k: int(v)
+                if k in ints
+                else (float(v) if v else math.nan)
+                if k in floats
+                else v
                 for k, v in row.items()
             }
         )

@@ -1,16 +1,20 @@
-"""An interactive connection matrix that works on a static page (summary chapter): no server, no kernel.
+"""An interactive connection matrix that works on a static page (summary chapter): no
+server, no kernel.
 
-The course's one idea is the connection matrix, M[i, j] = how strongly output i depends on input j. Here the
-five layers of :mod:`convattn.compare` (fully connected, convolution, basic, QKV and relative attention) are
-built once, with seeded weights, for sentences of the toy embedding (:mod:`convattn.embeddings`), and their
-matrices M = ‖∂yᵢ/∂xⱼ‖ are measured in Python with :func:`convattn.compare.position_connections`. The result
-is embedded as JSON in a small self-contained HTML widget (vanilla JavaScript, no outside file): pick an
-output word and every panel marks the inputs that output draws on and says in words which ones, with their
-share; pick another sentence and the attention matrices change while the FC and convolution ones stay.
+The course's one idea is the connection matrix, M[i, j] = how strongly output i depends
+on input j. Here the five layers of :mod:`convattn.compare` (fully connected,
+convolution, basic, QKV and relative attention) are built once, with seeded weights, for
+sentences of the toy embedding (:mod:`convattn.embeddings`), and their matrices M =
+‖∂yᵢ/∂xⱼ‖ are measured in Python with :func:`convattn.compare.position_connections`. The
+result is embedded as JSON in a small self-contained HTML widget (vanilla JavaScript, no
+outside file): pick an output word and every panel marks the inputs that output draws on
+and says in words which ones, with their share; pick another sentence and the attention
+matrices change while the FC and convolution ones stay.
 
-Each row is shown as *shares*, M[i, j] / Σⱼ M[i, j], so rows of different layers can be compared. The HTML is
-a pure function of the numbers (element ids are derived from a hash of the content), so a notebook that shows
-it gives the same output every time it runs.
+Each row is shown as *shares*, M[i, j] / Σⱼ M[i, j], so rows of different layers can be
+compared. The HTML is a pure function of the numbers (element ids are derived from a
+hash of the content), so a notebook that shows it gives the same output every time it
+runs.
 """
 
 from __future__ import annotations
@@ -28,8 +32,8 @@ from .embeddings import SENTENCES, embed_sentence, tokenize
 
 __all__ = ["EXPLORER_SENTENCES", "ConnectionExplorer", "connection_explorer"]
 
-# The post's two sentences and one with its names swapped. The second gets "the" so that all have 9 words:
-# a fully-connected layer is built for one length.
+# The post's two sentences and one with its names swapped. The second gets "the" so that
+# all have 9 words: a fully-connected layer is built for one length.
 EXPLORER_SENTENCES: tuple[str, ...] = (
     SENTENCES[0],
     "Bob had gone to the supermarket to meet Alice",
@@ -44,7 +48,9 @@ LAYER_NAMES = {
     "relative attention": "relative attention",
 }
 DECIMALS = (
-    4  # shares are stored rounded, so the page (and its nbval comparison) does not depend on the last bit
+    # shares are stored rounded, so the page (and its nbval comparison) does not depend
+    # on the last bit
+    4
 )
 
 
@@ -55,8 +61,10 @@ class ConnectionExplorer:
     Attributes:
         sentences: the tokens of each sentence, all of the same length N.
         kinds: the layer kinds, in the order of the panels.
-        shares: ``shares[kind][s][i][j]``: the share of input j in output i for sentence s; rows sum to 1.
-        changes: ``changes[kind]``: does that layer's matrix differ between the sentences?
+        shares: ``shares[kind][s][i][j]``: the share of input j in output i for sentence
+            s; rows sum to 1.
+        changes: ``changes[kind]``: does that layer's matrix differ between the
+            sentences?
     """
 
     sentences: tuple[tuple[str, ...], ...]
@@ -65,15 +73,22 @@ class ConnectionExplorer:
     changes: dict[str, bool]
 
     def inputs_of(self, kind: str, sentence: int, output: int) -> list[int]:
-        """The input positions that output ``output`` of layer ``kind`` draws on (share > 0) for a sentence."""
-        return [j for j, share in enumerate(self.shares[kind][sentence][output]) if share > 0]
+        """The input positions that output ``output`` of layer ``kind`` draws on (share
+        > 0) for a sentence."""
+        return [
+            j
+            for j, share in enumerate(self.shares[kind][sentence][output])
+            if share > 0
+        ]
 
     def __repr__(self) -> str:
         changed = [k for k in self.kinds if self.changes[k]]
         fixed = [k for k in self.kinds if not self.changes[k]]
         return (
-            f"ConnectionExplorer({len(self.kinds)} layers, {len(self.sentences)} sentences of "
-            f"{len(self.sentences[0])} words): changes with the sentence: {', '.join(changed) or 'none'}; "
+            f"ConnectionExplorer({len(self.kinds)} layers, {len(self.sentences)} "
+            "sentences of "
+            f"{len(self.sentences[0])} words): changes with the sentence: "
+            f"{', '.join(changed) or 'none'}; "
             f"the same for every sentence: {', '.join(fixed) or 'none'}"
         )
 
@@ -82,74 +97,100 @@ class ConnectionExplorer:
 
 
 def _shares(m: torch.Tensor) -> list[list[float]]:
-    """Each row of M (N, N) divided by its sum, rounded; a share too small to show stays above zero."""
+    """Each row of M (N, N) divided by its sum, rounded; a share too small to show stays
+    above zero."""
     share = m / m.sum(dim=1, keepdim=True)
     rounded = share.round(decimals=DECIMALS)
     return torch.where((share > 0) & (rounded == 0), 10.0**-DECIMALS, rounded).tolist()
 
 
 def connection_explorer(
-    sentences: Sequence[str] = EXPLORER_SENTENCES, *, kernel_size: int = 3, seed: int = 0
+    sentences: Sequence[str] = EXPLORER_SENTENCES,
+    *,
+    kernel_size: int = 3,
+    seed: int = 0,
 ) -> ConnectionExplorer:
-    """Measure the five layers' connection matrices on each sentence; show the result as an interactive widget.
+    """Measure the five layers' connection matrices on each sentence; show the result as
+    an interactive widget.
 
     Args:
-        sentences: two or more sentences of the toy vocabulary with the same number of words N.
+        sentences: two or more sentences of the toy vocabulary with the same number of
+            words N.
         kernel_size: the convolution's kernel (odd, at most N).
         seed: the seed of every layer's weights (the same layers for every sentence).
     """
     if isinstance(sentences, str) or len(sentences) < 2:
-        raise ValueError(f"sentences must be a list of at least two sentences; got {sentences!r}")
+        raise ValueError(
+            f"sentences must be a list of at least two sentences; got {sentences!r}"
+        )
     lengths = [len(tokenize(s)) for s in sentences]
     if len(set(lengths)) != 1:
         raise ValueError(
-            f"sentences must all have the same number of words (the FC layer is built for one length); "
+            "sentences must all have the same number of words (the FC layer is built "
+            "for one length); "
             f"got {lengths}"
         )
     embedded = [embed_sentence(s, dtype=torch.float64) for s in sentences]
     n, dim = embedded[0][1].shape
-    layers = [make_layer(kind, n, dim, kernel_size=kernel_size, seed=seed) for kind in LAYER_KINDS]
+    layers = [
+        make_layer(kind, n, dim, kernel_size=kernel_size, seed=seed)
+        for kind in LAYER_KINDS
+    ]
     shares, changes = {}, {}
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # 15 Jacobians of 9×9 tokens: threads only wait for each other on a busy CPU
+    # 15 Jacobians of 9×9 tokens: threads only wait for each other on a busy CPU
+    torch.set_num_threads(1)
     try:
         for layer in layers:
-            ms = [position_connections(layer.fn, x).detach() for _, x in embedded]  # each (N, N)
-            changes[layer.kind] = any(not torch.allclose(ms[0], m, rtol=0, atol=1e-9) for m in ms[1:])
+            # each (N, N)
+            ms = [position_connections(layer.fn, x).detach() for _, x in embedded]
+            changes[layer.kind] = any(
+                not torch.allclose(ms[0], m, rtol=0, atol=1e-9) for m in ms[1:]
+            )
             shares[layer.kind] = [_shares(m) for m in ms]
     finally:
         torch.set_num_threads(threads)
-    return ConnectionExplorer(tuple(tuple(t) for t, _ in embedded), LAYER_KINDS, shares, changes)
+    return ConnectionExplorer(
+        tuple(tuple(t) for t, _ in embedded), LAYER_KINDS, shares, changes
+    )
 
 
 # ---------------------------------------------------------------- the widget
 
 _CSS = """
-.cx{font-size:.9rem;color:#1a1a1a;background:#fff;padding:.5rem;border:1px solid #ccc;border-radius:4px}
+.cx{font-size:.9rem;color:#1a1a1a;background:#fff;padding:.5rem;border:1px solid #ccc;\
+border-radius:4px}
 .cx fieldset{border:1px solid #ccc;margin:0 0 .5rem;padding:.25rem .5rem}
-.cx legend{font-size:.85rem;font-weight:600;padding:0 .25rem;width:auto;float:none;margin:0}
+.cx legend{font-size:.85rem;font-weight:600;padding:0 .25rem;width:auto;float:none;\
+margin:0}
 .cx label{display:block;cursor:pointer}
-.cx button{font:inherit;margin:.1rem;padding:.1rem .4rem;border:1px solid #555;border-radius:3px;
+.cx button{font:inherit;margin:.1rem;padding:.1rem .4rem;border:1px solid #555;\
+border-radius:3px;
   background:#fff;color:#1a1a1a;cursor:pointer}
 .cx button[aria-pressed=true]{background:#1a1a1a;color:#fff;font-weight:600}
-.cx button:focus-visible,.cx input:focus-visible{outline:3px solid #1c5fb8;outline-offset:1px}
+.cx button:focus-visible,.cx input:focus-visible{outline:3px solid #1c5fb8;\
+outline-offset:1px}
 .cx-panels{display:flex;flex-wrap:wrap;gap:.5rem}
 .cx-panel{margin:0;flex:0 1 12.5rem}
 .cx-panel figcaption{font-weight:600}
 .cx-badge{display:block;font-weight:400;font-size:.8rem;color:#1a1a1a}
 .cx-matrix{border-collapse:collapse;margin:.25rem 0}
-.cx-matrix th{font-size:.7rem;font-weight:400;color:#1a1a1a;padding:0 .15rem;text-align:center}
-.cx-matrix td{width:1.1rem;height:1.1rem;border:1px solid #ddd;padding:0;text-align:center;
+.cx-matrix th{font-size:.7rem;font-weight:400;color:#1a1a1a;padding:0 .15rem;\
+text-align:center}
+.cx-matrix td{width:1.1rem;height:1.1rem;border:1px solid #ddd;padding:0;\
+text-align:center;
   font-size:.7rem;line-height:1;color:#1a1a1a}
 .cx-matrix tbody tr{cursor:pointer}
 .cx-matrix tr.cx-row-on td{border-top:2px solid #1a1a1a;border-bottom:2px solid #1a1a1a}
 .cx-matrix td.cx-on::after{content:"\\25CF"}
 .cx-matrix td.cx-dark{color:#fff}
 .cx-text{font-size:.8rem;margin:.25rem 0}
-.cx-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.cx-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);\
+white-space:nowrap}
 """
 
-# State: which sentence, which output. Everything shown is computed from the embedded JSON.
+# State: which sentence, which output. Everything shown is computed from the
+# embedded JSON.
 _JS = """
 (function () {
   const root = document.getElementById(ROOT_ID);
@@ -166,11 +207,14 @@ _JS = """
     const n = row.length;
     const head = on.length === n ? "draws on all " + n + " inputs; the largest shares: "
                                  : "draws on " + on.length + " of " + n + " inputs: ";
-    const list = (on.length <= 3 ? on.map(p => p) : top).map(p => word(sentence, p[1]) + " " + pct(p[0]));
-    return data.names[kind] + ": output " + word(sentence, output) + " " + head + list.join(", ") + ".";
+    const list = (on.length <= 3 ? on.map(p => p) : top).map(p => word(sentence, \
+p[1]) + " " + pct(p[0]));
+    return data.names[kind] + ": output " + word(sentence, output) + " " + head + \
+list.join(", ") + ".";
   }
   function render() {
-    root.querySelectorAll("input[type=radio]").forEach(r => { r.checked = Number(r.value) === sentence; });
+    root.querySelectorAll("input[type=radio]").forEach(r => { r.checked = \
+Number(r.value) === sentence; });
     root.querySelectorAll("button[data-pos]").forEach(b => {
       const i = Number(b.dataset.pos);
       b.textContent = (i + 1) + " " + data.sentences[sentence][i];
@@ -197,12 +241,14 @@ _JS = """
       });
       panel.querySelector(".cx-text").textContent = describe(kind);
     });
-    root.querySelector(".cx-status").textContent = "Sentence " + (sentence + 1) + ", \\u201c"
+    root.querySelector(".cx-status").textContent = "Sentence " + (sentence + 1) + ", \
+\\u201c"
       + data.sentences[sentence].join(" ") + "\\u201d; output " + word(sentence, output)
       + ". A dot marks the inputs it draws on; darker means a larger share.";
   }
   root.addEventListener("change", e => {
-    if (e.target.matches("input[type=radio]")) { sentence = Number(e.target.value); render(); }
+    if (e.target.matches("input[type=radio]")) { sentence = Number(e.target.value); \
+render(); }
   });
   root.addEventListener("click", e => {
     const b = e.target.closest("button[data-pos], tbody tr");
@@ -212,7 +258,8 @@ _JS = """
   });
   root.addEventListener("mouseover", e => {
     const tr = e.target.closest("tbody tr");
-    if (tr && Number(tr.dataset.row) !== output) { output = Number(tr.dataset.row); render(); }
+    if (tr && Number(tr.dataset.row) !== output) { output = Number(tr.dataset.row); \
+render(); }
   });
   render();
 })();
@@ -224,50 +271,66 @@ def _content_id(payload: str) -> str:
 
 
 def explorer_html(explorer: ConnectionExplorer) -> str:
-    """The self-contained widget: style, controls, one table per layer, the data as JSON, and its script."""
+    """The self-contained widget: style, controls, one table per layer, the data as
+    JSON, and its script."""
     data = {
         "sentences": [list(s) for s in explorer.sentences],
         "shares": explorer.shares,
         "names": LAYER_NAMES,
     }
-    payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    payload = json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     root = _content_id(payload)
-    script_data = payload.replace("</", "<\\/")  # JSON inside <script> must not close it
+    # JSON inside <script> must not close it
+    script_data = payload.replace("</", "<\\/")
     esc = html.escape
     first = explorer.sentences[0]
     n = len(first)
     radios = "".join(
-        f'<label><input type="radio" name="{root}-sentence" value="{s}"{" checked" if s == 0 else ""}> '
+        f'<label><input type="radio" name="{root}-sentence" '
+        f'value="{s}"{" checked" if s == 0 else ""}> '
         f"{esc(' '.join(tokens))}</label>"
         for s, tokens in enumerate(explorer.sentences)
     )
     buttons = "".join(
-        f'<button type="button" data-pos="{i}" aria-pressed="{str(i == 0).lower()}">{i + 1} {esc(w)}</button>'
+        f'<button type="button" data-pos="{i}" '
+        f'aria-pressed="{str(i == 0).lower()}">{i + 1} {esc(w)}</button>'
         for i, w in enumerate(first)
     )
     head = "".join(
-        f'<th scope="col" data-col="{j}" title="{esc(w)}">{j + 1}</th>' for j, w in enumerate(first)
+        f'<th scope="col" data-col="{j}" title="{esc(w)}">{j + 1}</th>'
+        for j, w in enumerate(first)
     )
     body = "".join(
         f'<tr data-row="{i}"><th scope="row">{i + 1}</th>'
-        + "".join(f'<td data-col="{j}"><span class="cx-sr"></span></td>' for j in range(n))
+        + "".join(
+            f'<td data-col="{j}"><span class="cx-sr"></span></td>' for j in range(n)
+        )
         + "</tr>"
         for i in range(n)
     )
     badge = {True: "changes with the sentence", False: "the same for every sentence"}
     panels = "".join(
-        f'<figure class="cx-panel" data-kind="{esc(kind)}"><figcaption>{esc(LAYER_NAMES[kind])}'
-        f'<span class="cx-badge">{badge[explorer.changes[kind]]}</span></figcaption><table class="cx-matrix"><caption class="cx-sr">{esc(LAYER_NAMES[kind])}: '
-        f"share of each input position (columns) in each output position (rows)</caption>"
-        f'<thead><tr><td></td>{head}</tr></thead><tbody>{body}</tbody></table><p class="cx-text"></p></figure>'
+        '<figure class="cx-panel" '
+        f'data-kind="{esc(kind)}"><figcaption>{esc(LAYER_NAMES[kind])}'
+        "<span "
+        f'class="cx-badge">{badge[explorer.changes[kind]]}</span></figcaption><table '
+        f'class="cx-matrix"><caption class="cx-sr">{esc(LAYER_NAMES[kind])}: '
+        "share of each input position (columns) in each output position "
+        "(rows)</caption>"
+        f"<thead><tr><td></td>{head}</tr></thead><tbody>{body}</tbody></table><p "
+        'class="cx-text"></p></figure>'
         for kind in explorer.kinds
     )
     return (
         f'<div class="cx" id="{root}"><style>{_CSS}</style>'
         f"<fieldset><legend>Input sentence</legend>{radios}</fieldset>"
-        "<fieldset><legend>Output position: pick a word, or point at a row of a matrix</legend>"
+        "<fieldset><legend>Output position: pick a word, or point at a row of a "
+        "matrix</legend>"
         f"{buttons}</fieldset>"
-        f'<p class="cx-status" aria-live="polite">The widget needs JavaScript to mark the connections.</p>'
+        '<p class="cx-status" aria-live="polite">The widget needs JavaScript to mark '
+        "the connections.</p>"
         f'<div class="cx-panels">{panels}</div>'
         f'<script type="application/json" id="{root}-data">{script_data}</script>'
         f"<script>{_JS.replace('ROOT_ID', json.dumps(root))}</script></div>"

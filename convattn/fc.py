@@ -1,8 +1,8 @@
 """The fully-connected layer, written from scratch (chapter 1).
 
-``torch.nn.Linear`` computes ``y = x Wᵀ + b`` with a weight of shape ``(out, in)``: every output is a
-weighted sum of *all* inputs. The source post writes ``y = W x`` for a single column vector; for a batch
-of row vectors that is the same thing transposed.
+``torch.nn.Linear`` computes ``y = x Wᵀ + b`` with a weight of shape ``(out, in)``:
+every output is a weighted sum of *all* inputs. The source post writes ``y = W x`` for a
+single column vector; for a batch of row vectors that is the same thing transposed.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b, equal to ``torch.nn.functional.linear``.
 
     Args:
-        x: (..., n_in) inputs; any number of leading batch dimensions (an empty batch too).
+        x: (..., n_in) inputs; any number of leading batch dimensions (an empty batch
+            too).
         weight: (n_out, n_in); row i holds the weights of output i.
         bias: (n_out,) or None.
     Returns:

@@ -1,6 +1,8 @@
-"""Small models the chapters train. No data sets here; no training loop either (see train.py).
+"""Small models the chapters train. No data sets here; no training loop either (see
+train.py).
 
-Chapter 1: an MLP. Chapter 5 adds MBConv, transformer blocks and the "CCTT" stage builder.
+Chapter 1: an MLP. Chapter 5 adds MBConv, transformer blocks and the "CCTT" stage
+builder.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ __all__ = ["MLP"]
 
 
 class MLP(nn.Sequential):
-    """Flatten → (Linear → ReLU) per hidden width → Linear. Input (batch, ...) with n_in values each.
+    """Flatten → (Linear → ReLU) per hidden width → Linear. Input (batch, ...) with n_in
+    values each.
 
-    ``model[1]`` is the first ``nn.Linear``: its weight (hidden[0], n_in) holds one "template" per unit.
+    ``model[1]`` is the first ``nn.Linear``: its weight (hidden[0], n_in) holds one
+    "template" per unit.
     """
 
     def __init__(self, n_in: int = 64, hidden: Sequence[int] = (32,), n_out: int = 10):
@@ -46,18 +50,28 @@ class MLP(nn.Sequential):
         n_in = self[1].in_features
         if check_tensor(x, "x", min_ndim=2)[0].numel() != n_in:
             raise ValueError(
-                f"x must be (batch, ...) with n_in = {n_in} values per example; got {shape_str(x.shape)}"
+                f"x must be (batch, ...) with n_in = {n_in} values per example; got "
+                f"{shape_str(x.shape)}"
             )
         check_module_dtype(x, self)
         return super().forward(x)
 
 
-# ---------------------------------------------------------------- chapter 5: hybrid (CoAtNet)
-# MBConv and a transformer block with relative attention, a stage builder from a layout string ("CCTT"),
-# and the baselines the experiments compare it with (small CNN, small ViT; the MLP above). Each model has
-# a frozen config and a closed-form parameter count that tests/test_models.py checks against PyTorch.
+# ---------------------------------------------------------- chapter 5: hybrid (CoAtNet)
+# MBConv and a transformer block with relative attention, a stage builder from a layout
+# string ("CCTT"), and the baselines the experiments compare it with (small CNN, small
+# ViT; the MLP above). Each model has a frozen config and a closed-form parameter count
+# that tests/test_models.py checks against PyTorch.
 
-__all__ += ["HybridConfig", "HybridNet", "CNNConfig", "SmallCNN", "ViTConfig", "SmallViT", "parameter_table"]
+__all__ += [
+    "HybridConfig",
+    "HybridNet",
+    "CNNConfig",
+    "SmallCNN",
+    "ViTConfig",
+    "SmallViT",
+    "parameter_table",
+]
 __all__ += ["MBConv", "TransformerBlock"]  # from blocks.py, still importable from here
 
 STAGE_TYPES = ("C", "T")
@@ -65,21 +79,29 @@ STAGE_TYPES = ("C", "T")
 
 @dataclass(frozen=True)
 class HybridConfig:
-    """A CoAtNet-style network: conv stem S0, then one stage per letter of ``layout``."""
+    """A CoAtNet-style network: conv stem S0, then one stage per letter of
+    ``layout``."""
 
-    layout: str = "CCTT"  # C = MBConv stage, T = transformer stage; CoAtNet's choice is C-C-T-T
+    # C = MBConv stage, T = transformer stage; CoAtNet's choice is C-C-T-T
+    layout: str = "CCTT"
     image_size: int = 8  # side of the square input (8×8 digits)
     in_channels: int = 1  # grey-scale images
     n_classes: int = 10  # digits 0-9
     stem_channels: int = 16  # S0: one 3×3 conv + BN + GELU (CoAtNet: two 3×3 convs)
-    stem_stride: int = 1  # CoAtNet's S0 halves the image; an 8×8 digit keeps its pixels (16×16 canvas: 2)
-    widths: tuple[int, ...] = (16, 16, 24, 32)  # channels of each stage (CoAtNet-0: 96, 192, 384, 768)
-    strides: tuple[int, ...] = (1, 2, 1, 2)  # downsampling at each stage's first block: 8, 4, 4, 2 pixels
+    # CoAtNet's S0 halves the image; an 8×8 digit keeps its pixels (16×16 canvas: 2)
+    stem_stride: int = 1
+    # channels of each stage (CoAtNet-0: 96, 192, 384, 768)
+    widths: tuple[int, ...] = (16, 16, 24, 32)
+    # downsampling at each stage's first block: 8, 4, 4, 2 pixels
+    strides: tuple[int, ...] = (1, 2, 1, 2)
     depths: tuple[int, ...] = (1, 1, 1, 1)  # blocks per stage (CoAtNet-0: 2, 3, 5, 2)
-    head_dim: int = 8  # channels per attention head (CoAtNet: 32; our stages are 16-32 wide)
+    # channels per attention head (CoAtNet: 32; our stages are 16-32 wide)
+    head_dim: int = 8
     expansion: int = 4  # MBConv's inverted-bottleneck ratio, as in CoAtNet
-    mlp_ratio: int = 3  # transformer MLP ratio; 3 (CoAtNet: 4) makes a T block about as large as a C block
-    se_ratio: float = 0.25  # squeeze-excite width / block input width, as in CoAtNet; 0 switches SE off
+    # transformer MLP ratio; 3 (CoAtNet: 4) makes a T block about as large as a C block
+    mlp_ratio: int = 3
+    # squeeze-excite width / block input width, as in CoAtNet; 0 switches SE off
+    se_ratio: float = 0.25
 
     def resolutions(self) -> tuple[int, ...]:
         """Side of the feature map in each stage: (8, 4, 4, 2) for the defaults."""
@@ -91,7 +113,8 @@ class HybridConfig:
 
 
 class HybridNet(nn.Module):
-    """Stem S0, stages of MBConv (C) or transformer (T) blocks as the layout says, global pool, classifier.
+    """Stem S0, stages of MBConv (C) or transformer (T) blocks as the layout says,
+    global pool, classifier.
 
     (B, in_channels, image_size, image_size) → logits (B, n_classes).
     """
@@ -101,7 +124,14 @@ class HybridNet(nn.Module):
         config = HybridConfig() if config is None else config
         self.config = c = config
         self.stem = nn.Sequential(
-            nn.Conv2d(c.in_channels, c.stem_channels, 3, stride=c.stem_stride, padding=1, bias=False),
+            nn.Conv2d(
+                c.in_channels,
+                c.stem_channels,
+                3,
+                stride=c.stem_stride,
+                padding=1,
+                bias=False,
+            ),
             nn.BatchNorm2d(c.stem_channels),
             nn.GELU(),
         )
@@ -113,11 +143,24 @@ class HybridNet(nn.Module):
             for b in range(depth):
                 s = stride if b == 0 else 1
                 if kind == "C":
-                    blocks.append(MBConv(width, out, stride=s, expansion=c.expansion, se_ratio=c.se_ratio))
+                    blocks.append(
+                        MBConv(
+                            width,
+                            out,
+                            stride=s,
+                            expansion=c.expansion,
+                            se_ratio=c.se_ratio,
+                        )
+                    )
                 else:
                     blocks.append(
                         TransformerBlock(
-                            width, out, side, stride=s, head_dim=c.head_dim, mlp_ratio=c.mlp_ratio
+                            width,
+                            out,
+                            side,
+                            stride=s,
+                            head_dim=c.head_dim,
+                            mlp_ratio=c.mlp_ratio,
                         )
                     )
                 width = out
@@ -130,20 +173,22 @@ class HybridNet(nn.Module):
         c = self.config
         check_images(x, self, c.in_channels, c.image_size)
         h = self.stages(self.stem(x))  # (B, C_last, H', W')
-        return self.head(self.norm(h.mean(dim=(2, 3))))  # global average pool → (B, n_classes)
+        # global average pool → (B, n_classes)
+        return self.head(self.norm(h.mean(dim=(2, 3))))
 
 
 @dataclass(frozen=True)
 class CNNConfig:
-    """A plain CNN: 3×3 conv → BatchNorm → ReLU per layer, global average pooling, a linear classifier."""
+    """A plain CNN: 3×3 conv → BatchNorm → ReLU per layer, global average pooling, a
+    linear classifier."""
 
     channels: tuple[int, ...] = (32, 48, 48)  # output channels of each conv layer
-    strides: tuple[int, ...] = (1, 2, 1)  # one stride-2 layer, as most CNNs have (it aliases odd shifts)
+    # one stride-2 layer, as most CNNs have (it aliases odd shifts)
+    strides: tuple[int, ...] = (1, 2, 1)
     in_channels: int = 1  # grey-scale images
     n_classes: int = 10  # digits 0-9
-    batchnorm: bool = (
-        True  # after each conv; without it this CNN still underfits the digits after 1,000 steps
-    )
+    # after each conv; without it this CNN still underfits the digits after 1,000 steps
+    batchnorm: bool = True
 
 
 class SmallCNN(nn.Sequential):
@@ -155,9 +200,15 @@ class SmallCNN(nn.Sequential):
         width = config.in_channels
         for ch, s in zip(config.channels, config.strides, strict=True):
             layers.append(nn.Conv2d(width, ch, 3, stride=s, padding=1))
-            layers += [nn.BatchNorm2d(ch), nn.ReLU()] if config.batchnorm else [nn.ReLU()]
+            layers += (
+                [nn.BatchNorm2d(ch), nn.ReLU()] if config.batchnorm else [nn.ReLU()]
+            )
             width = ch
-        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, config.n_classes)]
+        layers += [
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(width, config.n_classes),
+        ]
         super().__init__(*layers)
         self.config = config
 
@@ -169,17 +220,20 @@ class SmallCNN(nn.Sequential):
 
 @dataclass(frozen=True)
 class ViTConfig:
-    """A small Vision Transformer: patches → tokens (+ positions) → transformer blocks → mean → classifier."""
+    """A small Vision Transformer: patches → tokens (+ positions) → transformer blocks →
+    mean → classifier."""
 
     image_size: int = 8  # side of the square input
-    patch_size: int = 2  # 2×2 patches: a 4×4 grid of 16 tokens on an 8×8 digit (16×16 canvas: use 4)
+    # 2×2 patches: a 4×4 grid of 16 tokens on an 8×8 digit (16×16 canvas: use 4)
+    patch_size: int = 2
     in_channels: int = 1  # grey-scale images
     n_classes: int = 10  # digits 0-9
     dim: int = 32  # channels per token
     depth: int = 2  # transformer blocks
     head_dim: int = 8  # channels per head: 4 heads at dim 32
     mlp_ratio: int = 3  # as the hybrid's transformer stages
-    positions: bool = True  # learned absolute position embedding (ViT); False: none (permutation-symmetric)
+    # learned absolute position embedding (ViT); False: none (permutation-symmetric)
+    positions: bool = True
 
     @property
     def grid(self) -> int:
@@ -187,20 +241,31 @@ class ViTConfig:
 
 
 class SmallViT(nn.Module):
-    """(B, in_channels, image_size, image_size) → logits (B, n_classes). Plain (not relative) attention."""
+    """(B, in_channels, image_size, image_size) → logits (B, n_classes). Plain (not
+    relative) attention."""
 
     def __init__(self, config: ViTConfig | None = None):
         super().__init__()
         config = ViTConfig() if config is None else config
         self.config = c = config
+        # one linear map per patch
         self.patches = nn.Conv2d(
             c.in_channels, c.dim, c.patch_size, stride=c.patch_size
-        )  # one linear map per patch
-        self.pos = nn.Parameter(0.02 * torch.randn(1, c.dim, c.grid, c.grid)) if c.positions else None
+        )
+        self.pos = (
+            nn.Parameter(0.02 * torch.randn(1, c.dim, c.grid, c.grid))
+            if c.positions
+            else None
+        )
         self.blocks = nn.Sequential(
             *[
                 TransformerBlock(
-                    c.dim, c.dim, c.grid, head_dim=c.head_dim, mlp_ratio=c.mlp_ratio, relative=False
+                    c.dim,
+                    c.dim,
+                    c.grid,
+                    head_dim=c.head_dim,
+                    mlp_ratio=c.mlp_ratio,
+                    relative=False,
                 )
                 for _ in range(c.depth)
             ]
@@ -215,11 +280,15 @@ class SmallViT(nn.Module):
         if self.pos is not None:
             h = h + self.pos
         h = self.blocks(h)  # (B, dim, grid, grid)
-        return self.head(self.norm(h.mean(dim=(2, 3))))  # mean over tokens → (B, n_classes)
+        # mean over tokens → (B, n_classes)
+        return self.head(self.norm(h.mean(dim=(2, 3))))
 
 
-def parameter_table(models: Mapping[str, nn.Module], *, show: bool = True) -> dict[str, int]:
-    """Parameter count of each model, printed as a table with each count relative to their median.
+def parameter_table(
+    models: Mapping[str, nn.Module], *, show: bool = True
+) -> dict[str, int]:
+    """Parameter count of each model, printed as a table with each count relative to
+    their median.
 
     Args:
         models: name → model.
@@ -229,11 +298,22 @@ def parameter_table(models: Mapping[str, nn.Module], *, show: bool = True) -> di
     """
     is_map = isinstance(models, Mapping)
     kinds = (
-        {name: type(model).__name__ for name, model in models.items()} if is_map else type(models).__name__
+        {name: type(model).__name__ for name, model in models.items()}
+        if is_map
+        else type(models).__name__
     )
-    if not is_map or not models or not all(isinstance(model, nn.Module) for model in models.values()):
-        raise TypeError(f"models must be a non-empty mapping name → nn.Module; got {kinds!r}")
-    counts = {str(name): sum(p.numel() for p in model.parameters()) for name, model in models.items()}
+    if (
+        not is_map
+        or not models
+        or not all(isinstance(model, nn.Module) for model in models.values())
+    ):
+        raise TypeError(
+            f"models must be a non-empty mapping name → nn.Module; got {kinds!r}"
+        )
+    counts = {
+        str(name): sum(p.numel() for p in model.parameters())
+        for name, model in models.items()
+    }
     if show:
         median = sorted(counts.values())[(len(counts) - 1) // 2]
         width = max(8, *(len(n) for n in counts))

@@ -1,4 +1,5 @@
-"""The course's colours, defined once (the source post's: inputs green, weights purple, outputs orange).
+"""The course's colours, defined once (the source post's: inputs green, weights purple,
+outputs orange).
 
 Every figure in the book takes its colours from here so a reader learns them once.
 """
@@ -26,20 +27,25 @@ LAYER_COLORS = {
 CMAP_MAGNITUDE = "Purples"
 CMAP_SIGNED = "PuOr"  # negative orange, zero white, positive purple
 
-# Colour is never the only carrier of meaning: series k of a line plot also gets MARKERS[k] and LINESTYLES[k],
-# and every series a label. Light colours (green, orange) fall below WCAG's 3:1 contrast against white for
-# graphics, so markers get a dark edge (EDGE) that carries the shape.
+# Colour is never the only carrier of meaning: series k of a line plot also gets
+# MARKERS[k] and LINESTYLES[k], and every series a label. Light colours (green, orange)
+# fall below WCAG's 3:1 contrast against white for graphics, so markers get a dark edge
+# (EDGE) that carries the shape.
 MARKERS = ("o", "s", "^", "D", "v", "P")
 LINESTYLES = ("-", "--", "-.", ":")
 EDGE = NEUTRAL
 
 
 def contrast_ratio(color: str, background: str = "#FFFFFF") -> float:
-    """WCAG 2 contrast ratio of two "#RRGGBB" colours, from 1 (none) to 21 (black on white)."""
+    """WCAG 2 contrast ratio of two "#RRGGBB" colours, from 1 (none) to 21 (black on
+    white)."""
 
     def luminance(hex_color: str) -> float:
         channels = [int(hex_color.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        r, g, b = (
+            c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+            for c in channels
+        )
         return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
     light, dark = sorted((luminance(color), luminance(background)), reverse=True)

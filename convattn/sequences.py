@@ -1,18 +1,21 @@
-"""Small 1-D models for token sequences and signals: MLP, CNN, transformer and conv-stem hybrid.
+"""Small 1-D models for token sequences and signals: MLP, CNN, transformer and conv-stem
+hybrid.
 
-The chapter "Which bias wins where" trains them on two tasks: a content lookup (tokens, see
-:mod:`convattn.lookup`) and MNIST-1D (40-point signals, see :mod:`convattn.mnist1d`). Every model is
-``embed → body → readout → classifier``; the embedding turns the input into tokens (B, N, C), so the
-same bodies serve both tasks:
+The chapter "Which bias wins where" trains them on two tasks: a content lookup (tokens,
+see :mod:`convattn.lookup`) and MNIST-1D (40-point signals, see
+:mod:`convattn.mnist1d`). Every model is ``embed → body → readout → classifier``; the
+embedding turns the input into tokens (B, N, C), so the same bodies serve both tasks:
 
-- :class:`SeqMLP`: the tokens flattened into one vector, then a hidden layer (no notion of position);
-- :class:`SeqCNN`: 1-D convolutions over the tokens (local windows, optionally dilated), then global
-  pooling over positions;
-- :class:`SeqTransformer`: pre-norm transformer blocks (learned absolute positions, or CoAtNet's relative
-  bias with ``relative=True``), optionally after ``conv_layers`` residual convolutions (the hybrid).
+- :class:`SeqMLP`: the tokens flattened into one vector, then a hidden layer (no notion
+  of position);
+- :class:`SeqCNN`: 1-D convolutions over the tokens (local windows, optionally dilated),
+  then global pooling over positions;
+- :class:`SeqTransformer`: pre-norm transformer blocks (learned absolute positions, or
+  CoAtNet's relative bias with ``relative=True``), optionally after ``conv_layers``
+  residual convolutions (the hybrid).
 
-The attention is the package's :class:`~convattn.relative.RelativeSelfAttention` over a sequence of N
-positions (a bias table of 2N − 1 offsets per head).
+The attention is the package's :class:`~convattn.relative.RelativeSelfAttention` over a
+sequence of N positions (a bias table of 2N − 1 offsets per head).
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ __all__ = [
 
 
 class TokenEmbedding(nn.Embedding):
-    """Token ids (B, N) → vectors (B, N, dim). The ids may come as floats (the course's ``fit`` wants them)."""
+    """Token ids (B, N) → vectors (B, N, dim). The ids may come as floats (the course's
+    ``fit`` wants them)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return super().forward(x.long())
@@ -48,11 +52,13 @@ class TokenEmbedding(nn.Embedding):
 class SignalEmbedding(nn.Module):
     """A signal (B, L) or (B, 1, L) → tokens (B, L', dim) by strided 1-D convolutions.
 
-    ``strides=(4,)`` with ``kernels=(4,)`` cuts the signal into patches of 4 (a ViT's patch embedding);
-    several layers make a convolutional stem (GELU between them).
+    ``strides=(4,)`` with ``kernels=(4,)`` cuts the signal into patches of 4 (a ViT's
+    patch embedding); several layers make a convolutional stem (GELU between them).
     """
 
-    def __init__(self, dim: int, kernels: Sequence[int] = (4,), strides: Sequence[int] = (4,)):
+    def __init__(
+        self, dim: int, kernels: Sequence[int] = (4,), strides: Sequence[int] = (4,)
+    ):
         super().__init__()
         layers: list[nn.Module] = []
         width = 1
@@ -69,13 +75,19 @@ class SignalEmbedding(nn.Module):
 
 
 class SeqMLP(nn.Module):
-    """embed → flatten the N tokens → Linear → ReLU → Linear. Every position gets its own weights."""
+    """embed → flatten the N tokens → Linear → ReLU → Linear. Every position gets its
+    own weights."""
 
-    def __init__(self, embed: nn.Module, n_tokens: int, dim: int, hidden: int, n_classes: int):
+    def __init__(
+        self, embed: nn.Module, n_tokens: int, dim: int, hidden: int, n_classes: int
+    ):
         super().__init__()
         self.embed = embed
         self.net = nn.Sequential(
-            nn.Flatten(), nn.Linear(n_tokens * dim, hidden), nn.ReLU(), nn.Linear(hidden, n_classes)
+            nn.Flatten(),
+            nn.Linear(n_tokens * dim, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, n_classes),
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -83,11 +95,12 @@ class SeqMLP(nn.Module):
 
 
 class SeqCNN(nn.Module):
-    """embed → [Conv1d(k, dilation d, stride s) → BatchNorm → ReLU] per layer → global pool → Linear.
+    """embed → [Conv1d(k, dilation d, stride s) → BatchNorm → ReLU] per layer → global
+    pool → Linear.
 
-    The receptive field over the tokens is 1 + Σ (k − 1)·dᵢ·(product of the earlier strides)
-    (:func:`receptive_field`); global pooling ("max" or "mean") makes the output ignore where a
-    feature was found.
+    The receptive field over the tokens is 1 + Σ (k − 1)·dᵢ·(product of the earlier
+    strides) (:func:`receptive_field`); global pooling ("max" or "mean") makes the
+    output ignore where a feature was found.
     """
 
     def __init__(
@@ -111,7 +124,9 @@ class SeqCNN(nn.Module):
         width = dim
         for ch, d, s in zip(channels, self.dilations, self.strides, strict=True):
             pad = d * (kernel_size - 1) // 2
-            layers += [nn.Conv1d(width, ch, kernel_size, stride=s, dilation=d, padding=pad)]
+            layers += [
+                nn.Conv1d(width, ch, kernel_size, stride=s, dilation=d, padding=pad)
+            ]
             layers += [nn.BatchNorm1d(ch), nn.ReLU()]
             width = ch
         self.convs = nn.Sequential(*layers)
@@ -119,7 +134,8 @@ class SeqCNN(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.convs(self.embed(x).transpose(1, 2))  # (B, C, N)
-        h = h.amax(dim=2) if self.pool == "max" else h.mean(dim=2)  # global pooling over positions
+        # global pooling over positions
+        h = h.amax(dim=2) if self.pool == "max" else h.mean(dim=2)
         return self.head(h)
 
 
@@ -133,16 +149,23 @@ def receptive_field(model: SeqCNN) -> int:
 
 
 class Block(nn.Module):
-    """Pre-norm transformer block on tokens (B, N, C): x + Attention(LN(x)), then x + MLP(LN(x))."""
+    """Pre-norm transformer block on tokens (B, N, C): x + Attention(LN(x)), then x +
+    MLP(LN(x))."""
 
-    def __init__(self, dim: int, n_tokens: int, heads: int, mlp_ratio: int, relative: bool):
+    def __init__(
+        self, dim: int, n_tokens: int, heads: int, mlp_ratio: int, relative: bool
+    ):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
         self.attn = RelativeSelfAttention(dim, n_tokens, heads=heads, relative=relative)
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, mlp_ratio * dim), nn.GELU(), nn.Linear(mlp_ratio * dim, dim))
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, mlp_ratio * dim), nn.GELU(), nn.Linear(mlp_ratio * dim, dim)
+        )
 
-    def forward(self, x: Tensor, *, return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    def forward(
+        self, x: Tensor, *, return_weights: bool = False
+    ) -> Tensor | tuple[Tensor, Tensor]:
         a = self.attn(self.norm1(x), return_weights=return_weights)
         a, weights = a if return_weights else (a, None)  # weights (B, nh, N, N)
         x = x + a
@@ -151,12 +174,15 @@ class Block(nn.Module):
 
 
 class ConvLayer(nn.Module):
-    """A residual depthwise-separable convolution on tokens: x + Linear(GELU(depthwise_k(LN(x))))."""
+    """A residual depthwise-separable convolution on tokens: x +
+    Linear(GELU(depthwise_k(LN(x))))."""
 
     def __init__(self, dim: int, kernel_size: int = 3):
         super().__init__()
         self.norm = nn.LayerNorm(dim)
-        self.depthwise = nn.Conv1d(dim, dim, kernel_size, padding=kernel_size // 2, groups=dim)
+        self.depthwise = nn.Conv1d(
+            dim, dim, kernel_size, padding=kernel_size // 2, groups=dim
+        )
         self.pointwise = nn.Linear(dim, dim)  # a 1×1 convolution
 
     def forward(self, x: Tensor) -> Tensor:
@@ -165,17 +191,21 @@ class ConvLayer(nn.Module):
 
 
 class SeqTransformer(nn.Module):
-    """embed (+ positions) → conv layers (the hybrid's stem) → transformer blocks → LN → readout → Linear.
+    """embed (+ positions) → conv layers (the hybrid's stem) → transformer blocks → LN →
+    readout → Linear.
 
     Args:
         embed: input → tokens (B, N, dim).
         n_tokens: N.
-        dim, depth, heads, mlp_ratio: the blocks' width, number, heads and MLP expansion.
+        dim, depth, heads, mlp_ratio: the blocks' width, number, heads and MLP
+            expansion.
         n_classes: outputs.
         positions: add a learned absolute position embedding (a ViT's).
-        relative: CoAtNet's relative bias, one table of 2N − 1 offsets per head and block.
+        relative: CoAtNet's relative bias, one table of 2N − 1 offsets per head and
+            block.
         conv_layers: residual convolutions (kernel 3) before the first block.
-        readout: "last" (the token at the last position, e.g. a query) or "mean" over tokens.
+        readout: "last" (the token at the last position, e.g. a query) or "mean" over
+            tokens.
     """
 
     def __init__(
@@ -198,13 +228,19 @@ class SeqTransformer(nn.Module):
         check_bool(positions, "positions")
         check_choice(readout, "readout", ("last", "mean"))
         self.embed, self.readout = embed, readout
-        self.pos = nn.Parameter(0.02 * torch.randn(1, n_tokens, dim)) if positions else None
+        self.pos = (
+            nn.Parameter(0.02 * torch.randn(1, n_tokens, dim)) if positions else None
+        )
         self.convs = nn.Sequential(*[ConvLayer(dim) for _ in range(conv_layers)])
-        self.blocks = nn.ModuleList([Block(dim, n_tokens, heads, mlp_ratio, relative) for _ in range(depth)])
+        self.blocks = nn.ModuleList(
+            [Block(dim, n_tokens, heads, mlp_ratio, relative) for _ in range(depth)]
+        )
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, n_classes)
 
-    def forward(self, x: Tensor, *, return_weights: bool = False) -> Tensor | tuple[Tensor, list]:
+    def forward(
+        self, x: Tensor, *, return_weights: bool = False
+    ) -> Tensor | tuple[Tensor, list]:
         h = self.embed(x)  # (B, N, dim)
         if self.pos is not None:
             h = h + self.pos
@@ -223,7 +259,8 @@ class SeqTransformer(nn.Module):
 
 @torch.no_grad()
 def attention_weights(model: SeqTransformer, x: Tensor) -> list[Tensor]:
-    """The attention weights of every block of a trained model on inputs x: a list of (B, nh, N, N)."""
+    """The attention weights of every block of a trained model on inputs x: a list of
+    (B, nh, N, N)."""
     if not isinstance(model, SeqTransformer):
         raise TypeError(f"model must be a SeqTransformer; got {type(model).__name__}")
     was_training = model.training
@@ -234,13 +271,23 @@ def attention_weights(model: SeqTransformer, x: Tensor) -> list[Tensor]:
 
 
 def mean_attention_distance(weights: Tensor) -> Tensor:
-    """Σⱼ wᵢⱼ |i − j| averaged over queries i and the batch: (B, nh, N, N) → (nh,), in positions.
+    """Σⱼ wᵢⱼ |i − j| averaged over queries i and the batch: (B, nh, N, N) → (nh,), in
+    positions.
 
-    The measure of Dosovitskiy et al. (2021, fig. 7) and Raghu et al. (2021): small for a head that
-    looks at its neighbours, about N/3 for one that spreads evenly over a sequence of N.
+    The measure of Dosovitskiy et al. (2021, fig. 7) and Raghu et al. (2021): small for
+    a head that looks at its neighbours, about N/3 for one that spreads evenly over a
+    sequence of N.
     """
-    if not isinstance(weights, Tensor) or weights.ndim != 4 or weights.shape[-1] != weights.shape[-2]:
-        got = tuple(weights.shape) if isinstance(weights, Tensor) else type(weights).__name__
+    if (
+        not isinstance(weights, Tensor)
+        or weights.ndim != 4
+        or weights.shape[-1] != weights.shape[-2]
+    ):
+        got = (
+            tuple(weights.shape)
+            if isinstance(weights, Tensor)
+            else type(weights).__name__
+        )
         raise ValueError(f"weights must have shape (B, nh, N, N); got {got}")
     n = weights.shape[-1]
     pos = torch.arange(n, dtype=weights.dtype)

@@ -1,9 +1,10 @@
 """Show the package's own code on the page.
 
-Every chapter prints the implementation it teaches from this package, the way the Annotated
-Transformer sets its code beside its prose: the page shows what runs, so it cannot drift from it.
-``show_source(linear)`` renders as a highlighted Python block in Jupyter and in the built book
-(through its Markdown form) and as plain text everywhere else.
+Every chapter prints the implementation it teaches from this package, the way the
+Annotated Transformer sets its code beside its prose: the page shows what runs, so it
+cannot drift from it. ``show_source(linear)`` renders as a highlighted Python block in
+Jupyter and in the built book (through its Markdown form) and as plain text everywhere
+else.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def show_source(obj: object, *, docstring: bool = True) -> Source:
         obj: what to show, e.g. ``conv2d`` or ``MultiHeadSelfAttention.forward``.
         docstring: ``False`` leaves the docstring out, to keep the block short.
     """
-    code = textwrap.dedent(inspect.getsource(obj)).rstrip()  # inspect refuses what has no source
+    # inspect refuses what has no source
+    code = textwrap.dedent(inspect.getsource(obj)).rstrip()
     name = getattr(obj, "__qualname__", getattr(obj, "__name__", "source"))
     return Source(code if docstring else _without_docstring(code), name)

@@ -1,8 +1,9 @@
 """A training loop that knows nothing about the model (chapters 1 and 5).
 
-``fit(model, (x, y), steps=..., lr=..., seed=...)`` trains any classifier that maps a batch of inputs to
-logits. The seed fixes the order of the mini-batches, so two runs with the same seed see the same batches
-in the same order; the model's own initialisation is seeded by whoever builds it.
+``fit(model, (x, y), steps=..., lr=..., seed=...)`` trains any classifier that maps a
+batch of inputs to logits. The seed fixes the order of the mini-batches, so two runs
+with the same seed see the same batches in the same order; the model's own
+initialisation is seeded by whoever builds it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ class History:
 
 
 def batch_order(n: int, batch_size: int, steps: int, seed: int) -> list[Tensor]:
-    """Indices of each step's mini-batch: shuffled epochs drawn from a generator seeded with ``seed``."""
+    """Indices of each step's mini-batch: shuffled epochs drawn from a generator seeded
+    with ``seed``."""
     gen = torch.Generator().manual_seed(seed)
     batches: list[Tensor] = []
     perm = torch.randperm(n, generator=gen)
@@ -67,13 +69,15 @@ def fit(
         batch_size: examples per step (at most n).
         optimizer: "adam" or "sgd".
         progress: print a progress bar to stderr.
-        fused: use PyTorch's fused optimizer kernel (chapter 5): the same update, several times faster for
-            models with many small parameter tensors; results agree with the default up to rounding.
+        fused: use PyTorch's fused optimizer kernel (chapter 5): the same update,
+            several times faster for models with many small parameter tensors; results
+            agree with the default up to rounding.
     Returns:
         History with the loss of every step.
     """
     x, y = check_labelled(data)
-    check_sizes(steps=steps, batch_size=batch_size), check_choice(optimizer, "optimizer", ("adam", "sgd"))
+    check_sizes(steps=steps, batch_size=batch_size)
+    check_choice(optimizer, "optimizer", ("adam", "sgd"))
     batch_size = min(batch_size, x.shape[0])
     opt_cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
     opt = opt_cls(model.parameters(), lr=lr, **({"fused": True} if fused else {}))
@@ -85,10 +89,19 @@ def fit(
         loss.backward()
         opt.step()
         history.loss.append(loss.item())
-        if progress and (step + 1) % max(1, steps // 40) == 0 or progress and step + 1 == steps:
+        if (
+            progress
+            and (step + 1) % max(1, steps // 40) == 0
+            or progress
+            and step + 1 == steps
+        ):
             done = (step + 1) / steps
             bar = "#" * int(30 * done)
-            print(f"\r[{bar:<30}] step {step + 1}/{steps} loss {loss.item():.4f}", end="", file=sys.stderr)
+            print(
+                f"\r[{bar:<30}] step {step + 1}/{steps} loss {loss.item():.4f}",
+                end="",
+                file=sys.stderr,
+            )
     if progress:
         print(file=sys.stderr)
     model.eval()

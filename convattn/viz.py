@@ -1,7 +1,9 @@
-"""Drawing: figures of what the computation modules return. Nothing here computes a layer.
+"""Drawing: figures of what the computation modules return. Nothing here computes a
+layer.
 
-Every function takes ``ax=None`` (a new figure is made when none is given), returns the figure and never
-calls ``plt.show()``. Colours come from :mod:`convattn.palette`: inputs green, weights purple, outputs orange.
+Every function takes ``ax=None`` (a new figure is made when none is given), returns the
+figure and never calls ``plt.show()``. Colours come from :mod:`convattn.palette`: inputs
+green, weights purple, outputs orange.
 """
 
 from __future__ import annotations
@@ -19,18 +21,31 @@ from . import palette
 from ._validate import check_int, check_numbers
 from .counting import loglog_slope
 
-__all__ = ["plot_connections", "plot_matrix", "plot_scaling", "plot_image_grid", "MAX_GRAPH_NODES"]
+__all__ = [
+    "plot_connections",
+    "plot_matrix",
+    "plot_scaling",
+    "plot_image_grid",
+    "MAX_GRAPH_NODES",
+]
 
 MAX_GRAPH_NODES = 64  # beyond this a bipartite drawing is a grey smear: use plot_matrix
 
 
 def _as_array(values: object, name: str, dims: str) -> np.ndarray:
-    """A tensor or array with len(dims) dimensions, as a float array (bfloat16, which numpy lacks, included)."""
+    """A tensor or array with len(dims) dimensions, as a float array (bfloat16, which
+    numpy lacks, included)."""
     if isinstance(values, torch.Tensor):
         values = values.detach().cpu().double().numpy()
     if not isinstance(values, np.ndarray) or values.ndim != len(dims.split(",")):
-        got = f"shape {values.shape}" if isinstance(values, np.ndarray) else type(values).__name__
-        raise TypeError(f"{name} must be a torch.Tensor or numpy array of shape ({dims}); got {got}")
+        got = (
+            f"shape {values.shape}"
+            if isinstance(values, np.ndarray)
+            else type(values).__name__
+        )
+        raise TypeError(
+            f"{name} must be a torch.Tensor or numpy array of shape ({dims}); got {got}"
+        )
     return values.astype(float)
 
 
@@ -47,10 +62,14 @@ def _labels(labels: object, n: int, name: str, what: str) -> list | None:
 
 def _check_series(series: object, what: str) -> None:
     if not isinstance(series, Mapping) or not series:
-        raise ValueError(f"series must be a mapping with at least one named {what}; got {series!r}")
+        raise ValueError(
+            f"series must be a mapping with at least one named {what}; got {series!r}"
+        )
 
 
-def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+def _figure_and_axes(
+    ax: Axes | None, figsize: tuple[float, float]
+) -> tuple[Figure, Axes]:
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
         return fig, ax
@@ -58,7 +77,8 @@ def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Fig
 
 
 def _style(k: int) -> dict[str, str]:
-    """Series k's marker and line style, so that no series is told apart by its colour alone."""
+    """Series k's marker and line style, so that no series is told apart by its colour
+    alone."""
     return dict(
         marker=palette.MARKERS[k % len(palette.MARKERS)],
         linestyle=palette.LINESTYLES[k % len(palette.LINESTYLES)],
@@ -81,14 +101,18 @@ def plot_connections(
     input_name: str = "x",
     output_name: str = "y",
 ) -> Figure:
-    """The source post's figures: inputs (green, bottom) joined to outputs (orange, top) by weights (purple).
+    """The source post's figures: inputs (green, bottom) joined to outputs (orange, top)
+    by weights (purple).
 
     Args:
-        matrix: (n_out, n_in) connection matrix; entry (i, j) is the weight from input j to output i.
+        matrix: (n_out, n_in) connection matrix; entry (i, j) is the weight from input j
+            to output i.
         ax: axes to draw on; a new figure when None.
         title: axes title.
-        threshold: connections with |w| below this fraction of the largest |w| are not drawn.
-        max_width: line width of the strongest connection; width and opacity grow with |w|.
+        threshold: connections with |w| below this fraction of the largest |w| are not
+            drawn.
+        max_width: line width of the strongest connection; width and opacity grow with
+            |w|.
         input_name, output_name: node labels are input_name₀… and output_name₀….
     Negative weights are drawn dashed.
     """
@@ -97,8 +121,10 @@ def plot_connections(
     width = max(n_out, n_in)
     if width > MAX_GRAPH_NODES or not 0 <= threshold < 1:
         raise ValueError(
-            f"matrix is too large to draw as a graph (more than {MAX_GRAPH_NODES} inputs or outputs: use "
-            f"plot_matrix) or threshold not in [0, 1); got shape {m.shape} and threshold {threshold}"
+            f"matrix is too large to draw as a graph (more than {MAX_GRAPH_NODES} "
+            "inputs or outputs: use "
+            f"plot_matrix) or threshold not in [0, 1); got shape {m.shape} and "
+            f"threshold {threshold}"
         )
     fig, ax = _figure_and_axes(ax, (max(4.0, 0.45 * width), 2.6))
     xs_in, xs_out = _spread(n_in, width), _spread(n_out, width)
@@ -108,16 +134,27 @@ def plot_connections(
             rel = abs(m[i, j]) / scale if scale > 0 else 0.0
             if rel <= threshold:
                 continue
-            style = dict(lw=0.3 + max_width * rel, alpha=0.15 + 0.85 * rel, ls="-" if m[i, j] >= 0 else "--")
-            ax.plot([xs_in[j], xs_out[i]], [0, 1], color=palette.WEIGHT, zorder=1, **style)
+            style = dict(
+                lw=0.3 + max_width * rel,
+                alpha=0.15 + 0.85 * rel,
+                ls="-" if m[i, j] >= 0 else "--",
+            )
+            ax.plot(
+                [xs_in[j], xs_out[i]], [0, 1], color=palette.WEIGHT, zorder=1, **style
+            )
     node = dict(s=260, zorder=2, edgecolors="white", linewidths=1.0)
     ax.scatter(xs_in, np.zeros(n_in), color=palette.INPUT, **node)
     ax.scatter(xs_out, np.ones(n_out), color=palette.OUTPUT, **node)
     label = dict(textcoords="offset points", ha="center", fontsize=9)
-    for j, x in enumerate(xs_in if width <= 16 else []):  # node names only where they fit
-        ax.annotate(f"${input_name}_{{{j}}}$", (x, 0), xytext=(0, -14), va="top", **label)
+    # node names only where they fit
+    for j, x in enumerate(xs_in if width <= 16 else []):
+        ax.annotate(
+            f"${input_name}_{{{j}}}$", (x, 0), xytext=(0, -14), va="top", **label
+        )
     for i, x in enumerate(xs_out if width <= 16 else []):
-        ax.annotate(f"${output_name}_{{{i}}}$", (x, 1), xytext=(0, 14), va="bottom", **label)
+        ax.annotate(
+            f"${output_name}_{{{i}}}$", (x, 1), xytext=(0, 14), va="bottom", **label
+        )
     ax.set_xlim(-0.8, width - 0.2)
     ax.set_ylim(-0.45, 1.45)
     ax.set_yticks([0, 1], [f"input ${input_name}$", f"output ${output_name}$"])
@@ -148,8 +185,8 @@ def plot_matrix(
 
     Args:
         matrix: (n_out, n_in).
-        signed: diverging colours (negative orange, positive purple) centred on 0; by default when any
-            entry is negative, else white→purple magnitudes.
+        signed: diverging colours (negative orange, positive purple) centred on 0; by
+            default when any entry is negative, else white→purple magnitudes.
         annotate: write each value in its cell (for small matrices).
         xticklabels, yticklabels: optional names of the inputs and outputs (e.g. words).
     """
@@ -168,8 +205,11 @@ def plot_matrix(
         hi = np.abs(m).max() or 1.0
         for (i, j), v in np.ndenumerate(m):
             color = "white" if abs(v) > 0.6 * hi else "black"
-            ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=8, color=color)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # positions are whole numbers: no "2.5" ticks
+            ax.text(
+                j, i, format(v, fmt), ha="center", va="center", fontsize=8, color=color
+            )
+    # positions are whole numbers: no "2.5" ticks
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if xticklabels is not None:
         ax.set_xticks(range(m.shape[1]), xticklabels, rotation=60, ha="right")
@@ -194,17 +234,29 @@ def plot_scaling(
     ylabel: str = "count",
     colors: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Log-log plot of several quantities against size, each labelled with its fitted slope."""
+    """Log-log plot of several quantities against size, each labelled with its fitted
+    slope."""
     sizes = check_numbers(sizes, "sizes")
     _check_series(series, "sequence of values")
-    checked = {label: check_numbers(values, f"series {label!r}") for label, values in series.items()}
+    checked = {
+        label: check_numbers(values, f"series {label!r}")
+        for label, values in series.items()
+    }
     if any(len(values) != len(sizes) for values in checked.values()):
-        raise ValueError(f"every series must have one value per size ({len(sizes)}); got {checked}")
+        raise ValueError(
+            f"every series must have one value per size ({len(sizes)}); got {checked}"
+        )
     fig, ax = _figure_and_axes(ax, (5.0, 3.6))
     for k, (label, values) in enumerate(checked.items()):
         color = (colors or {}).get(label, f"C{k}")
         slope = loglog_slope(sizes, values)
-        ax.loglog(sizes, values, color=color, label=f"{label} (slope {slope:.2f})", **_style(k))
+        ax.loglog(
+            sizes,
+            values,
+            color=color,
+            label=f"{label} (slope {slope:.2f})",
+            **_style(k),
+        )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, which="major", alpha=0.3)
@@ -223,10 +275,12 @@ def plot_image_grid(
     suptitle: str | None = None,
     size: float = 1.3,
 ) -> Figure:
-    """A grid of small images, e.g. digits, learned FC weights or convolution feature maps.
+    """A grid of small images, e.g. digits, learned FC weights or convolution feature
+    maps.
 
     Args:
-        images: (n, H, W); signed images use the diverging palette with a shared symmetric scale.
+        images: (n, H, W); signed images use the diverging palette with a shared
+            symmetric scale.
     """
     images = _as_array(images, "images", "n, H, W")
     n = images.shape[0]
@@ -234,7 +288,11 @@ def plot_image_grid(
     ncols = min(check_int(ncols, "ncols", minimum=1), n)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False, layout="constrained"
+        nrows,
+        ncols,
+        figsize=(size * ncols, size * nrows + 0.4),
+        squeeze=False,
+        layout="constrained",
     )
     if signed is None:
         signed = bool((images < 0).any())
@@ -254,7 +312,7 @@ def plot_image_grid(
     return fig
 
 
-# ---------------------------------------------------------------- chapter 5: hybrid (experiments)
+# ------------------------------------------------------ chapter 5: hybrid (experiments)
 __all__ += ["plot_errorbars"]
 
 
@@ -271,30 +329,51 @@ def plot_errorbars(
     dodge: float = 0.0,
     xticklabels: Sequence[str] | None = None,
 ) -> Figure:
-    """Means ± error bars (e.g. standard deviations over seeds) of several named series against xs.
+    """Means ± error bars (e.g. standard deviations over seeds) of several named series
+    against xs.
 
     Args:
         xs: the x positions shared by every series.
         series: name → (means, errors), one of each per x.
-        colors: name → colour (e.g. ``palette.LAYER_COLORS``); default matplotlib's cycle.
+        colors: name → colour (e.g. ``palette.LAYER_COLORS``); default matplotlib's
+            cycle.
         logx: logarithmic x axis.
-        dodge: shift series k by (k − (K−1)/2)·dodge (a factor 1 + dodge per step on a log axis) so that
-            overlapping error bars stay readable.
+        dodge: shift series k by (k − (K−1)/2)·dodge (a factor 1 + dodge per step on a
+            log axis) so that overlapping error bars stay readable.
         xticklabels: labels of the ticks at xs (e.g. "10 %").
     """
     xs_arr = np.asarray(check_numbers(xs, "xs"))
     _check_series(series, "(means, errors) pair")
     xticklabels = _labels(xticklabels, len(xs_arr), "xticklabels", "x")
-    checked = {label: tuple(np.asarray(v, dtype=float) for v in pair) for label, pair in series.items()}
-    if any(len(pair) != 2 or {len(v) for v in pair} != {len(xs_arr)} for pair in checked.values()):
-        raise ValueError(f"every series must be a pair (means, errors), one of each per x; got {series!r}")
+    checked = {
+        label: tuple(np.asarray(v, dtype=float) for v in pair)
+        for label, pair in series.items()
+    }
+    if any(
+        len(pair) != 2 or {len(v) for v in pair} != {len(xs_arr)}
+        for pair in checked.values()
+    ):
+        raise ValueError(
+            "every series must be a pair (means, errors), one of each per x; got "
+            f"{series!r}"
+        )
     fig, ax = _figure_and_axes(ax, (5.0, 3.6))
     k_mid = (len(series) - 1) / 2
     for k, (label, (means, errors)) in enumerate(checked.items()):
         step = k - k_mid
         x = xs_arr * (1 + dodge) ** step if logx else xs_arr + dodge * step
         color = (colors or {}).get(label, f"C{k}")
-        ax.errorbar(x, means, yerr=errors, color=color, capsize=3, lw=1.5, ms=5, label=label, **_style(k))
+        ax.errorbar(
+            x,
+            means,
+            yerr=errors,
+            color=color,
+            capsize=3,
+            lw=1.5,
+            ms=5,
+            label=label,
+            **_style(k),
+        )
     if logx:
         ax.set_xscale("log")
     if xticklabels is not None:
