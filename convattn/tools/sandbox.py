@@ -117,6 +117,10 @@ class Sandbox:
         needed = [Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.executable)]
         needed += [Path(__file__).resolve().parents[2], self.root]
         self.hide = sorted({f for h in hide for f in _coverable(Path(h).resolve(), needed)})
+        # What the kernel needs but a private /tmp would cover (a checkout or a venv under /tmp): bound back
+        # read-only on top of it.
+        private = [Path("/tmp"), Path("/dev/shm")]
+        self.keep = sorted({n for n in needed[:-1] for t in private if _inside(n, t) and n.exists()})
 
     @property
     def isolated(self) -> bool:
@@ -148,6 +152,8 @@ class Sandbox:
             return kernel
         box = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         box += ["--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
+        for path in self.keep:
+            box += ["--ro-bind", str(path), str(path)]
         for path in sorted(self.hide):
             box += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
         box += ["--bind", str(self.root), str(self.root)]
