@@ -131,52 +131,21 @@ class Protocol:
     permutation_seed: int = 0
 
     def __post_init__(self) -> None:
+        # the mistakes a hand-made protocol is likely to hold: a bad count, rate,
+        # fraction or model name
         check_int(self.steps, "steps", minimum=1)
-        check_int(self.batch_size, "batch_size", minimum=1)
-        check_int(self.canvas, "canvas", minimum=8)
-        check_int(self.permutation_seed, "permutation_seed", minimum=0)
-        if not (isinstance(self.lr, int | float) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number; got {self.lr!r}")
-        for pair in self.lrs:
-            if not (
-                isinstance(pair, tuple)
-                and len(pair) == 2
-                and pair[0] in MODELS
-                and pair[1] > 0
-            ):
-                raise ValueError(
-                    f"lrs must hold (model, positive rate) pairs; got {pair!r}"
-                )
-        for name in ("seeds", "shifts"):
-            value = getattr(self, name)
-            if not isinstance(value, tuple) or not value:
-                raise ValueError(
-                    f"{name} must be a non-empty tuple of ints; got {value!r}"
-                )
-            for v in value:
-                check_int(v, f"every entry of {name}", minimum=0)
-        for name in ("fractions", "layout_fractions"):
-            value = getattr(self, name)
-            if not isinstance(value, tuple) or not all(
-                isinstance(f, int | float) and not isinstance(f, bool) and 0 < f <= 1
-                for f in value
-            ):
-                raise ValueError(
-                    f"{name} must be a tuple of numbers in (0, 1]; got {value!r}"
-                )
-        for name in (
-            "efficiency_models",
-            "shuffle_models",
-            "translation_models",
-            "layouts",
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, tuple):
-                raise ValueError(
-                    f"{name} must be a tuple of model names; got {value!r}"
-                )
-            for m in value:
-                check_choice(m, f"every entry of {name}", MODELS)
+        if not self.lr > 0 or not all(rate > 0 for _, rate in self.lrs):
+            raise ValueError(
+                f"lr and lrs must be positive; got {self.lr!r}, {self.lrs!r}"
+            )
+        if not self.seeds or not all(0 < f <= 1 for f in self.fractions):
+            raise ValueError(
+                "seeds must be non-empty and fractions in (0, 1]; "
+                f"got {self.seeds!r}, {self.fractions!r}"
+            )
+        for name in ("efficiency_models", "shuffle_models", "translation_models"):
+            for m in getattr(self, name) + self.layouts + tuple(m for m, _ in self.lrs):
+                check_choice(m, f"every model of {name}, layouts and lrs", MODELS)
 
     def lr_for(self, model: str) -> float:
         """The learning rate of ``model``: its chosen rate, else ``lr``."""
@@ -225,15 +194,10 @@ class Run:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        check_choice(self.model, "model", MODELS)
-        check_choice(self.data, "data", DATASETS)
-        check_int(self.seed, "seed", minimum=0)
-        if isinstance(self.fraction, bool) or not isinstance(
-            self.fraction, int | float
-        ):
-            raise ValueError(
-                f"fraction must be a number in (0, 1]; got {self.fraction!r}"
-            )
+        (
+            check_choice(self.model, "model", MODELS),
+            check_choice(self.data, "data", DATASETS),
+        )
         if not 0 < self.fraction <= 1:
             raise ValueError(
                 f"fraction must be a number in (0, 1]; got {self.fraction!r}"
@@ -278,8 +242,6 @@ def build_model(name: str, image_size: int = 8) -> nn.Module:
 def plan(protocol: Protocol = FULL) -> list[Run]:
     """Every run the protocol needs, each once (the hybrid of the data-efficiency study
     is also a layout)."""
-    if not isinstance(protocol, Protocol):
-        raise TypeError(f"protocol must be a Protocol; got {type(protocol).__name__}")
     p = protocol
     runs: list[Run] = []
     for seed in p.seeds:
@@ -316,8 +278,6 @@ def run_one(run: Run, protocol: Protocol = FULL) -> list[dict]:
     """
     if not isinstance(run, Run):
         raise TypeError(f"run must be a Run; got {type(run).__name__}")
-    if not isinstance(protocol, Protocol):
-        raise TypeError(f"protocol must be a Protocol; got {type(protocol).__name__}")
     threads = torch.get_num_threads()
     # one thread: faster for models this small, and the same sums on every run
     torch.set_num_threads(1)

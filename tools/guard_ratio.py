@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1] / "convattn"
 TEACHING = (
     "fc conv attention relative positions embeddings connections receptive counting compare "
-    "blocks models data train viz palette source _validate"
+    "blocks models data train viz palette source experiments bias lookup mnist1d sequences "
+    "explorer bench _validate"
 ).split()
 
 
