@@ -69,10 +69,8 @@ def make_layer(
     table, so both are exactly translation-equivariant on the ring of n positions (the
     chapters' borders aside).
     """
-    check_choice(kind, "kind", LAYER_KINDS)
-    check_int(n, "n", minimum=2)
+    check_choice(kind, "kind", LAYER_KINDS), check_int(n, "n", minimum=2)
     check_sizes(dim=dim, kernel_size=kernel_size)
-    check_int(seed, "seed", minimum=0)
     if kernel_size % 2 == 0 or kernel_size > n:
         raise ValueError(
             f"kernel_size must be odd and at most n = {n}; got {kernel_size}"
@@ -115,8 +113,6 @@ def position_connections(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
     For a linear layer this is the (block-)norm of its connection matrix, the same at
     every x; for attention it is the local, input-dependent version of it.
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be callable; got {type(fn).__name__}")
     check_tensor(x, "x", ("N", "C"))
     jac = torch.autograd.functional.jacobian(fn, x)  # (N, C, N, C)
     if jac.shape != (*x.shape, *x.shape):

@@ -13,7 +13,9 @@ How it counts (source lines, read with ``ast``; nothing is imported or run):
       ``x = check_tensor(...)``);
     * every line of a function whose name starts with ``check_`` or ``_check`` (a validator).
 - A **computation line** is every other counted line.
-- ratio = guard / computation. The aim for a teaching module is ≤ 0.3. The total leaves out ``_validate``,
+- ratio = guard / computation. A second ratio counts **statements** instead of lines (the line each
+  statement starts on), so that wrapping a long message over three lines does not count three times.
+  The aim for a teaching module is ≤ 0.3. The total leaves out ``_validate``,
   the shared one-line checks themselves (every line of a ``check_*`` function is a guard line).
 
 Usage: ``python tools/guard_ratio.py [MODULE ...]`` (default: the teaching modules of ``convattn``);
@@ -126,7 +128,11 @@ def count(path: Path) -> tuple[int, int, int]:
             visit_def(stmt)
     guard &= body_lines
     total = len(source.splitlines())
-    return total, len(guard), len(body_lines) - len(guard)
+    # statements, whatever their wrapping: the line each statement starts on
+    starts = {n.lineno for n in ast.walk(tree) if isinstance(n, ast.stmt)}
+    guard_stmts = len(starts & guard)
+    comp_stmts = len(starts & (body_lines - guard))
+    return total, len(guard), len(body_lines) - len(guard), guard_stmts, comp_stmts
 
 
 def main(argv: list[str]) -> int:
@@ -139,16 +145,16 @@ def main(argv: list[str]) -> int:
             rows.append((path.stem, *count(path)))
     # _validate is the shared checks themselves (all guard by definition): it stays out of the total
     counted = [r for r in rows if not r[0].startswith("_")]
-    total = ("total", *(sum(r[i] for r in counted) for i in (1, 2, 3)))
+    total = ("total", *(sum(r[i] for r in counted) for i in (1, 2, 3, 4, 5)))
     if markdown:
-        print("| module | lines | guard | computation | guard/computation |")
-        print("|---|---:|---:|---:|---:|")
-        for name, lines, g, c in [*rows, total]:
-            print(f"| {name} | {lines} | {g} | {c} | {g / max(c, 1):.2f} |")
+        print("| module | lines | guard | computation | lines ratio | statements ratio |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, lines, g, c, gs, cs in [*rows, total]:
+            print(f"| {name} | {lines} | {g} | {c} | {g / max(c, 1):.2f} | {gs / max(cs, 1):.2f} |")
     else:
-        print(f"{'module':<12} {'lines':>6} {'guard':>6} {'comp':>6} {'ratio':>6}")
-        for name, lines, g, c in [*rows, total]:
-            print(f"{name:<12} {lines:>6} {g:>6} {c:>6} {g / max(c, 1):>6.2f}")
+        print(f"{'module':<12} {'lines':>6} {'guard':>6} {'comp':>6} {'ratio':>6} {'by stmt':>8}")
+        for name, lines, g, c, gs, cs in [*rows, total]:
+            print(f"{name:<12} {lines:>6} {g:>6} {c:>6} {g / max(c, 1):>6.2f} {gs / max(cs, 1):>8.2f}")
     return 0
 
 
