@@ -69,6 +69,14 @@ def _try(fn: Callable, *args: object) -> object:
         return None
 
 
+def _answer(fn: Callable, *args: object, what: str) -> object:
+    """fn(*args), or CheckFailed saying what it raised for ``what`` (the inputs, in words)."""
+    try:
+        return fn(*args)
+    except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
+        raise CheckFailed(f"your function raised {type(e).__name__} for {what}: {e}") from None
+
+
 def _close(a: object, b: Tensor) -> bool:
     return type(a) is Tensor and a.shape == b.shape and torch.allclose(a.to(b.dtype), b, atol=1e-6, rtol=1e-5)
 

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from ..attention import basic_self_attention
-from ._core import CheckFailed, _close, _ok, _try, check_of
+from ._core import CheckFailed, _answer, _close, _ok, _try, check_of
 
 __all__ = ["basic_attention_weights", "off_diagonal_maximum", "kernel_regression_as_attention"]
 
@@ -28,10 +28,7 @@ def basic_attention_weights(fn: Callable[[Tensor], Tensor], seed: int = 0) -> No
     x = torch.randn(5, 3, generator=gen, dtype=torch.float64)  # (N, C) with N ≠ C: xᵀx has the wrong shape
     xb = torch.randn(2, 5, 3, generator=gen, dtype=torch.float64)  # a batch (B, N, C)
     _, expected = basic_self_attention(x)
-    try:
-        w = fn(x)
-    except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
-        raise CheckFailed(f"your function raised {type(e).__name__} for x of shape (5, 3): {e}") from None
+    w = _answer(fn, x, what="x of shape (5, 3)")
     if isinstance(w, tuple):
         raise CheckFailed("return only the weights (an (N, N) tensor), not a tuple")
     if not isinstance(w, Tensor):
@@ -127,12 +124,7 @@ def kernel_regression_as_attention(fn: Callable[[Tensor, Tensor, float], object]
     x_query = torch.linspace(-1.0, 4.0, 7, dtype=torch.float64)  # M = 7 queries
     x_data = 3 * torch.rand(11, generator=gen, dtype=torch.float64)  # N = 11 keys, all positive
     h = 0.7
-    try:
-        answer = fn(x_query, x_data, h)
-    except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
-        raise CheckFailed(
-            f"your function raised {type(e).__name__} for 7 queries and 11 data points: {e}"
-        ) from None
+    answer = _answer(fn, x_query, x_data, h, what="7 queries and 11 data points")
     if not (isinstance(answer, tuple) and len(answer) == 3 and all(isinstance(t, Tensor) for t in answer)):
         raise CheckFailed("return three tensors (q, k, bias): queries, keys and the bias added to the scores")
     q, k, bias = (t.to(torch.float64) for t in answer)

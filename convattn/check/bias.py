@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ._core import CheckFailed, _number, _ok, _same, check_of
+from ._core import CheckFailed, _answer, _number, _ok, _same, check_of
 
 __all__ = ["dilated_receptive_field_function", "uniform_attention_distance_function"]
 
 
 def _int_answer(fn: Callable, args: tuple, what: str) -> int | float:
-    try:
-        value = fn(*args)
-    except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
-        raise CheckFailed(f"your function raised {type(e).__name__} for {what}: {e}") from None
+    value = _answer(fn, *args, what=what)
     number = _number(value)
     if number is None:
         raise CheckFailed(f"your function should return a number for {what}; got {type(value).__name__}")

@@ -9,7 +9,7 @@ from torch import Tensor
 
 from ..conv import conv1d, conv_output_size
 from ..counting import conv2d_params, fc_params
-from ._core import CheckFailed, _close, _ok, check_of
+from ._core import CheckFailed, _answer, _close, _ok, check_of
 
 __all__ = [
     "conv1d_function",
@@ -259,12 +259,7 @@ def pointwise_conv_function(fn: Callable[[Tensor, Tensor, Tensor], Tensor], seed
     w = torch.randn(6, 3, generator=gen, dtype=torch.float64)  # (C_out, C)
     b = torch.randn(6, generator=gen, dtype=torch.float64)
     expected = torch.nn.functional.conv2d(x, w[:, :, None, None], b)  # (2, 6, 4, 5)
-    try:
-        got = fn(x, w, b)
-    except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
-        raise CheckFailed(
-            f"your function raised {type(e).__name__} for x (2, 3, 4, 5), W (6, 3), b (6,): {e}"
-        ) from None
+    got = _answer(fn, x, w, b, what="x (2, 3, 4, 5), W (6, 3), b (6,)")
     if not isinstance(got, Tensor):
         raise CheckFailed(f"your function should return a tensor; it returned {type(got).__name__}")
     if _close(got, expected):

@@ -9,7 +9,7 @@ from torch import Tensor
 
 from ..counting import image_fc_params
 from ..fc import linear
-from ._core import CheckFailed, _close, _ok, _try, check_of
+from ._core import CheckFailed, _answer, _close, _ok, _try, check_of
 
 __all__ = [
     "fc_param_count",
@@ -185,10 +185,7 @@ def token_mixing_matrix(fn: Callable[[Tensor, int], Tensor], seed: int = 0) -> N
     x = torch.randn(n, c, generator=gen, dtype=torch.float64)
     expected = torch.kron(w, torch.eye(c, dtype=torch.float64))
     torch.testing.assert_close(expected @ x.flatten(), (w @ x).flatten())  # the definition, on one input
-    try:
-        got = fn(w, c)
-    except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
-        raise CheckFailed(f"your function raised {type(e).__name__} for W (4, 4) and C = 3: {e}") from None
+    got = _answer(fn, w, c, what="W (4, 4) and C = 3")
     if not isinstance(got, Tensor):
         raise CheckFailed(f"your function should return a tensor; it returned {type(got).__name__}")
     if tuple(got.shape) != (n * c, n * c):

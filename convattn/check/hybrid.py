@@ -8,18 +8,14 @@ import torch
 from torch import Tensor
 
 from ..relative import relative_position_index
-from ._core import CheckFailed, _ok, check_of
+from ._core import CheckFailed, _answer, _ok, check_of
 
 __all__ = ["relative_index_function", "bias_conv_kernel", "tap_table_function"]
 
 
 def _call(fn: Callable, *args: object) -> object:
     """fn(*args), or raise CheckFailed that says how it failed."""
-    try:
-        return fn(*args)
-    except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
-        shown = ", ".join(repr(a) for a in args)
-        raise CheckFailed(f"your function raised {type(e).__name__} for ({shown}): {e}") from None
+    return _answer(fn, *args, what="(" + ", ".join(repr(a) for a in args) + ")")
 
 
 @check_of(reference=("relative_position_index",))

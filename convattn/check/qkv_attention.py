@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from ..attention import scaled_dot_product_attention
-from ._core import CheckFailed, _close, _ok, _try, check_of
+from ._core import CheckFailed, _answer, _close, _ok, _try, check_of
 
 __all__ = ["attention_function", "causal_mask", "in_proj_split", "previous_token_head"]
 
@@ -149,10 +149,7 @@ def in_proj_split(w_q: object, w_k: object, w_v: object, mha: torch.nn.Multihead
 
 def _previous_token_weights(fn: Callable[[int], object], n: int) -> Tensor:
     """Attention weights of the learner's head on one-hot positions x = I (n, n), scaled by 1/√d."""
-    try:
-        answer = fn(n)
-    except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
-        raise CheckFailed(f"your function raised {type(e).__name__} for n = {n}: {e}") from None
+    answer = _answer(fn, n, what=f"n = {n}")
     if not (isinstance(answer, tuple) and len(answer) == 2 and all(isinstance(t, Tensor) for t in answer)):
         raise CheckFailed("return two tensors (W_Q, W_K), each of shape (d, n)")
     w_q, w_k = (t.to(torch.float64) for t in answer)

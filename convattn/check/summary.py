@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
-from ._core import CheckFailed, _number, _ok, check_of
+from ._core import CheckFailed, _answer, _number, _ok, check_of
 
 __all__ = [
     "permutation_equivariant_layers",
@@ -113,12 +113,8 @@ def translation_error_function(fn: Callable[[Callable[[Tensor], Tensor], Tensor]
         expected = {name: [v(layer) for layer in layers.values()] for name, v in variants.items()}
         answers = []
         for kind, layer in layers.items():
-            try:
-                value = fn(layer, x.clone())
-            except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
-                raise CheckFailed(
-                    f"your function raised {type(e).__name__} for the {kind} layer and x of shape (8, 3): {e}"
-                ) from None
+            what = f"the {kind} layer and x of shape (8, 3)"
+            value = _answer(fn, layer, x.clone(), what=what)
             number = _number(value)
             if isinstance(value, Tensor) and value.numel() != 1:
                 raise CheckFailed(
