@@ -12,32 +12,46 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 export PYTHONHASHSEED := 0
 
 
-.PHONY: help install book test lint grader-deps unit notebooks build clean student coursework browser-deps browser-test times bench bench-cuda doctor
+.PHONY: help install lock book test check lint grader-deps unit notebooks notebooks-other-cpu notebooks-every-cpu build clean student coursework browser-deps browser-test times bench bench-cuda doctor
 
 help:
 	@echo "make book         set up .venv if needed, build the HTML book, print where it is"
-	@echo "make test         set up .venv if needed, then lint, unit tests, nbval on every chapter, strict book build"
+	@echo "make test         set up .venv if needed, then everything CI checks: lint, unit tests, every chapter executed"
+	@echo "                  on another CPU's kernels and compared (nbval), strict book build, browser test"
+	@echo "make check        the quick inner loop (under 30 s): lint and the unit tests that start no kernel"
+	@echo "make notebooks    nbval on every chapter with this CPU's own kernels"
+	@echo "make notebooks-every-cpu  nbval under every kernel set and thread count the README promises (minutes)"
 	@echo "make student      write the student edition (solutions replaced by stubs) into student/"
-	@echo "make coursework   execute the student edition of every chapter: only the stubs may fail (part of make test)"
+	@echo "make coursework   execute the student edition of every chapter: only the stubs may fail"
 	@echo "make browser-test build the book, check every page in headless Chromium: links, math, alt text, axe-core"
 	@echo "                  accessibility, the interactive connection matrix (SKIP_BROWSER_TEST=1 skips, loudly)"
 	@echo "make times        execute each chapter and list its execution time in _build/times.md"
 	@echo "make bench        run the benchmark of every layer on the CPU into book/data/bench_cpu.csv (+ .md provenance)"
 	@echo "make bench-cuda   the same on a GPU, at sizes where time follows the algorithm, into book/data/bench_cuda.csv"
 	@echo "make doctor       check that this environment can run the course"
+	@echo "make lock         regenerate requirements.txt (the full lock) from requirements.in (the direct pins)"
 	@echo "make clean        remove _build (keeps .venv)"
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
 
 # Installs quietly: the pip log is kept in .venv/install.log and shown only when the install fails.
+# requirements.txt is the full lock (every package pinned); the course's own packages go in editable, without
+# dependencies of their own choosing.
 $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 	@echo "Setting up $(VENV) from requirements.txt (first time: a minute or two) ..."
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip > $(VENV)/install.log 2>&1 || true
-	@$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt >> $(VENV)/install.log 2>&1 \
+	@{ $(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt \
+		&& $(BIN)/python -m pip install --disable-pip-version-check --no-deps -e . ; } >> $(VENV)/install.log 2>&1 \
 		|| { tail -n 40 $(VENV)/install.log; echo "pip install failed; full log in $(VENV)/install.log"; exit 1; }
 	@touch $(STAMP)
 	@echo "Environment ready: $(VENV)"
+
+# The lock: every transitive dependency of requirements.in pinned, by pip-tools (not needed to install).
+lock: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip-tools==7.6.2
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.txt requirements.in
 
 install: $(STAMP)
 
@@ -55,19 +69,42 @@ grader-deps:
 	@bash tests/grader/deps.sh
 
 unit: install grader-deps
-	$(BIN)/python -m pytest -p tests.offline tests
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline tests
 
+# The inner loop: lint, then every unit test that starts no Jupyter kernel, on both cores.
+check: lint
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline -n 2 -m "not kernel" tests
+
+NBVAL := $(BIN)/python -m pytest -p tests.offline --nbval --nbval-current-env --nbval-sanitize-with book/sanitize.cfg \
+	-p no:cacheprovider
 notebooks: install
-	$(BIN)/python -m pytest -p tests.offline --nbval --nbval-current-env --nbval-sanitize-with book/sanitize.cfg -p no:cacheprovider $(NOTEBOOKS)
+	$(NBVAL) $(NOTEBOOKS)
+
+# Every chapter executed with another CPU's arithmetic and compared with the stored outputs: ATen's next-lower
+# vector kernels, MKL's and oneDNN's other code paths, one thread (tests/other_cpu.py says which). The book's
+# outputs were stored with this machine's own kernels and two threads, so a cell whose output depends on the
+# order of floating-point sums fails here, on the developer's machine, not on a reader's.
+notebooks-other-cpu: install
+	@echo "notebooks-other-cpu: $$($(BIN)/python tests/other_cpu.py --describe)"
+	env $$($(BIN)/python tests/other_cpu.py) $(NBVAL) $(NOTEBOOKS)
+
+# What the README promises, tested in full: every kernel set this CPU can run, with one and with two threads.
+notebooks-every-cpu: install
+	@set -e; for cap in $$($(BIN)/python tests/other_cpu.py --capabilities); do for threads in 1 2; do \
+		echo "notebooks-every-cpu: ATEN_CPU_CAPABILITY=$$cap OMP_NUM_THREADS=$$threads"; \
+		ATEN_CPU_CAPABILITY=$$cap OMP_NUM_THREADS=$$threads $(NBVAL) -q $(NOTEBOOKS); done; done
 
 # From scratch each time: Sphinx never deletes pages it no longer builds, and the browser test reads every page.
 build: install
 	@rm -rf _build/html _build/.doctrees
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-# coursework executes every chapter a second time (its student edition) and compares the story's outputs with
-# the stored ones again: with nbval's run, each chapter is shown to give the same text outputs twice.
-test: lint unit notebooks coursework build browser-test
+# Everything CI checks, on two cores: lint first, then three lanes (the unit tests, every chapter on another
+# CPU's kernels, the strict build and the browser test), two at a time. Each chapter is executed once: the
+# student edition is proven to need no solution statically (tests/test_book.py: exercises close every chapter,
+# so no story cell runs after a stub), and `make coursework` executes it when you want to see it run.
+test: lint grader-deps browser-deps
+	@$(MAKE) --no-print-directory -j2 --output-sync=target unit notebooks-other-cpu browser-test
 	@echo "make test: all checks passed"
 
 student: install

@@ -19,6 +19,7 @@ from convattn.tools.coursework import (
     find_exercises,
     make_student_edition,
     restore_solutions,
+    student_edition_problems,
     student_notebook,
     verify_student_notebook,
 )
@@ -232,6 +233,7 @@ def book_with_data(tmp_path):
     return folder
 
 
+@pytest.mark.kernel
 def test_student_edition_carries_the_books_data_folder(book_with_data, tmp_path):
     out = tmp_path / "student"
     written = make_student_edition(book_with_data, out)
@@ -268,6 +270,21 @@ def test_text_outputs_join_stream_chunks_keep_text_plain_and_sanitize():
     assert coursework.read_sanitizers(BOOK / "no-such.cfg") == []
 
 
+def test_student_edition_is_proven_sound_without_running_it():
+    assert student_edition_problems(toy()) == []
+    late = student_edition_problems(toy(extra=["print(answer + 1)"]))  # a story cell after the exercises
+    assert len(late) == 1 and "comes after the first solution" in late[0]
+    # a check that reads what the story already defined would run on the book's value, not the learner's
+    shadow = toy(count="x = x * x + x", extra=())
+    shadow.cells[exercise_check(shadow, "toy-count")].source = "check_count(x)"
+    assert any("reads no name that only its solution defines" in p for p in student_edition_problems(shadow))
+
+
+def exercise_check(nb, label):
+    return coursework.find_exercises(nb)[label].check_cells[0]
+
+
+@pytest.mark.kernel
 def test_verify_student_notebook_compares_the_story_with_the_book(tmp_path):
     original = toy()
     nbformat.write(student_notebook(original), tmp_path / "student.ipynb")
@@ -285,6 +302,7 @@ def test_verify_student_notebook_compares_the_story_with_the_book(tmp_path):
     assert problems == ["cell 3 (not an exercise) printed ['4\\n']; the book stores ['5\\n']"]
 
 
+@pytest.mark.kernel
 def test_verify_student_notebook_finds_a_chapter_that_needs_a_solution_later(tmp_path):
     original = toy(extra=["print(answer + 1)"])  # a story cell that uses the exercise's answer
     nbformat.write(original, tmp_path / "toy.ipynb")

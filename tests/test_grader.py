@@ -177,10 +177,13 @@ def _forge(lines):
 get_ipython().input_transformers_cleanup.append(_forge)"""
 
 
-pytestmark = pytest.mark.skipif(
-    bwrap() is None,
-    reason="bubblewrap (bwrap) is missing or does not work here: run tests/grader/deps.sh as root",
-)
+pytestmark = [
+    pytest.mark.kernel,
+    pytest.mark.skipif(
+        bwrap() is None,
+        reason="bubblewrap (bwrap) is missing or does not work here: run tests/grader/deps.sh as root",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

@@ -67,6 +67,7 @@ __all__ = [
     "make_student_edition",
     "restore_solutions",
     "verify_student_notebook",
+    "student_edition_problems",
     "read_sanitizers",
     "text_outputs",
     "main",
@@ -770,6 +771,63 @@ def verify_student_notebook(
                         f"{_cell(i)} (not an exercise) printed {_short(repr(got), 200)}; the book stores "
                         f"{_short(repr(expected), 200)}"
                     )
+    return problems
+
+
+def student_edition_problems(nb: NotebookNode) -> list[str]:
+    """Why the student edition of ``nb`` might not behave like the book, found without running it; [] if sound.
+
+    The student edition differs from the book only in its exercise cells: each solution becomes a stub that
+    raises ``NotImplementedError`` before binding anything. So if no story cell (a code cell of no exercise)
+    comes after the first solution, every story cell runs the same code in the same state as in the book, and
+    prints what nbval proves the book prints: the edition depends on no solution. Checked here:
+
+    - restoring the solutions into the edition gives back ``nb`` exactly;
+    - no story code cell follows the first solution (exercises close the chapter);
+    - each check reads a name its solution defines and no earlier cell binds, so that in the edition it cannot
+      run, let alone pass, on a value it did not get from the learner;
+    - each stub ends in ``raise NotImplementedError``.
+
+    A chapter that breaks the second rule on purpose can still be proven by executing it (``selftest``).
+    """
+    nb = _as_notebook(nb, "nb")
+    student = student_notebook(nb)
+    problems = []
+    if restore_solutions(student, nb) != nb:
+        problems.append("restoring the solutions does not give back the original notebook")
+    exercises = find_exercises(nb)
+    in_exercises = {i for ex in exercises.values() for i in ex.solution_cells + ex.check_cells}
+    solutions = [i for ex in exercises.values() for i in ex.solution_cells]
+    first = min(solutions, default=len(nb.cells))
+    for i in range(first, len(nb.cells)):
+        if nb.cells[i].cell_type == "code" and i not in in_exercises:
+            problems.append(
+                f"{_cell(i)} is not part of an exercise but comes after the first solution ({_cell(first)}): "
+                "in the student edition it runs after a stub. Move it above the exercises."
+            )
+    for ex in exercises.values():
+        earlier = {
+            n
+            for i in range(min(ex.solution_cells, default=0))
+            for n in _bound_names(nb.cells[i].source)
+            if nb.cells[i].cell_type == "code" and i not in in_exercises
+        }
+        names = [n for n in _names_for_check(nb, ex) if n not in earlier]
+        if not names:
+            problems.append(
+                f"the check of {ex.label} reads no name that only its solution defines: in the student edition it "
+                "would run on something the learner did not write"
+            )
+    for i, cell in enumerate(student.cells):
+        if cell.cell_type == "code" and SOLUTION_TAG in _tags(cell):
+            body = ast.parse(cell.source).body
+            last = body[-1] if body else None
+            if not (
+                isinstance(last, ast.Raise)
+                and isinstance(last.exc, ast.Call)
+                and getattr(last.exc.func, "id", None) == "NotImplementedError"
+            ):
+                problems.append(f"{_cell(i)} is a stub that does not end in raise NotImplementedError")
     return problems
 
 
