@@ -12,7 +12,7 @@ seed and learning rate, and reports a row of :data:`COLUMNS`. Two stages:
   fixed test set.
 
 Every run is deterministic: one thread, the seed fixes the subset, the initial weights
-and the batch order. ``python -m convattn.tools.sweep bias book/data/bias_results.csv``
+and the batch order. ``python scripts/sweep.py bias book/data/bias_results.csv``
 runs both stages.
 """
 

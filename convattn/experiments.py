@@ -23,7 +23,7 @@ a validation split (:func:`validation_run`: trained on 80 % of the training imag
 measured on the other 20 %) and recorded in ``Protocol.lrs``. The long sweep that writes
 the file the chapter plots is a command line::
 
-    python -m convattn.tools.sweep hybrid book/data/hybrid_results.csv --workers 2
+    python scripts/sweep.py hybrid book/data/hybrid_results.csv --workers 2
 """
 
 from __future__ import annotations
@@ -32,8 +32,12 @@ import csv
 import math
 import os
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 import torch
@@ -77,6 +81,8 @@ __all__ = [
     "choose_lrs",
     "summarize",
     "read_results",
+    "run_parallel",
+    "run_sweep",
 ]
 
 # CoAtNet's layout study, conv stages first
@@ -416,7 +422,7 @@ def read_results(path: str | os.PathLike) -> list[dict]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
-            f"no results file at {path}: run python -m convattn.tools.sweep hybrid "
+            f"no results file at {path}: run python scripts/sweep.py hybrid "
             f"{path}"
         )
     lines = [line for line in path.read_text().splitlines() if not line.startswith("#")]
@@ -435,3 +441,55 @@ def read_results(path: str | os.PathLike) -> list[dict]:
             }
         )
     return rows
+
+
+# ---------------------------------------------------------- running many runs
+
+
+def run_parallel(fn: Callable, jobs: Sequence, *, workers: int = 1, progress: bool = False) -> list:
+    """``[fn(job) for job in jobs]`` in ``workers`` processes (fork on Linux); results in job order."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be >= 1; got {workers!r}")
+    start, results = time.perf_counter(), []
+
+    def report(i: int, job: object) -> None:
+        if progress:
+            print(
+                f"[{i + 1:>3}/{len(jobs)}] {job} ({time.perf_counter() - start:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    if workers == 1 or len(jobs) <= 1:
+        for i, job in enumerate(jobs):
+            results.append(fn(job))
+            report(i, job)
+        return results
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context(method)) as pool:
+        for i, out in enumerate(pool.map(fn, jobs)):
+            results.append(out)
+            report(i, jobs[i])
+    return results
+
+
+def _hybrid_job(job: tuple) -> list[dict]:
+    return run_one(*job)
+
+
+def run_sweep(
+    runs: Iterable[Run] | Protocol = FULL,
+    protocol: Protocol | None = None,
+    *,
+    workers: int = 1,
+    progress: bool = False,
+) -> list[dict]:
+    """Many digits runs (:func:`convattn.run_one`), rows in the order of ``runs``."""
+    if isinstance(runs, Protocol):
+        protocol = runs if protocol is None else protocol
+        runs = plan(runs)
+    protocol = FULL if protocol is None else protocol
+    jobs = [(r, protocol) for r in runs]
+    return [
+        row for rows in run_parallel(_hybrid_job, jobs, workers=workers, progress=progress) for row in rows
+    ]

@@ -104,12 +104,3 @@ def test_chapter_structure_title_intro_exercises_summary(path):
     n_solutions = sum("solution" in tags(c) for c in cells)
     assert n_solutions == len(exercises), f"{path.name}: one tagged solution cell per exercise"
 
-
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_the_student_edition_needs_no_solution(path):
-    """Proven statically (see student_edition_problems): nbval's run of the book then stands for the edition."""
-    import nbformat
-
-    from convattn.tools.coursework import student_edition_problems
-
-    assert student_edition_problems(nbformat.read(path, as_version=4)) == []

@@ -1,5 +1,5 @@
 """The chapter-5 sweep: model sizes, the plan, deterministic runs, learning-rate choice, summaries, the
-results file and the command line (convattn.tools.sweep)."""
+results file (scripts/sweep.py, the command line, has tests/scripts/test_sweep.py)."""
 
 import statistics
 
@@ -20,10 +20,11 @@ from convattn.experiments import (
     plan,
     read_results,
     run_one,
+    run_parallel,
+    run_sweep,
     summarize,
     validation_run,
 )
-from convattn.tools.sweep import main, run_parallel, run_sweep, write_csv
 
 TINY = Protocol(steps=2, seeds=(0,), fractions=(0.1,), shifts=(0, 4))
 
@@ -106,28 +107,9 @@ def test_summarize_means_and_sample_std():
     assert summarize(rows, by=("model",))[("b",)].values == (0.4,)
 
 
-def test_results_file_round_trip(tmp_path):
-    rows = run_one(Run("mlp", "digits", 0.1, 0), TINY)
-    path = tmp_path / "sub" / "r.csv"
-    write_csv(rows, path, COLUMNS, header=["made by a test", "second line"])
-    text = path.read_text()
-    assert text.startswith("# made by a test\n# second line\nmodel,data,")
-    back = read_results(path)
-    assert back[0]["model"] == "mlp" and back[0]["seed"] == 0 and back[0]["steps"] == 2
-    assert back[0]["test_acc"] == pytest.approx(rows[0]["test_acc"], rel=1e-5)
-    with pytest.raises(FileNotFoundError, match="python -m convattn.tools.sweep hybrid"):
+def test_missing_results_file_says_how_to_make_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="python scripts/sweep.py hybrid"):
         read_results(tmp_path / "missing.csv")
-
-
-def test_command_line_writes_the_reduced_sweep(tmp_path, capsys):
-    out = tmp_path / "reduced.csv"
-    assert main(["hybrid", str(out), "--reduced", "--steps", "1", "--seeds", "0", "--workers", "1"]) == 0
-    text = out.read_text()
-    assert "# " + "  python -m convattn.tools.sweep hybrid " in text and "--reduced" in text
-    assert "machine:" in text and "steps=1" in text
-    rows = read_results(out)
-    assert {r["model"] for r in rows} == {"cnn", "vit", "CCTT"}
-    assert "wrote" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

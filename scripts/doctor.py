@@ -1,4 +1,4 @@
-"""``python -m convattn.tools.doctor``: check that this environment can run the course.
+"""``python scripts/doctor.py``: check that this environment can run the course.
 
 Each check prints one line, ``[OK]`` or ``[FAIL]``; a failing line says what to do. The exit status is 1 when
 any check fails, else 0. The supported version ranges are not repeated here: they are read from the installed
@@ -12,10 +12,8 @@ Checks:
 4. ``convattn`` imports from where it is installed (not a stray copy in the current folder), at its version;
 5. the Jupyter kernel ``python3`` that the notebooks use runs a Python that imports the *same* ``convattn``.
 
-This module imports only the standard library and ``packaging`` at the top, so that it still runs, and says
-what is wrong, when torch or numpy is broken. ``python -m convattn.tools.doctor`` (or its short form
-``python -m convattn doctor``) imports the package first; if that itself fails, run the file directly:
-``python convattn/tools/doctor.py``. It needs ``packaging`` (the ``tools`` extra).
+This script imports only the standard library and ``packaging`` at the top, so that it still runs, and says
+what is wrong, when torch or numpy is broken (``make doctor`` runs it).
 """
 
 from __future__ import annotations
@@ -306,9 +304,5 @@ def main(argv: Sequence[str] = (), *, out: Callable[[str], None] = print) -> int
     return 0
 
 
-if (
-    __name__ == "__main__"
-):  # `python convattn/tools/doctor.py`: works even when the package cannot be imported
-    _here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]  # don't shadow stdlib names
+if __name__ == "__main__":  # works even when the package cannot be imported
     sys.exit(main(sys.argv[1:]))

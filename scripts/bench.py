@@ -1,12 +1,12 @@
-"""``python -m convattn.tools.bench``: time and memory of every layer of the course against the input size.
+"""``python scripts/bench.py``: time and memory of every layer of the course against the input size.
 
 Run it from a shell::
 
-    python -m convattn.tools.bench                     # every layer, default sizes, this machine's CPU
-    python -m convattn.tools.bench --quick             # small sizes, a few seconds
-    python -m convattn.tools.bench --layers conv1d qkv_attention --sizes 256 512 1024 --csv out.csv
-    python -m convattn.tools.bench --device cuda       # on a GPU, at sizes where time follows the algorithm
-    python -m convattn.tools.bench --device cuda --dtype bfloat16   # adds SDPA's flash and cuDNN kernels
+    python scripts/bench.py                     # every layer, default sizes, this machine's CPU
+    python scripts/bench.py --quick             # small sizes, a few seconds
+    python scripts/bench.py --layers conv1d qkv_attention --sizes 256 512 1024 --csv out.csv
+    python scripts/bench.py --device cuda       # on a GPU, at sizes where time follows the algorithm
+    python scripts/bench.py --device cuda --dtype bfloat16   # adds SDPA's flash and cuDNN kernels
 
 For every layer and implementation (ours from scratch, PyTorch's built-in, and each backend of
 ``F.scaled_dot_product_attention``) it reports the median time of repeated calls after a warm-up
@@ -44,10 +44,10 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from ..attention import basic_self_attention, scaled_dot_product_attention
-from ..bench import Result, peak_memory, scaling_exponents, speed_ratios, time_call, write_csv
-from ..conv import conv1d, conv2d
-from ..counting import (
+from convattn.attention import basic_self_attention, scaled_dot_product_attention
+from convattn.bench import Result, peak_memory, scaling_exponents, speed_ratios, time_call, write_csv
+from convattn.conv import conv1d, conv2d
+from convattn.counting import (
     attention_flops,
     conv1d_macs,
     conv1d_params,
@@ -60,9 +60,9 @@ from ..counting import (
     relative_attention_flops,
     transformer_block_flops,
 )
-from ..fc import linear
-from ..models import MBConv, TransformerBlock
-from ..relative import RelativeSelfAttention
+from convattn.fc import linear
+from convattn.models import MBConv, TransformerBlock
+from convattn.relative import RelativeSelfAttention
 
 SEQUENCE_SIZES = (64, 128, 256, 512, 1024, 2048, 4096)  # N on a CPU
 IMAGE_SIDES = (8, 16, 32, 64, 128)  # s on a CPU: s² = 64 … 16,384 positions
@@ -571,7 +571,7 @@ def provenance(
     lines = [
         f"**Provenance of `{name}`**, the benchmark of the course's layers:",
         "",
-        f"- Command (repository root): `python -m convattn.tools.bench {shlex.join(argv)}`",
+        f"- Command (repository root): `python scripts/bench.py {shlex.join(argv)}`",
         f"- Package: convattn at commit {_commit()}; measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC "
         f"in {seconds:.0f} s.",
         f"- Machine: {machine(settings, threads)}.",
@@ -586,7 +586,7 @@ def provenance(
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m convattn.tools.bench",
+        prog="scripts/bench.py",
         description="Time, memory, parameters and FLOPs of the course's layers against the input size.",
     )
     p.add_argument("--sizes", type=int, nargs="+", metavar="N", help="sequence lengths N")
@@ -641,7 +641,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     threads = args.threads or torch.get_num_threads()
-    print(f"convattn.tools.bench: {machine(settings, threads)}")
+    print(f"scripts/bench.py: {machine(settings, threads)}")
     print(f"{settings}, {repeats} timed blocks per case")
     start = time.perf_counter()
     results = run(

@@ -3,8 +3,8 @@
 For each submission:
 
 1. its chapter is recognised by its exercise labels; every check cell is replaced by the book's check, turned
-   into an *export* cell (:func:`convattn.tools.export.save`) with a fresh random seed for the inputs;
-2. it runs in its own :class:`~convattn.tools.sandbox.Sandbox` (bubblewrap where available), so nothing it
+   into an *export* cell (:func:`convattn.check.export.save`) with a fresh random seed for the inputs;
+2. it runs in its own :class:`~coursework.sandbox.Sandbox` (bubblewrap where available), so nothing it
    does reaches the next submission, the instructor's files or the package;
 3. each export is read with ``torch.load(weights_only=True)``, checked to hold plain data only, and judged
    here by the check's own judge (:mod:`convattn.check`): the learner's functions are replayed from their
@@ -39,8 +39,8 @@ from pathlib import Path
 import torch
 from nbformat import NotebookNode
 
-from ..check import _core
-from . import coursework as cw
+from convattn.check import _core
+from . import edition as cw
 from .sandbox import Sandbox
 
 __all__ = [
@@ -167,7 +167,7 @@ def _check_calls(source: str) -> list[_Call]:
 
 
 def _export_cell(calls: Sequence[_Call], seed: int) -> NotebookNode:
-    lines = ["from convattn.tools import export as _convattn_export  # the grader's cell, not the book's"]
+    lines = ["from convattn.check import export as _convattn_export  # the grader's cell, not the book's"]
     lines += [f"_convattn_export.save({c.name!r}, {c.path!r}, {seed}, lambda: {c.source})" for c in calls]
     cell = cw.nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": [cw.CHECK_TAG]})
     return cell

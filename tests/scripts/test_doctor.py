@@ -1,18 +1,21 @@
-"""`python -m convattn.tools.doctor` (short form `python -m convattn doctor`): each check says OK in a good environment and FAIL, with a fix, in a bad one.
+"""`python scripts/doctor.py` (make doctor): each check says OK in a good environment and FAIL, with a fix, in a bad one.
 
 Bad environments are provoked by patching what the doctor reads (installed versions, the kernel spec), never by
 changing the real environment.
 """
 
-import runpy
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import doctor
+
 import convattn
-from convattn.tools import doctor
+
+from .conftest import SCRIPTS
 
 HERE = Path(convattn.__file__).resolve().parent
 
@@ -152,29 +155,6 @@ def test_main_exits_zero_when_everything_passes(monkeypatch):
     assert doctor.main(["--verbose"], out=lines.append) == 2
 
 
-@pytest.mark.parametrize(
-    ("argv", "expected"),
-    [
-        (["doctor"], 0),
-        (["doctor", "-x"], 2),
-        (["nonsense"], "usage: python -m convattn {doctor|bench}"),
-        ([], "usage"),
-    ],
-)
-def test_python_m_convattn_dispatches_to_the_doctor(monkeypatch, argv, expected):
-    monkeypatch.setattr(doctor, "run_checks", lambda: [doctor.Check("a", True, "fine")])
-    monkeypatch.setattr(sys, "argv", ["convattn", *argv])
-    with pytest.raises(SystemExit) as exit_:
-        runpy.run_module("convattn.__main__", run_name="__main__")
-    if isinstance(expected, int):
-        assert exit_.value.code == expected
-    else:
-        assert str(exit_.value.code).startswith(expected)
-
-
-def test_runs_as_a_module_of_the_tools(monkeypatch):
-    monkeypatch.delitem(sys.modules, "convattn.tools.doctor")  # runpy runs it afresh, as `python -m` does
-    monkeypatch.setattr(sys, "argv", ["doctor", "--x"])
-    with pytest.raises(SystemExit) as exit_:
-        runpy.run_module("convattn.tools.doctor", run_name="__main__")
-    assert exit_.value.code == 2  # run afresh by runpy: its own main refuses the option
+def test_runs_as_a_script():
+    done = subprocess.run([sys.executable, str(SCRIPTS / "doctor.py"), "--x"], capture_output=True, text=True)
+    assert done.returncode == 2  # its own main refuses the option

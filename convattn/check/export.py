@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import torch
 
-from ..check import _core
+from . import _core
 
 __all__ = ["save", "probe"]
 

@@ -1,4 +1,4 @@
-"""python -m convattn.tools.bench on tiny sizes: its cases, FLOPs, skipped rows, CSV and provenance.
+"""scripts/bench.py on tiny sizes: its cases, FLOPs, skipped rows, CSV and provenance.
 No timing is asserted."""
 
 import subprocess
@@ -11,8 +11,8 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from convattn.bench import read_csv
-from convattn.tools import bench
-from convattn.tools.bench import LAYERS, Settings
+import bench
+from bench import LAYERS, Settings
 
 TINY = Settings(width=8, head_dim=4)  # two heads of 4 channels
 TINY_SIZE = {"sequence": 8, "image": 4}
@@ -92,13 +92,13 @@ def test_main_prints_and_writes_csv_and_provenance(tmp_path, capsys):
     argv += ["--repeats", "1", "--width", "8", "--head-dim", "4", "--csv", str(path)]
     assert bench.main(argv) == 0
     out = capsys.readouterr().out
-    for text in ("convattn.tools.bench:", "peak MiB", "fitted exponent", "from-scratch", f"wrote {path}"):
+    for text in ("scripts/bench.py:", "peak MiB", "fitted exponent", "from-scratch", f"wrote {path}"):
         assert text in out
     rows = read_csv(path)
     assert {(r.layer, r.impl) for r in rows} >= {("conv2d", "scratch"), ("conv2d", "torch")}
     assert {r.positions for r in rows if r.layer == "conv2d"} == {4, 16}
     note = path.with_suffix(".md").read_text()
-    assert f"`python -m convattn.tools.bench {' '.join(argv)}`" in note
+    assert f"`python scripts/bench.py {' '.join(argv)}`" in note
     assert "torch " + torch.__version__ in note and "width 8, heads of 4 channels" in note
 
 
@@ -131,12 +131,11 @@ def test_main_refuses_bad_options(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_runs_as_a_module():
-    root = Path(__file__).resolve().parents[1]
+def test_runs_as_a_script():
+    root = Path(__file__).resolve().parents[2]
     argv = [
         sys.executable,
-        "-m",
-        "convattn.tools.bench",
+        "scripts/bench.py",
         "--layers",
         "fc",
         "--sizes",

@@ -17,9 +17,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import convattn
 from convattn.check import _core
-from convattn.tools import grader
-from convattn.tools.coursework import main, student_notebook
-from convattn.tools.sandbox import bwrap
+from coursework import grader
+from coursework.edition import main, student_notebook
+from coursework.sandbox import bwrap
 
 SETUP = "import torch\n\nfrom convattn import check, image_fc_params, linear"
 CONTEXT = "W_b = torch.arange(12.0).reshape(3, 4)  # (hidden, pixels)\nperm = torch.tensor([2, 0, 3, 1])"
@@ -413,7 +413,7 @@ def test_check_cells_are_read_with_constants_the_grader_evaluates_itself():
 
 
 def test_command_line_without_isolation_says_so_loudly(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("convattn.tools.sandbox.bwrap", lambda: None)
+    monkeypatch.setattr("coursework.sandbox.bwrap", lambda: None)
     (tmp_path / "book").mkdir()
     nbformat.write(chapter(), tmp_path / "book" / "tiny.ipynb")
     (tmp_path / "x.ipynb").write_text("not json")

@@ -1,7 +1,7 @@
 """The long sweeps behind the committed results files, as a command line.
 
-    python -m convattn.tools.sweep hybrid book/data/hybrid_results.csv --workers 2
-    python -m convattn.tools.sweep bias book/data/bias_results.csv --workers 2
+    python scripts/sweep.py hybrid book/data/hybrid_results.csv --workers 2
+    python scripts/sweep.py bias book/data/bias_results.csv --workers 2
 
 ``hybrid``: the digits study of chapter 5 (:mod:`convattn.experiments`): first each model's learning rate
 on a validation split (grid 3e-4, 1e-3, 3e-3), then every run at its rate. ``bias``: the content lookup
@@ -29,58 +29,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import bias, experiments
+from convattn import bias, experiments
+from convattn.experiments import run_parallel, run_sweep
 
-__all__ = ["run_parallel", "machine", "write_csv", "run_sweep", "main"]
-
-
-def run_parallel(fn: Callable, jobs: Sequence, *, workers: int = 1, progress: bool = False) -> list:
-    """``[fn(job) for job in jobs]`` in ``workers`` processes (fork on Linux); results in job order."""
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be >= 1; got {workers!r}")
-    start, results = time.perf_counter(), []
-
-    def report(i: int, job: object) -> None:
-        if progress:
-            print(
-                f"[{i + 1:>3}/{len(jobs)}] {job} ({time.perf_counter() - start:.0f} s)",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    if workers == 1 or len(jobs) <= 1:
-        for i, job in enumerate(jobs):
-            results.append(fn(job))
-            report(i, job)
-        return results
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context(method)) as pool:
-        for i, out in enumerate(pool.map(fn, jobs)):
-            results.append(out)
-            report(i, jobs[i])
-    return results
-
-
-def _hybrid_job(job: tuple) -> list[dict]:
-    return experiments.run_one(*job)
-
-
-def run_sweep(
-    runs: Iterable[experiments.Run] | experiments.Protocol = experiments.FULL,
-    protocol: experiments.Protocol | None = None,
-    *,
-    workers: int = 1,
-    progress: bool = False,
-) -> list[dict]:
-    """Many digits runs (:func:`convattn.experiments.run_one`), rows in the order of ``runs``."""
-    if isinstance(runs, experiments.Protocol):
-        protocol = runs if protocol is None else protocol
-        runs = experiments.plan(runs)
-    protocol = experiments.FULL if protocol is None else protocol
-    jobs = [(r, protocol) for r in runs]
-    return [
-        row for rows in run_parallel(_hybrid_job, jobs, workers=workers, progress=progress) for row in rows
-    ]
+__all__ = ["machine", "write_csv", "main"]
 
 
 def machine() -> str:
@@ -126,7 +78,7 @@ def _bias_job(job: tuple) -> dict:
 def _provenance(title: str, argv: Sequence[str], n_runs: int, workers: int, minutes: float) -> list[str]:
     return [
         f"{title} of the course 'Convolution vs. Attention'; made by:",
-        "  python -m convattn.tools.sweep " + " ".join(argv),
+        "  python scripts/sweep.py " + " ".join(argv),
         f"machine: {machine()}; {versions()}",
         f"date: {datetime.date.today().isoformat()}; {n_runs} runs, {workers} processes, {math.ceil(minutes)} min",
     ]
@@ -191,7 +143,7 @@ def _grid_job(job: tuple) -> dict:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m convattn.tools.sweep", description=__doc__.split("\n")[0]
+        prog="python scripts/sweep.py", description=__doc__.split("\n")[0]
     )
     parser.add_argument("sweep", choices=("hybrid", "bias"), help="which study")
     parser.add_argument("out", help="CSV file to write, e.g. book/data/bias_results.csv")

@@ -22,9 +22,9 @@ Exercises are discovered from these tags and labels, never from a list of chapte
 
 Command line::
 
-    python -m convattn.tools.coursework student OUT [--book book]
-    python -m convattn.tools.coursework grade SUBMISSION.ipynb [...] [--chapter NAME] [--timeout S] [--csv P | --json P]
-    python -m convattn.tools.coursework selftest [CHAPTER ...] [--book book] [--timeout S]
+    python -m coursework student OUT [--book book]
+    python -m coursework grade SUBMISSION.ipynb [...] [--chapter NAME] [--timeout S] [--csv P | --json P]
+    python -m coursework selftest [CHAPTER ...] [--book book] [--timeout S]
 """
 
 from __future__ import annotations
@@ -356,7 +356,7 @@ def _readme(chapters: list[tuple[str, dict[str, Exercise]]]) -> str:
         lines.append(f"| `{name}.ipynb` | {listed} |")
     lines += [
         "",
-        f"Written by `python -m convattn.tools.coursework student`; `{MARKER}` marks this folder as its output.",
+        f"Written by `python -m coursework student`; `{MARKER}` marks this folder as its output.",
         "",
     ]
     return "\n".join(lines)
@@ -398,7 +398,7 @@ def make_student_edition(book_dir: str | Path, out_dir: str | Path) -> list[Path
         (out / DATA).mkdir(exist_ok=True)
         written += [Path(shutil.copyfile(p, out / DATA / p.name)) for p in data]
     record = {
-        "written_by": "python -m convattn.tools.coursework student",
+        "written_by": "python -m coursework student",
         "files": {p.relative_to(out).as_posix(): _sha256(p) for p in written},
     }
     (out / MARKER).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
@@ -503,7 +503,7 @@ def _execute(
 
     ``timeout`` is in whole seconds (as :func:`_check_timeout` returns it); ``cwd`` defaults to a scratch folder,
     into which the folder ``data`` (the book's stored results, if given) is copied as ``data/``. With a
-    ``sandbox`` (see :mod:`convattn.tools.sandbox`) the kernel is the sandbox's, in its ``work`` folder.
+    ``sandbox`` (see :mod:`coursework.sandbox`) the kernel is the sandbox's, in its ``work`` folder.
     """
     run = _Run()
     probe_timeout = max(2, min(int(timeout), 10))
@@ -900,9 +900,9 @@ def _grade_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m convattn.tools.coursework {student,grade,selftest} ...``; returns the exit status."""
+    """``python -m coursework {student,grade,selftest} ...``; returns the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m convattn.tools.coursework", description=__doc__.split("\n")[0]
+        prog="python -m coursework", description=__doc__.split("\n")[0]
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("student", help="write the student edition of every chapter into OUT")

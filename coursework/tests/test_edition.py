@@ -1,4 +1,4 @@
-"""The student edition and its selftest (convattn/tools/coursework.py); the grader has tests/test_grader.py.
+"""The student edition and its selftest (coursework/src/coursework/edition.py); the grader has test_grader.py.
 
 Most tests use a tiny synthetic chapter built with nbformat: its checks are defined in its first cell, so a
 kernel starts in about a second without importing torch. The real chapters' student editions are executed by
@@ -13,8 +13,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from convattn.tools import coursework
-from convattn.tools.coursework import (
+from coursework import edition as coursework
+from coursework.edition import (
     MARKER,
     find_exercises,
     make_student_edition,
@@ -24,7 +24,7 @@ from convattn.tools.coursework import (
     verify_student_notebook,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
 CHAPTERS = sorted(p for p in BOOK.glob("*.ipynb") if find_exercises(nbformat.read(p, as_version=4)))
 
@@ -329,3 +329,9 @@ def test_the_grader_keeps_only_the_first_million_characters_a_cell_prints():
     assert (
         text.startswith("x" * 1_000_000) and text.endswith("cut by the grader]\n") and len(text) < 1_000_100
     )
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "book").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_the_books_student_edition_needs_no_solution(path):
+    """Proven without running it (see student_edition_problems): nbval's run of the book stands for it."""
+    assert student_edition_problems(nbformat.read(path, as_version=4)) == []
