@@ -282,6 +282,8 @@ def test_copy_attention_weights_both_ways_and_self_attention_as_one_head():
     torch.testing.assert_close(single(x), one(x, x, x)[0], **TOL[torch.float32])
 
 
+# One case per guard, by its type and key phrase. The guards of convattn._validate are each tested once in
+# the suite: check_qkv, check_mask, check_tokens, check_choice and check_tensor's at-least-n-dimensions here.
 @pytest.mark.parametrize(
     "call, error, message",
     [
@@ -290,12 +292,12 @@ def test_copy_attention_weights_both_ways_and_self_attention_as_one_head():
                 torch.randn(2, 5, 8), torch.randn(2, 5, 6), torch.randn(2, 5, 6)
             ),
             ValueError,
-            r"q and k must have the same last dimension; got q \(2, 5, 8\) and k \(2, 5, 6\)",
+            "q and k must have the same last dimension",
         ),
         (
             lambda: scaled_dot_product_attention(torch.randn(5, 4), torch.randn(5, 4), torch.randn(6, 4)),
             ValueError,
-            r"k and v must have the same length M",
+            "k and v must have the same length M",
         ),
         (
             lambda: scaled_dot_product_attention(torch.randn(4), torch.randn(5, 4), torch.randn(5, 4)),
@@ -307,7 +309,7 @@ def test_copy_attention_weights_both_ways_and_self_attention_as_one_head():
                 torch.randn(5, 4), torch.randn(5, 4, dtype=torch.float64), torch.randn(5, 4)
             ),
             TypeError,
-            "same dtype",
+            "q, k and v must have the same dtype",
         ),
         (
             lambda: scaled_dot_product_attention(
@@ -317,17 +319,7 @@ def test_copy_attention_weights_both_ways_and_self_attention_as_one_head():
                 mask=torch.ones(5, 3, dtype=torch.bool),
             ),
             ValueError,
-            r"mask must be bool .* of shape \(\.\.\., N, M\) = \(\.\.\., 3, 5\)",
-        ),
-        (
-            lambda: scaled_dot_product_attention(
-                torch.randn(3, 4),
-                torch.randn(3, 4),
-                torch.randn(3, 4),
-                mask=torch.ones(3, 3, dtype=torch.int64),
-            ),
-            ValueError,
-            "mask must be bool .*; got torch.int64",
+            "mask must be bool",
         ),
         (
             lambda: scaled_dot_product_attention(
@@ -337,61 +329,21 @@ def test_copy_attention_weights_both_ways_and_self_attention_as_one_head():
             "either mask or is_causal",
         ),
         (
-            lambda: scaled_dot_product_attention(
-                torch.randn(3, 4), torch.randn(3, 4), torch.randn(3, 4), mask=[1]
-            ),
-            TypeError,
-            "mask must be a torch.Tensor; got list",
-        ),
-        (lambda: basic_self_attention(torch.randn(4)), ValueError, "x must have at least 2 dimensions"),
-        (
             lambda: basic_self_attention(torch.randn(3, 4), similarity="cos"),
             ValueError,
             "similarity must be one of",
         ),
         (lambda: basic_self_attention(torch.zeros(3, 4), similarity="cosine"), ValueError, "zero token"),
-        (lambda: basic_self_attention([[1.0]]), TypeError, "x must be a torch.Tensor; got list"),
         (
             lambda: SelfAttention(4)(torch.randn(2, 3, 5)),
             ValueError,
-            r"x must have shape \(B, N, C\) or \(N, C\) with C = dim = 4; got \(2, 3, 5\)",
+            r"x must have shape \(B, N, C\) or \(N, C\) with C = dim",
         ),
-        (
-            lambda: SelfAttention(4)(torch.randn(2, 2, 3, 4)),
-            ValueError,
-            r"x must have shape \(B, N, C\) or \(N, C\) with C = dim = 4; got \(2, 2, 3, 4\)",
-        ),
-        (lambda: SelfAttention(0), ValueError, "dim must be >= 1"),
-        (
-            lambda: MultiHeadSelfAttention(6, 4),
-            ValueError,
-            "num_heads must divide dim; got dim = 6 and num_heads = 4",
-        ),
+        (lambda: MultiHeadSelfAttention(6, 4), ValueError, "num_heads must divide dim"),
         (
             lambda: copy_attention_weights(MultiHeadSelfAttention(4, 2), MultiHeadSelfAttention(4, 2)),
             ValueError,
-            r"needs one plain nn.MultiheadAttention and one MultiHeadSelfAttention",
-        ),
-        (
-            lambda: copy_attention_weights(MultiHeadSelfAttention(4, 2), nn.MultiheadAttention(4, 1)),
-            ValueError,
-            r"same \(dim, num_heads, bias\); got MultiHeadSelfAttention \(4, 2, True\) and "
-            r"MultiheadAttention \(4, 1, True\)",
-        ),
-        (
-            lambda: copy_attention_weights(SelfAttention(4), nn.MultiheadAttention(4, 1)),
-            ValueError,
-            r"out_proj=True .*; got SelfAttention None and MultiheadAttention \(4, 1, True\)",
-        ),
-        (
-            lambda: copy_attention_weights(nn.MultiheadAttention(4, 1, kdim=3), MultiHeadSelfAttention(4, 1)),
-            ValueError,
-            r"got MultiheadAttention None and MultiHeadSelfAttention \(4, 1, True\)",
-        ),
-        (
-            lambda: copy_attention_weights(nn.Linear(4, 4), nn.MultiheadAttention(4, 1)),
-            ValueError,
-            "got Linear None",
+            "needs one plain nn.MultiheadAttention and one MultiHeadSelfAttention",
         ),
     ],
 )

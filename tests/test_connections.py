@@ -33,14 +33,7 @@ def test_linear_map_matrix_of_a_shift_is_a_permutation():
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (
-            lambda: fc_connections(torch.randn(3)),
-            ValueError,
-            r"layer must have shape \(n_out, n_in\); got shape \(3,\)",
-        ),
         (lambda: fc_connections([1, 2]), TypeError, "layer must be an nn.Linear or a"),
-        (lambda: linear_map_matrix(lambda x: x, 2.0), TypeError, "n_in must be an int"),
-        (lambda: linear_map_matrix(lambda x: x, 0), ValueError, "n_in must be >= 1"),
         (lambda: linear_map_matrix(lambda x: x.sum(), 3), ValueError, r"fn must map \(batch, n_in\)"),
     ],
 )
@@ -184,36 +177,12 @@ def test_is_convolution_rejects_what_is_not_a_convolution():
             ValueError,
             r"weight must have shape \(k\) or \(C_out",
         ),
-        (lambda: conv1d_connections(torch.randn(3), 0), ValueError, "n_in must be >= 1; got 0"),
-        (lambda: conv1d_connections(torch.randn(5), 3), ValueError, "too small for weight's kernel"),
-        (lambda: conv1d_connections(torch.randn(3), 5, stride=2, padding="same"), ValueError, "strided"),
-        (
-            lambda: conv2d_connections(torch.randn(3, 3), (8, 8, 8)),
-            TypeError,
-            r"input_size must be an int or a tuple of 2 ints; got \(8, 8, 8\)",
-        ),
-        (lambda: conv2d_connections(torch.randn(3, 3), (8, 0)), ValueError, "input_size must be >= 1"),
-        (
-            lambda: conv2d_connections(torch.randn(3, 2, 3, 3), (8, 8), groups=2),
-            ValueError,
-            "with groups = 2 dividing C and C_out",
-        ),
-        (lambda: is_convolution(torch.randn(6)), ValueError, r"matrix must have shape \(n_out, n_in\)"),
         (
             lambda: is_convolution(torch.randn(6, 5), in_channels=2),
             ValueError,
-            r"\(1·N_out, 2·N\); got \(6, 5\)",
+            r"matrix must have shape \(C_out·N_out, C_in·N\)",
         ),
-        (
-            lambda: is_convolution(torch.randn(6, 6), tol=-1.0),
-            ValueError,
-            "tol must be >= 0; got -1.0",
-        ),
-        (
-            lambda: is_convolution(torch.randn(6, 6), max_kernel_size=0),
-            ValueError,
-            "max_kernel_size must be >= 1",
-        ),
+        (lambda: is_convolution(torch.randn(6, 6), tol=-1.0), ValueError, "tol must be >= 0"),  # check_number
     ],
 )
 def test_conv_connections_bad_input(call, error, message):

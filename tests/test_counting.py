@@ -41,21 +41,20 @@ def test_loglog_slope_recovers_power(p):
     assert loglog_slope(sizes, [3 * s**p for s in sizes]) == pytest.approx(p, abs=1e-12)
 
 
+# One case per guard, by its type and key phrase. check_sizes (check_int's TypeError and ValueError) and
+# check_numbers' TypeError of convattn._validate are tested here for every module.
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (lambda: fc_params(0, 3), ValueError, "n_in must be >= 1; got 0"),
-        (lambda: fc_params(2.5, 3), TypeError, "n_in must be an int; got float"),
-        (lambda: image_fc_params(8, 0), ValueError, "channels must be >= 1"),
+        (lambda: fc_params(0, 3), ValueError, "n_in must be >= 1"),
+        (lambda: fc_params(2.5, 3), TypeError, "n_in must be an int"),
+        (lambda: loglog_slope("ab", [1, 1]), TypeError, "sizes must be a 1-D sequence of numbers"),
         (
             lambda: loglog_slope([1, 2], [1]),
             ValueError,
-            r"as many \(>= 2\) positive numbers; got \[1.0, 2.0\]",
+            r"sizes and values must be as many \(>= 2\) positive",
         ),
-        (lambda: loglog_slope([1], [1]), ValueError, r"as many \(>= 2\) positive numbers"),
-        (lambda: loglog_slope([1, 0], [1, 1]), ValueError, "positive numbers"),
-        (lambda: loglog_slope("ab", [1, 1]), TypeError, "sizes must be a 1-D sequence of numbers"),
-        (lambda: loglog_slope([2, 2], [1, 3]), ValueError, "not all be equal"),
+        (lambda: loglog_slope([2, 2], [1, 3]), ValueError, "sizes must not all be equal"),
     ],
 )
 def test_counting_bad_input(call, error, message):
@@ -161,23 +160,6 @@ def test_attention_weights_bytes_and_saved_activation_bytes():
         )  # weight counted without module
 
 
-@pytest.mark.parametrize(
-    "call, error, message",
-    [
-        (lambda: mha_params(8, 0), ValueError, "num_heads must be >= 1"),
-        (lambda: mha_params(8.0, 2), TypeError, "dim must be an int; got float"),
-        (lambda: attention_flops(0, 4), ValueError, "n must be >= 1"),
-        (lambda: attention_flops(4, 4, batch=0), ValueError, "batch must be >= 1"),
-        (lambda: mha_flops(4, 6, 0), ValueError, "num_heads must be >= 1"),
-        (lambda: attention_weights_bytes(4, num_heads=0), ValueError, "num_heads must be >= 1"),
-        (lambda: attention_weights_bytes(-1), ValueError, "n must be >= 1"),
-    ],
-)
-def test_attention_counting_bad_input(call, error, message):
-    with pytest.raises(error, match=message):
-        call()
-
-
 # ---------------------------------------------------------------- chapter 2: convolution
 from convattn import conv1d_macs, conv1d_params, conv2d_macs, conv2d_params  # noqa: E402
 
@@ -247,27 +229,6 @@ def test_conv2d_macs_grow_with_pixels_not_their_square():
     macs = [conv2d_macs(3, 3, 3, side, padding=1) for side in sides]
     assert loglog_slope([s * s for s in sides], macs) == pytest.approx(1.0)
     assert conv2d_macs(3, 16, (3, 5), (20, 30), stride=(2, 3), padding=(1, 2)) == 16 * 10 * 10 * 3 * 15
-
-
-@pytest.mark.parametrize(
-    "call, error, message",
-    [
-        (lambda: conv2d_params(3, 4, 3, groups=0), ValueError, "groups must be >= 1"),
-        (
-            lambda: conv2d_params(3, 3, (3, 3, 3)),
-            TypeError,
-            r"kernel_size must be an int or a tuple of 2 ints; got \(3, 3, 3\)",
-        ),
-        (lambda: conv1d_params(0, 3, 3), ValueError, "in_channels must be >= 1; got 0"),
-        (lambda: conv2d_macs(3, 3, 5, 4), ValueError, "does not fit in the padded input of length 4"),
-        (lambda: conv2d_macs(3, 3, 3, 8, stride=2, padding="same"), ValueError, "strided"),
-        (lambda: conv2d_macs(3, 3, (3, 3, 3), 8), TypeError, "kernel_size must be an int or a tuple of 2"),
-        (lambda: conv1d_macs(3, 3, 3, 8, batch=0), ValueError, "batch must be >= 1; got 0"),
-    ],
-)
-def test_conv_counting_bad_input(call, error, message):
-    with pytest.raises(error, match=message):
-        call()
 
 
 # ---------------------------------------------------------------- chapter: cost
@@ -360,19 +321,3 @@ def test_attention_conv_crossover_is_where_the_flops_meet(dim, k, ndim):
     q2 = torch.randn(1, 2 * n, dim)
     # at 2n*, attention costs 4× its cost at n*, the convolution only 2×
     assert measured_flops(scaled_dot_product_attention, q2, q2, q2) == 4 * conv
-
-
-@pytest.mark.parametrize(
-    "call, error, message",
-    [
-        (lambda: fc_flops(0, 3), ValueError, "n_in must be >= 1"),
-        (lambda: fc_flops(3, 3, batch=1.5), TypeError, "batch must be an int"),
-        (lambda: fc_flops(3, -1), ValueError, "n_out must be >= 1"),
-        (lambda: attention_conv_crossover(64, 3, ndim=0), ValueError, "ndim must be >= 1"),
-        (lambda: attention_conv_crossover(64, 0), ValueError, "kernel_size must be >= 1"),
-        (lambda: attention_conv_crossover(2.0, 3), TypeError, "dim must be an int"),
-    ],
-)
-def test_cost_counting_bad_input(call, error, message):
-    with pytest.raises(error, match=message):
-        call()

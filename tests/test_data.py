@@ -36,29 +36,11 @@ def test_permute_pixels_moves_pixels_and_is_invertible():
     "call, error, message",
     [
         (lambda: load_digits_split(test_fraction=1.5), ValueError, "test_fraction must be between 0 and 1"),
-        (lambda: pixel_permutation(0), ValueError, "n_pixels must be >= 1"),
-        (
-            lambda: permute_pixels(torch.ones(2, 4), torch.tensor([0, 1, 2])),
-            ValueError,
-            "perm must be a permutation",
-        ),
         (
             lambda: permute_pixels(torch.ones(2, 3), torch.tensor([0, 0, 1])),
             ValueError,
             "perm must be a permutation",
         ),
-        (lambda: permute_pixels(torch.ones(3), torch.tensor([0, 1, 2])), ValueError, "at least 2 dimensions"),
-        (
-            lambda: permute_pixels([[0.0, 1.0]], torch.tensor([1, 0])),
-            TypeError,
-            "images must be a torch.Tensor",
-        ),
-        (
-            lambda: permute_pixels(torch.ones(2, 2), torch.tensor([1.0, 0.0])),
-            ValueError,
-            "perm must be a permutation",
-        ),
-        (lambda: pixel_permutation(2.0), TypeError, "n_pixels must be an int"),
     ],
 )
 def test_data_bad_input(call, error, message):

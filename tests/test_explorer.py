@@ -86,14 +86,12 @@ def test_html_is_deterministic_and_self_contained(explorer):
 
 
 def test_bad_sentences():
-    with pytest.raises(ValueError, match=r"same number of words .* got \[9, 8\]"):
+    with pytest.raises(ValueError, match="sentences must all have the same number of words"):
         connection_explorer(
             ["Alice had gone to the supermarket to meet Bob", "Alice is adventurous and she is in wonderland"]
         )
-    with pytest.raises(ValueError, match="at least two sentences"):
+    with pytest.raises(ValueError, match="sentences must be a list of at least two sentences"):
         connection_explorer("Alice is adventurous")
-    with pytest.raises(ValueError, match="unknown word 'Carol'"):
-        connection_explorer(["Alice meet Bob", "Carol meet Bob"])
 
 
 def test_a_tiny_share_stays_visible():

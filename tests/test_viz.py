@@ -62,25 +62,14 @@ def test_plot_image_grid():
 @pytest.mark.parametrize(
     "call, error, message",
     [
+        (lambda: plot_connections("m"), TypeError, "matrix must be a torch.Tensor or numpy array"),
         (
-            lambda: plot_connections(torch.ones(3)),
-            TypeError,
-            r"matrix must be a torch.Tensor or numpy array of shape \(n_out, n_in\); got shape \(3,\)",
-        ),
-        (lambda: plot_connections("m"), TypeError, r"of shape \(n_out, n_in\); got str"),
-        (lambda: plot_connections(torch.ones(2, 2), threshold=2), ValueError, r"threshold not in \[0, 1\)"),
-        (lambda: plot_matrix(torch.ones(2, 3), xticklabels=["a"]), ValueError, r"one label per column \(3\)"),
-        (lambda: plot_matrix([[1.0]]), TypeError, "got list"),
-        (lambda: plot_scaling([1, 2], {"a": [1]}), ValueError, "one value per size"),
-        (lambda: plot_scaling([1, 2], {}), ValueError, "at least one"),
-        (lambda: plot_scaling([1, 2], {"a": ["x", 2]}), TypeError, "series 'a' must be a 1-D sequence"),
-        (lambda: plot_image_grid(torch.ones(8, 8)), TypeError, r"images must be .* \(n, H, W\); got shape"),
-        (
-            lambda: plot_image_grid(torch.ones(2, 8, 8), titles=["a"]),
+            lambda: plot_matrix(torch.ones(2, 3), xticklabels=["a"]),
             ValueError,
-            r"one label per image \(2\)",
+            "xticklabels must have one label per column",
         ),
-        (lambda: plot_image_grid(torch.ones(2, 8, 8), ncols=0), ValueError, "ncols must be >= 1"),
+        (lambda: plot_scaling([1, 2], {}), ValueError, "series must be a mapping with at least one"),
+        (lambda: plot_scaling([1, 2], {"a": [1]}), ValueError, "every series must have one value per size"),
     ],
 )
 def test_viz_bad_input(call, error, message):
@@ -114,17 +103,9 @@ def test_plot_errorbars_draws_each_series_with_its_colour_and_dodge():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["10 %", "30 %", "100 %"]
 
 
-@pytest.mark.parametrize(
-    "series, message",
-    [
-        ({}, "at least one named"),
-        ({"a": ([1, 2], [0, 0])}, "one of each per x"),
-        ({"a": [1, 2, 3]}, "must be a pair"),
-    ],
-)
-def test_plot_errorbars_bad_input(series, message):
-    with pytest.raises(ValueError, match=message):
-        plot_errorbars([1, 2, 3], series)
+def test_plot_errorbars_bad_input():
+    with pytest.raises(ValueError, match=r"every series must be a pair \(means, errors\)"):
+        plot_errorbars([1, 2, 3], {"a": [1, 2, 3]})
 
 
 def test_plot_matrix_ticks_are_whole_positions():
