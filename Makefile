@@ -38,11 +38,11 @@ $(BIN)/python:
 # Installs quietly: the pip log is kept in .venv/install.log and shown only when the install fails.
 # requirements.txt is the full lock (every package pinned); the course's own packages go in editable, without
 # dependencies of their own choosing.
-$(STAMP): requirements.txt pyproject.toml | $(BIN)/python
+$(STAMP): requirements.txt pyproject.toml coursework/pyproject.toml | $(BIN)/python
 	@echo "Setting up $(VENV) from requirements.txt (first time: a minute or two) ..."
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip > $(VENV)/install.log 2>&1 || true
 	@{ $(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt \
-		&& $(BIN)/python -m pip install --disable-pip-version-check --no-deps -e . ; } >> $(VENV)/install.log 2>&1 \
+		&& $(BIN)/python -m pip install --disable-pip-version-check --no-deps -e . -e ./coursework ; } >> $(VENV)/install.log 2>&1 \
 		|| { tail -n 40 $(VENV)/install.log; echo "pip install failed; full log in $(VENV)/install.log"; exit 1; }
 	@touch $(STAMP)
 	@echo "Environment ready: $(VENV)"
@@ -66,14 +66,14 @@ lint: install
 # Unit tests and notebooks run under tests/offline.py: any connection beyond loopback fails (kernels included).
 # The grader's tests need bubblewrap (its sandbox): installed with apt-get where root, else they are skipped, loudly.
 grader-deps:
-	@bash tests/grader/deps.sh
+	@bash coursework/deps.sh
 
 unit: install grader-deps
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline tests
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline tests coursework/tests
 
 # The inner loop: lint, then every unit test that starts no Jupyter kernel, on both cores.
 check: lint
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline -n 2 -m "not kernel" tests
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline -n 2 -m "not kernel" tests coursework/tests
 
 NBVAL := $(BIN)/python -m pytest -p tests.offline --nbval --nbval-current-env --nbval-sanitize-with book/sanitize.cfg \
 	-p no:cacheprovider
@@ -101,19 +101,19 @@ build: install
 
 # Everything CI checks, on two cores: lint first, then three lanes (the unit tests, every chapter on another
 # CPU's kernels, the strict build and the browser test), two at a time. Each chapter is executed once: the
-# student edition is proven to need no solution statically (tests/test_book.py: exercises close every chapter,
+# student edition is proven to need no solution statically (coursework/tests: exercises close every chapter,
 # so no story cell runs after a stub), and `make coursework` executes it when you want to see it run.
 test: lint grader-deps browser-deps
 	@$(MAKE) --no-print-directory -j2 --output-sync=target unit notebooks-other-cpu browser-test
 	@echo "make test: all checks passed"
 
 student: install
-	$(BIN)/python -m convattn.tools.coursework student student
+	$(BIN)/python -m coursework student student
 
 # Executes the student edition of every chapter, offline: only the stubs may fail, every other cell prints what
 # the book stores (nbval's sanitizers applied), and putting the solutions back restores each chapter.
 coursework: install
-	CONVATTN_OFFLINE=1 PYTHONPATH=$(CURDIR)/tests/offline_site $(BIN)/python -m convattn.tools.coursework selftest
+	CONVATTN_OFFLINE=1 PYTHONPATH=$(CURDIR)/tests/offline_site $(BIN)/python -m coursework selftest
 
 # A real browser reads the built book: Debian's Chromium (installed with apt where this user can) and a
 # local MathJax 3 and axe-core (npm, into .venv/browser), since these machines are offline.
@@ -132,7 +132,7 @@ browser-test: build browser-deps
 endif
 
 times: install
-	$(BIN)/python tools/chapter_times.py --out _build/times.md
+	$(BIN)/python scripts/chapter_times.py --out _build/times.md
 
 clean:
 	rm -rf _build
@@ -140,13 +140,13 @@ clean:
 # Regenerates the stored CPU benchmark that book/cost.ipynb plots; the tool writes book/data/bench_cpu.md beside it
 # (command, commit, date, machine, versions). One thread: timings on a busy machine stall less.
 bench: install
-	$(BIN)/python -m convattn.tools.bench --threads 1 --csv book/data/bench_cpu.csv
+	$(BIN)/python scripts/bench.py --threads 1 --csv book/data/bench_cpu.csv
 
 # On a GPU: CUDA sizes by default (N 1,024–16,384, sides 32–256, batch 2, width 256), float32 with TF32 off,
 # then bfloat16, where SDPA's flash and cuDNN kernels run. The book's stored GPU run is book/data/bench_h200.csv.
 bench-cuda: install
-	$(BIN)/python -m convattn.tools.bench --device cuda --csv book/data/bench_cuda.csv
-	$(BIN)/python -m convattn.tools.bench --device cuda --dtype bfloat16 --csv book/data/bench_cuda_bf16.csv
+	$(BIN)/python scripts/bench.py --device cuda --csv book/data/bench_cuda.csv
+	$(BIN)/python scripts/bench.py --device cuda --dtype bfloat16 --csv book/data/bench_cuda_bf16.csv
 
 doctor: install
-	$(BIN)/python -m convattn.tools.doctor
+	$(BIN)/python scripts/doctor.py

@@ -9,7 +9,7 @@ positionsᵖ (:func:`scaling_exponents`: 1 linear, 2 quadratic) and how many tim
 ours takes than PyTorch's (:func:`speed_ratios`).
 
 The command line that makes the tables, over every layer, device, dtype and SDPA
-backend, is tooling: ``python -m convattn.tools.bench`` (:mod:`convattn.tools.bench`).
+backend, is tooling: ``python scripts/bench.py``.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def read_csv(path: str | os.PathLike[str]) -> list[Result]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
-            f"no benchmark CSV at {path}; make one with python -m convattn.tools.bench"
+            f"no benchmark CSV at {path}; make one with python scripts/bench.py"
         )
     with path.open(newline="") as f:
         reader = csv.DictReader(f)
@@ -351,6 +351,5 @@ def speed_ratios(results: Sequence[Result]) -> list[tuple[str, int, float, str, 
 
 if __name__ == "__main__":  # the command line is tooling now
     sys.exit(
-        "the benchmark's command line is python -m convattn.tools.bench (options: "
-        "--help)"
+        "the benchmark's command line is python scripts/bench.py (options: --help)"
     )

@@ -159,7 +159,7 @@ class Protocol:
 
 
 # Each model's rate, chosen from LRS on the validation split (python -m
-# convattn.tools.sweep hybrid ...)
+# scripts/sweep.py hybrid ...)
 CHOSEN_LRS = (
     ("CCCC", 1e-3),
     ("CCCT", 3e-3),
@@ -417,13 +417,12 @@ def summarize(
 
 
 def read_results(path: str | os.PathLike) -> list[dict]:
-    """Rows of a results file (``convattn.tools.sweep.write_csv``), with numbers as
+    """Rows of a results file (written by ``scripts/sweep.py``), with numbers as
     numbers; empty cells NaN."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
-            f"no results file at {path}: run python scripts/sweep.py hybrid "
-            f"{path}"
+            f"no results file at {path}: run python scripts/sweep.py hybrid {path}"
         )
     lines = [line for line in path.read_text().splitlines() if not line.startswith("#")]
     ints = {"seed", "shift", "params", "steps"}
@@ -446,8 +445,11 @@ def read_results(path: str | os.PathLike) -> list[dict]:
 # ---------------------------------------------------------- running many runs
 
 
-def run_parallel(fn: Callable, jobs: Sequence, *, workers: int = 1, progress: bool = False) -> list:
-    """``[fn(job) for job in jobs]`` in ``workers`` processes (fork on Linux); results in job order."""
+def run_parallel(
+    fn: Callable, jobs: Sequence, *, workers: int = 1, progress: bool = False
+) -> list:
+    """``[fn(job) for job in jobs]`` in ``workers`` processes (fork on Linux), in job
+    order."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be >= 1; got {workers!r}")
     start, results = time.perf_counter(), []
@@ -466,7 +468,9 @@ def run_parallel(fn: Callable, jobs: Sequence, *, workers: int = 1, progress: bo
             report(i, job)
         return results
     method = "fork" if sys.platform.startswith("linux") else "spawn"
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context(method)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context(method)
+    ) as pool:
         for i, out in enumerate(pool.map(fn, jobs)):
             results.append(out)
             report(i, jobs[i])
@@ -491,5 +495,7 @@ def run_sweep(
     protocol = FULL if protocol is None else protocol
     jobs = [(r, protocol) for r in runs]
     return [
-        row for rows in run_parallel(_hybrid_job, jobs, workers=workers, progress=progress) for row in rows
+        row
+        for rows in run_parallel(_hybrid_job, jobs, workers=workers, progress=progress)
+        for row in rows
     ]

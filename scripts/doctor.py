@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib
 import importlib.metadata as metadata
 import json
-import os
 import shutil
 import subprocess
 import sys

@@ -20,10 +20,8 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, fields
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -142,9 +140,7 @@ def _grid_job(job: tuple) -> dict:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python scripts/sweep.py", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python scripts/sweep.py", description=__doc__.split("\n")[0])
     parser.add_argument("sweep", choices=("hybrid", "bias"), help="which study")
     parser.add_argument("out", help="CSV file to write, e.g. book/data/bias_results.csv")
     parser.add_argument("--workers", type=int, default=2, help="processes of one thread each (default 2)")

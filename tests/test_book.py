@@ -103,4 +103,3 @@ def test_chapter_structure_title_intro_exercises_summary(path):
             )
     n_solutions = sum("solution" in tags(c) for c in cells)
     assert n_solutions == len(exercises), f"{path.name}: one tagged solution cell per exercise"
-

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from ..attention import basic_self_attention
+from .. import basic_self_attention
 from ._core import CheckFailed, _answer, _close, _ok, _try, check_of
 
 __all__ = ["basic_attention_weights", "off_diagonal_maximum", "kernel_regression_as_attention"]

@@ -7,8 +7,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from ..conv import conv1d, conv_output_size
-from ..counting import conv2d_params, fc_params
+from .. import conv1d, conv2d_params, conv_output_size, fc_params
 from ._core import CheckFailed, _answer, _close, _ok, check_of
 
 __all__ = [

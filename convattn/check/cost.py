@@ -6,7 +6,7 @@ import math
 import random
 from collections.abc import Callable, Sequence
 
-from ..counting import attention_conv_crossover, loglog_slope
+from .. import attention_conv_crossover, loglog_slope
 from ._core import CheckFailed, _number, _ok, _same, check_of
 
 __all__ = [
@@ -168,7 +168,7 @@ def _least_squares(xs: Sequence[float], ys: Sequence[float]) -> float:
 @check_of()
 def depthwise_crossover(answer: object, kernel_size: int = 3) -> None:
     """n* where attention's mixing (4·n²·d) costs what a depthwise k×k convolution (2·n·k²·d) does: k²/2."""
-    from ..counting import attention_flops, conv2d_macs
+    from .. import attention_flops, conv2d_macs
 
     value = _number(answer)
     if value is None:

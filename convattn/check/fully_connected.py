@@ -7,8 +7,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from ..counting import image_fc_params
-from ..fc import linear
+from .. import image_fc_params, linear
 from ._core import CheckFailed, _answer, _close, _ok, _try, check_of
 
 __all__ = [

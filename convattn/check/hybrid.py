@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from ..relative import relative_position_index
+from .. import relative_position_index
 from ._core import CheckFailed, _answer, _ok, check_of
 
 __all__ = ["relative_index_function", "bias_conv_kernel", "tap_table_function"]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from ..attention import scaled_dot_product_attention
+from .. import scaled_dot_product_attention
 from ._core import CheckFailed, _answer, _close, _ok, _try, check_of
 
 __all__ = ["attention_function", "causal_mask", "in_proj_split", "previous_token_head"]

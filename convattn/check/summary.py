@@ -33,7 +33,7 @@ _EQUIVARIANCE_WHY = {
 @check_of()
 def permutation_equivariant_layers(answer: object) -> None:
     """Check a dict {layer kind: True/False} saying which of the five layers are permutation-equivariant."""
-    from ..compare import LAYER_KINDS, measure_layer
+    from .. import LAYER_KINDS, measure_layer
 
     if not isinstance(answer, dict):
         raise CheckFailed(f"answer should be a dict like {{'fc': False, ...}}; got {type(answer).__name__}")
@@ -55,7 +55,7 @@ def permutation_equivariant_layers(answer: object) -> None:
 @check_of()
 def receptive_field_of(answer: object, kind: str, n: int, kernel_size: int = 3) -> None:
     """Check the number of input positions one output of a ``kind`` layer depends on, for n tokens."""
-    from ..compare import measure_layer
+    from .. import measure_layer
 
     if isinstance(answer, bool) or not isinstance(answer, int):
         raise CheckFailed(
@@ -90,7 +90,7 @@ def translation_error_function(fn: Callable[[Callable[[Tensor], Tensor], Tensor]
     It is tried on three layers of :mod:`convattn.compare` (FC, a circular convolution, QKV attention), where the
     right answer, the invariance error and a shift along the channels give different numbers.
     """
-    from ..compare import make_layer
+    from .. import make_layer
 
     if not callable(fn):
         raise CheckFailed(f"pass your function itself (e.g. translation_error), not {type(fn).__name__}")
@@ -159,7 +159,7 @@ STACKS["conv, then qkv attention"] = ("conv", "qkv attention")
 
 def _stack_field(kinds: Sequence[str], n: int) -> int:
     """Input positions that output 0 of the layers ``kinds`` (applied in order, each its own weights) reads."""
-    from ..compare import make_layer, position_connections
+    from .. import make_layer, position_connections
 
     layers = [make_layer(kind, n, 2, seed=i).fn for i, kind in enumerate(kinds)]
 

@@ -181,7 +181,7 @@ pytestmark = [
     pytest.mark.kernel,
     pytest.mark.skipif(
         bwrap() is None,
-        reason="bubblewrap (bwrap) is missing or does not work here: run tests/grader/deps.sh as root",
+        reason="bubblewrap (bwrap) is missing or does not work here: run coursework/deps.sh as root",
     ),
 ]
 

@@ -10,9 +10,9 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-from convattn.bench import read_csv
 import bench
 from bench import LAYERS, Settings
+from convattn.bench import read_csv
 
 TINY = Settings(width=8, head_dim=4)  # two heads of 4 channels
 TINY_SIZE = {"sequence": 8, "image": 4}

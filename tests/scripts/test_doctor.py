@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-import doctor
-
 import convattn
+import doctor
 
 from .conftest import SCRIPTS
 

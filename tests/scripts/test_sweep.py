@@ -1,9 +1,9 @@
 """scripts/sweep.py: the results file it writes and its command line."""
 
 import pytest
-from sweep import main, write_csv
 
 from convattn.experiments import COLUMNS, Protocol, Run, read_results, run_one
+from sweep import main, write_csv
 
 TINY = Protocol(steps=2, seeds=(0,), fractions=(0.1,), shifts=(0, 4))
 

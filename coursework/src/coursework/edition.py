@@ -901,9 +901,7 @@ def _grade_command(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m coursework {student,grade,selftest} ...``; returns the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="python -m coursework", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m coursework", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("student", help="write the student edition of every chapter into OUT")
     p.add_argument(

@@ -40,6 +40,7 @@ import torch
 from nbformat import NotebookNode
 
 from convattn.check import _core
+
 from . import edition as cw
 from .sandbox import Sandbox
 
