@@ -16,97 +16,121 @@ Shape alphabet, used in every docstring and shape comment:
 ``k``      kernel size (``kh, kw`` in 2-D)
 =========  ====================================================
 
-A chapter reads ``from convattn import linear, plot_connections, ...`` and tells its
-story. The names below come in the order of the book; the tooling (``convattn.tools``:
-the benchmark's command line, the doctor, the coursework tooling and the experiment
-sweeps) is never imported here.
+A chapter reads ``from convattn import linear, plot_connections, ...`` (the names
+below, in the order of the book) and, for the experiments, ``from convattn.experiments
+import ...``. The sub-packages, dependencies pointing down this list:
+
+- ``layers``: fc, conv, attention (basic, QKV, relative), positions;
+- ``models``: the blocks (one token block, MBConv), the image and sequence models;
+- ``analysis``: connection matrices, receptive fields, parameters, FLOPs, measured
+  time and memory, the five layers compared; ``data``: the data sets, tensors only;
+- ``train``: one training protocol; ``experiments``: the studies, as its
+  configurations;
+- ``display``: colours, figures, the package's source on the page;
+- ``check``: the exercises' checks, one module per chapter.
+
+The instructor's tooling (student edition, grader) is its own package, ``coursework``,
+beside this one; the maintainer scripts (benchmark, sweeps) live in ``scripts/``.
 """
 
-from . import palette
-from .attention import (
-    MultiHeadSelfAttention,
-    SelfAttention,
-    basic_self_attention,
-    causal_mask,
-    copy_attention_weights,
-    scaled_dot_product_attention,
-)
-from .blocks import MBConv, TransformerBlock
-from .compare import (
+from .analysis.attention_maps import attention_weights, mean_attention_distance
+from .analysis.benchmark import Result, read_csv, scaling_exponents, speed_ratios
+from .analysis.compare import (
     LAYER_KINDS,
     layer_flops,
     make_layer,
     measure_layer,
     position_connections,
 )
-from .connections import (
-    RecoveredConv,
+from .analysis.connections import (
     conv1d_connections,
     conv2d_connections,
     fc_connections,
-    is_convolution,
     linear_map_matrix,
 )
-from .conv import (
-    conv1d,
-    conv1d_loops,
-    conv2d,
-    conv2d_loops,
-    conv_output_size,
-    same_padding,
+from .analysis.conv_attention import (
+    attention_from_conv2d,
+    bias_kernel,
+    relative_connections,
 )
-from .counting import (
+from .analysis.flops import (
     attention_conv_crossover,
     attention_flops,
     attention_weights_bytes,
     conv1d_macs,
-    conv1d_params,
     conv2d_macs,
-    conv2d_params,
-    count_params,
     fc_flops,
-    fc_params,
-    image_fc_params,
-    loglog_slope,
     mbconv_flops,
     mha_flops,
-    mha_params,
     relative_attention_flops,
-    relative_attention_params,
-    saved_activation_bytes,
-    self_attention_params,
     transformer_block_flops,
 )
-from .data import load_digits_split, permute_pixels, pixel_permutation
-from .embeddings import FEATURES, SENTENCES, embed_sentence
-from .explorer import connection_explorer
-from .fc import linear
-from .models import MLP, HybridConfig, HybridNet, parameter_table
-from .positions import (
-    LearnedPositionalEncoding,
-    SinusoidalPositionalEncoding,
-    sinusoidal_positions,
+from .analysis.measuring import (
+    loglog_slope,
+    peak_memory,
+    saved_activation_bytes,
+    time_call,
 )
-from .receptive import empirical_receptive_field, receptive_field
-from .relative import (
-    RelativeSelfAttention,
-    attention_from_conv2d,
-    bias_kernel,
-    relative_attention,
-    relative_bias,
-    relative_connections,
-    relative_position_index,
-    relative_self_attention,
+from .analysis.params import (
+    conv1d_params,
+    conv2d_params,
+    count_params,
+    fc_params,
+    image_fc_params,
+    mha_params,
+    parameter_table,
+    relative_attention_params,
+    self_attention_params,
 )
-from .source import show_source
-from .train import accuracy, fit
-from .viz import (
+from .analysis.receptive import empirical_receptive_field, receptive_field
+from .analysis.recover import RecoveredConv, is_convolution
+from .data.digits import load_digits_split, permute_pixels, pixel_permutation
+from .data.lookup import make_lookup
+from .data.mnist1d import load_mnist1d
+from .data.words import FEATURES, SENTENCES, embed_sentence
+from .display import palette
+from .display.explorer import connection_explorer
+from .display.source import show_source
+from .display.viz import (
     plot_connections,
     plot_errorbars,
     plot_image_grid,
     plot_matrix,
     plot_scaling,
 )
+from .layers.attention import (
+    MultiHeadSelfAttention,
+    SelfAttention,
+    causal_mask,
+    copy_attention_weights,
+    scaled_dot_product_attention,
+)
+from .layers.basic_attention import basic_self_attention
+from .layers.conv import (
+    conv1d,
+    conv2d,
+    conv_output_size,
+    im2col_conv2d,
+    same_padding,
+)
+from .layers.conv_loops import conv1d_loops, conv2d_loops
+from .layers.fc import linear
+from .layers.positions import (
+    LearnedPositionalEncoding,
+    SinusoidalPositionalEncoding,
+    sinusoidal_positions,
+)
+from .layers.relative import (
+    RelativeSelfAttention,
+    relative_attention,
+    relative_bias,
+    relative_position_index,
+    relative_self_attention,
+)
+from .models.blocks import MBConv, TransformerBlock
+from .models.sequence import SeqCNN, SeqMLP, SeqTransformer
+from .models.vision import MLP, HybridConfig, HybridNet
+from .train import accuracy, fit
 
 # isort: split
 # last: the exercise checks import the names above
@@ -123,6 +147,7 @@ __all__ = [
     "fc_params",
     "image_fc_params",
     "loglog_slope",
+    "plot_scaling",
     "load_digits_split",
     "pixel_permutation",
     "permute_pixels",
@@ -132,6 +157,7 @@ __all__ = [
     # convolution
     "conv1d",
     "conv2d",
+    "im2col_conv2d",
     "conv1d_loops",
     "conv2d_loops",
     "conv_output_size",
@@ -181,12 +207,26 @@ __all__ = [
     "HybridConfig",
     "HybridNet",
     "parameter_table",
+    # which bias wins where
+    "make_lookup",
+    "load_mnist1d",
+    "SeqMLP",
+    "SeqCNN",
+    "SeqTransformer",
+    "attention_weights",
+    "mean_attention_distance",
     # cost
     "fc_flops",
     "relative_attention_flops",
     "mbconv_flops",
     "transformer_block_flops",
     "attention_conv_crossover",
+    "time_call",
+    "peak_memory",
+    "Result",
+    "read_csv",
+    "scaling_exponents",
+    "speed_ratios",
     # summary
     "LAYER_KINDS",
     "make_layer",
@@ -197,7 +237,6 @@ __all__ = [
     # every chapter: drawing, the code on the page, the exercises
     "plot_connections",
     "plot_matrix",
-    "plot_scaling",
     "plot_image_grid",
     "plot_errorbars",
     "palette",

@@ -1,30 +1,57 @@
-"""A training loop that knows nothing about the model (chapters 1 and 5).
+"""Training (chapters 1, 5-8): a loop that knows nothing about the model, and the one
+protocol every experiment of the course trains with.
 
 ``fit(model, (x, y), steps=..., lr=..., seed=...)`` trains any classifier that maps a
-batch of inputs to logits. The seed fixes the order of the mini-batches, so two runs
-with the same seed see the same batches in the same order; the model's own
-initialisation is seeded by whoever builds it.
+batch of inputs to logits, (B, classes), or to one set of logits per position,
+(B, N, classes), with the label −100 where nothing is asked (PyTorch's
+``ignore_index``). The seed fixes the order of the mini-batches.
+
+:func:`train_run` is the protocol: one thread (the same sums on every run, and faster
+at this size), the seed fixes the initial weights as well as the batches, fused Adam,
+and a row of what came out, with the training accuracy beside the held-out ones and the
+learning curve in the history. A learning rate is chosen from :data:`LR_GRID`, the one
+grid of the course, by :func:`choose_lr`, which says when the best rate sits at an edge
+of the rates tried (then the grid must grow that way before the rate can be trusted).
 """
 
 from __future__ import annotations
 
-import sys
+import contextlib
+import math
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ._validate import check_choice, check_labelled, check_sizes
+from ._validate import check_sizes, shape_str
+from .analysis.params import count_params
 
-__all__ = ["History", "fit", "accuracy", "batch_order"]
+__all__ = [
+    "IGNORE",
+    "History",
+    "batch_order",
+    "fit",
+    "accuracy",
+    "LR_GRID",
+    "choose_lr",
+    "one_thread",
+    "train_run",
+]
+
+IGNORE = -100  # a label that asks nothing (F.cross_entropy's ignore_index)
+# The one learning-rate grid: every study searches a window of it (Adam's rates).
+LR_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 
 
 @dataclass
 class History:
-    """What ``fit`` returns: the training loss at every step."""
+    """What ``fit`` returns: the loss of every step and, every ``curve_every`` steps,
+    the accuracy on (up to 1,000 of) the training examples."""
 
     loss: list[float] = field(default_factory=list)
+    curve: list[tuple[int, float]] = field(default_factory=list)  # (step, train acc)
 
     @property
     def final_loss(self) -> float:
@@ -46,6 +73,11 @@ def batch_order(n: int, batch_size: int, steps: int, seed: int) -> list[Tensor]:
     return batches
 
 
+def _loss(logits: Tensor, y: Tensor) -> Tensor:
+    # (B, classes) or (B, N, classes) against (B,) or (B, N)
+    return F.cross_entropy(logits.flatten(0, -2), y.flatten(), ignore_index=IGNORE)
+
+
 def fit(
     model: nn.Module,
     data: tuple[Tensor, Tensor],
@@ -55,65 +87,119 @@ def fit(
     seed: int,
     batch_size: int = 64,
     optimizer: str = "adam",
-    progress: bool = False,
     fused: bool = False,
+    curve_every: int | None = None,
 ) -> History:
     """Train ``model`` with cross-entropy for ``steps`` mini-batch steps.
 
     Args:
-        model: maps x (batch, ...) to logits (batch, classes).
-        data: (x, y) with x (n, ...) and y (n,) int64 labels.
+        model: maps x (batch, ...) to logits (batch, classes) or (batch, N, classes).
+        data: (x, y) with x (n, ...) and int64 labels y (n,) or (n, N).
         steps: number of optimiser steps.
         lr: learning rate.
         seed: fixes the mini-batch order.
         batch_size: examples per step (at most n).
         optimizer: "adam" or "sgd".
-        progress: print a progress bar to stderr.
-        fused: use PyTorch's fused optimizer kernel (chapter 5): the same update,
-            several times faster for models with many small parameter tensors; results
-            agree with the default up to rounding.
+        fused: PyTorch's fused Adam kernel: the same update, several times faster for
+            models with many small parameter tensors; equal up to rounding.
+        curve_every: record the training accuracy every this many steps (and at the
+            end) in ``History.curve``.
     Returns:
-        History with the loss of every step.
+        History with the loss of every step (and the curve).
     """
-    x, y = check_labelled(data)
+    x, y = data
+    if y.dtype != torch.int64 or len(x) != len(y):
+        raise TypeError(
+            "data must be (x, y) with int64 labels, one per example; got x "
+            f"{shape_str(x.shape)}, y {y.dtype} {shape_str(y.shape)}"
+        )
     check_sizes(steps=steps, batch_size=batch_size)
-    check_choice(optimizer, "optimizer", ("adam", "sgd"))
-    batch_size = min(batch_size, x.shape[0])
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer must be 'adam' or 'sgd'; got {optimizer!r}")
     opt_cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
     opt = opt_cls(model.parameters(), lr=lr, **({"fused": True} if fused else {}))
-    history = History()
+    history, probe = History(), slice(0, 1000)
     model.train()
-    for step, idx in enumerate(batch_order(x.shape[0], batch_size, steps, seed)):
-        loss = F.cross_entropy(model(x[idx]), y[idx])
+    batches = batch_order(len(x), min(batch_size, len(x)), steps, seed)
+    for step, idx in enumerate(batches, start=1):
+        loss = _loss(model(x[idx]), y[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         history.loss.append(loss.item())
-        if (
-            progress
-            and (step + 1) % max(1, steps // 40) == 0
-            or progress
-            and step + 1 == steps
-        ):
-            done = (step + 1) / steps
-            bar = "#" * int(30 * done)
-            print(
-                f"\r[{bar:<30}] step {step + 1}/{steps} loss {loss.item():.4f}",
-                end="",
-                file=sys.stderr,
-            )
-    if progress:
-        print(file=sys.stderr)
+        if curve_every and (step % curve_every == 0 or step == steps):
+            history.curve.append((step, accuracy(model, x[probe], y[probe])))
+            model.train()
     model.eval()
     return history
 
 
 @torch.no_grad()
 def accuracy(model: nn.Module, x: Tensor, y: Tensor) -> float:
-    """Fraction of examples whose largest logit is the true class."""
-    x, y = check_labelled((x, y))
+    """Fraction of the asked labels (y ≠ −100) whose largest logit is the true class."""
     was_training = model.training
     model.eval()
-    correct = (model(x).argmax(dim=-1) == y).sum().item()
+    asked = y != IGNORE
+    correct = (model(x).argmax(dim=-1) == y)[asked].sum().item()
     model.train(was_training)
-    return correct / len(y)
+    return correct / max(1, int(asked.sum()))
+
+
+def choose_lr(scores: Mapping[float, float]) -> tuple[float, str | None]:
+    """The rate of the best validation score (ties: the smaller rate), and the edge of
+    the rates tried it sits on ("low" or "high"; None when strictly inside)."""
+    rates = sorted(scores)
+    best = max(rates, key=lambda r: (scores[r], -r))
+    edge = "low" if best == rates[0] else "high" if best == rates[-1] else None
+    return best, edge
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """torch on one thread inside the block, as it was after it."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def train_run(
+    build: Callable[[], nn.Module],
+    train: tuple[Tensor, Tensor],
+    evals: Mapping[str, tuple[Tensor, Tensor]],
+    *,
+    steps: int,
+    lr: float,
+    seed: int,
+    batch_size: int,
+    curve_points: int = 10,
+) -> tuple[nn.Module, dict, History]:
+    """One training run of the course's protocol: the model, a row, the history.
+
+    On one thread, ``torch.manual_seed(seed)`` before ``build()`` (the initial weights)
+    and the same seed for the batch order; fused Adam at ``lr`` for ``steps`` steps of
+    ``batch_size``. The row holds ``params``, ``steps``, ``lr``, ``train_loss`` and
+    ``train_acc`` (on the whole training set, after training) and ``<name>_acc`` for
+    every held-out set of ``evals``.
+    """
+    with one_thread():
+        torch.manual_seed(seed)
+        model = build()
+        every = max(1, math.ceil(steps / curve_points))
+        history = fit(
+            model, train, steps=steps, lr=lr, seed=seed, batch_size=batch_size,
+            fused=True, curve_every=every,
+        )  # fmt: skip
+        with torch.no_grad():
+            train_loss = _loss(model(train[0]), train[1]).item()
+        row = dict(
+            params=count_params(model),
+            steps=steps,
+            lr=float(lr),
+            train_loss=train_loss,
+            train_acc=accuracy(model, *train),
+        )
+        row |= {f"{name}_acc": accuracy(model, *data) for name, data in evals.items()}
+    return model, row, history

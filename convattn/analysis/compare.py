@@ -24,17 +24,13 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from ._validate import check_choice, check_int, check_sizes, check_tensor, shape_str
-from .attention import SelfAttention, basic_self_attention
-from .conv import conv1d
-from .counting import (
-    attention_flops,
-    conv1d_macs,
-    count_params,
-    fc_flops,
-    relative_attention_flops,
-)
-from .relative import RelativeSelfAttention
+from .._validate import check_choice, check_int, check_sizes, check_tensor, shape_str
+from ..layers.attention import SelfAttention
+from ..layers.basic_attention import basic_self_attention
+from ..layers.conv import conv1d
+from ..layers.relative import RelativeSelfAttention
+from .flops import attention_flops, conv1d_macs, fc_flops, relative_attention_flops
+from .params import count_params
 
 __all__ = [
     "LAYER_KINDS",
@@ -69,7 +65,8 @@ def make_layer(
     table, so both are exactly translation-equivariant on the ring of n positions (the
     chapters' borders aside).
     """
-    check_choice(kind, "kind", LAYER_KINDS), check_int(n, "n", minimum=2)
+    check_choice(kind, "kind", LAYER_KINDS)
+    check_int(n, "n", minimum=2)
     check_sizes(dim=dim, kernel_size=kernel_size)
     if kernel_size % 2 == 0 or kernel_size > n:
         raise ValueError(

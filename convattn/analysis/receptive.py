@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 import torch
 from torch import Tensor, nn
 
-from ._validate import check_sizes, check_tensor
+from .._validate import check_sizes, check_tensor
 
 __all__ = ["receptive_field", "empirical_receptive_field"]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ._validate import check_sizes, check_tensor, shape_str
+from .._validate import check_sizes, check_tensor, shape_str
 
 __all__ = ["Digits", "load_digits_split", "pixel_permutation", "permute_pixels"]
 
@@ -91,38 +91,10 @@ def permute_pixels(images: Tensor, perm: Tensor) -> Tensor:
 
 
 # ------------------------------------------------------ chapter 5: hybrid (experiments)
-# Training subsets (a different stratified subset per seed), digits placed on a larger
-# canvas, and shifted copies: the transforms of the data-efficiency, pixel-shuffle and
+# Digits placed on a larger canvas, and shifted copies: the transforms of the
 # translation experiments.
 
-__all__ += ["stratified_subset", "place_on_canvas", "shift_images"]
-
-
-def stratified_subset(
-    x: Tensor, y: Tensor, fraction: float, *, seed: int
-) -> tuple[Tensor, Tensor]:
-    """A random subset with ``fraction`` of every class (at least one example each), in
-    a seeded order.
-
-    Different seeds give different subsets; fraction 1 returns every example (shuffled
-    by the seed).
-
-    Args:
-        x: (n, ...) examples; y: (n,) int64 labels.
-        fraction: share of each class to keep, in (0, 1].
-        seed: seed of the draw.
-    Returns:
-        (x_sub, y_sub) with round(fraction · n_c) examples of each class c.
-    """
-    gen = torch.Generator().manual_seed(seed)
-    keep = []
-    for c in torch.unique(y):
-        members = torch.nonzero(y == c).flatten()
-        n_keep = max(1, round(fraction * len(members)))
-        keep.append(members[torch.randperm(len(members), generator=gen)[:n_keep]])
-    idx = torch.cat(keep)
-    idx = idx[torch.randperm(len(idx), generator=gen)]  # mix the classes
-    return x[idx], y[idx]
+__all__ += ["place_on_canvas", "shift_images"]
 
 
 def place_on_canvas(images: Tensor, size: int = 16) -> Tensor:

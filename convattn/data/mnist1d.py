@@ -12,14 +12,7 @@ they were.
 The paper's table (test accuracy): logistic regression 32 %, MLP 68 %, CNN 94 %, GRU 91
 %, human 96 %; with one fixed shuffle of the 40 positions: MLP 68 %, CNN 56 %, GRU 57 %.
 
-Models (:func:`build_mnist1d_model`), each of 9-11 thousand parameters:
-
-- ``mlp``: 40 → 230 → 10 (no notion of position);
-- ``cnn``: four k = 3 convolutions (two of stride 2) on the raw signal, global average
-  pooling;
-- ``vit``: patches of 4 (10 tokens), learned positions, two blocks, mean over tokens;
-- ``hybrid``: a two-layer strided convolutional stem (10 tokens), two blocks with
-  relative attention.
+The models the chapter compares on it are in :mod:`convattn.experiments.bias`.
 """
 
 from __future__ import annotations
@@ -29,20 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from ._validate import check_bool, check_choice, check_int
-from .sequences import SeqCNN, SeqMLP, SeqTransformer, SignalEmbedding
+from .._validate import check_int
 
-__all__ = ["MNIST1D", "load_mnist1d", "MNIST1D_MODELS", "build_mnist1d_model", "PAPER"]
-
-MNIST1D_MODELS = ("mlp", "cnn", "vit", "hybrid")
-# Greydanus & Kobak (2024), table 1: test accuracy on the original and on
-# position-shuffled signals
-PAPER = {
-    "mnist1d": {"mlp": 0.68, "cnn": 0.94},
-    "mnist1d-shuffled": {"mlp": 0.68, "cnn": 0.56},
-}
+__all__ = ["MNIST1D", "load_mnist1d"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +47,6 @@ def load_mnist1d(*, shuffle: bool = False, shuffle_seed: int = 0) -> MNIST1D:
     Python's, NumPy's and torch's global random states are the same after the call as
     before it.
     """
-    check_bool(shuffle, "shuffle")
     check_int(shuffle_seed, "shuffle_seed", minimum=0)
     try:
         from mnist1d.data import get_dataset_args, make_dataset
@@ -88,30 +71,3 @@ def load_mnist1d(*, shuffle: bool = False, shuffle_seed: int = 0) -> MNIST1D:
     y_train = torch.tensor(data["y"], dtype=torch.int64)
     y_test = torch.tensor(data["y_test"], dtype=torch.int64)
     return MNIST1D(x_train, y_train, x_test, y_test)
-
-
-def build_mnist1d_model(name: str) -> nn.Module:
-    """One of ``MNIST1D_MODELS`` for 40-point signals (weights from torch's global
-    RNG)."""
-    check_choice(name, "name", MNIST1D_MODELS)
-    if name == "mlp":
-        return SeqMLP(SignalEmbedding(1, (1,), (1,)), 40, 1, 230, 10)
-    if name == "cnn":
-        embed = SignalEmbedding(32, (5,), (1,))  # (B, 40, 32)
-        return SeqCNN(embed, 32, (32, 32, 32), 10, strides=(2, 2, 1), pool="mean")
-    if name == "vit":
-        embed = SignalEmbedding(24, (4,), (4,))  # patches of 4: 10 tokens
-        return SeqTransformer(embed, 10, 24, 10, depth=2, heads=4, readout="mean")
-    # a strided conv stem: 40 → 20 → 10 tokens
-    embed = SignalEmbedding(24, (5, 3), (2, 2))
-    return SeqTransformer(
-        embed,
-        10,
-        24,
-        10,
-        depth=2,
-        heads=4,
-        positions=False,
-        relative=True,
-        readout="mean",
-    )

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .compare import LAYER_KINDS, make_layer, position_connections
-from .embeddings import SENTENCES, embed_sentence, tokenize
+from ..analysis.compare import LAYER_KINDS, make_layer, position_connections
+from ..data.words import SENTENCES, embed_sentence, tokenize
 
 __all__ = ["EXPLORER_SENTENCES", "ConnectionExplorer", "connection_explorer"]
 

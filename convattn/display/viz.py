@@ -17,9 +17,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from .._validate import check_int
 from . import palette
-from ._validate import check_int, check_numbers
-from .counting import loglog_slope
 
 __all__ = [
     "plot_connections",
@@ -233,30 +232,23 @@ def plot_scaling(
     xlabel: str = "size",
     ylabel: str = "count",
     colors: Mapping[str, str] | None = None,
+    slopes: Mapping[str, float] | None = None,
 ) -> Figure:
-    """Log-log plot of several quantities against size, each labelled with its fitted
-    slope."""
-    sizes = check_numbers(sizes, "sizes")
+    """Log-log plot of several quantities against size; ``slopes`` (e.g. from
+    :func:`convattn.loglog_slope`) label each series with its fitted exponent."""
+    sizes = np.asarray(sizes, dtype=float)
     _check_series(series, "sequence of values")
-    checked = {
-        label: check_numbers(values, f"series {label!r}")
-        for label, values in series.items()
-    }
-    if any(len(values) != len(sizes) for values in checked.values()):
+    checked = {label: np.asarray(v, dtype=float) for label, v in series.items()}
+    if any(values.shape != sizes.shape for values in checked.values()):
         raise ValueError(
             f"every series must have one value per size ({len(sizes)}); got {checked}"
         )
     fig, ax = _figure_and_axes(ax, (5.0, 3.6))
     for k, (label, values) in enumerate(checked.items()):
         color = (colors or {}).get(label, f"C{k}")
-        slope = loglog_slope(sizes, values)
-        ax.loglog(
-            sizes,
-            values,
-            color=color,
-            label=f"{label} (slope {slope:.2f})",
-            **_style(k),
-        )
+        slope = (slopes or {}).get(label)
+        name = label if slope is None else f"{label} (slope {slope:.2f})"
+        ax.loglog(sizes, values, color=color, label=name, **_style(k))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, which="major", alpha=0.3)
@@ -342,7 +334,7 @@ def plot_errorbars(
             log axis) so that overlapping error bars stay readable.
         xticklabels: labels of the ticks at xs (e.g. "10 %").
     """
-    xs_arr = np.asarray(check_numbers(xs, "xs"))
+    xs_arr = np.asarray(xs, dtype=float)
     _check_series(series, "(means, errors) pair")
     xticklabels = _labels(xticklabels, len(xs_arr), "xticklabels", "x")
     checked = {

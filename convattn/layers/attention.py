@@ -1,11 +1,11 @@
-"""Self-attention from scratch: basic x xᵀ attention (chapter 3) and QKV attention
-(chapter 4).
+"""QKV self-attention from scratch (chapter 4).
 
-Attention is a layer whose connection matrix is *computed from the input*. Basic
-self-attention uses the tokens themselves, ``softmax(x xᵀ)``; the attention of Vaswani
-et al. (2017), "Attention is all you need", first projects them to queries, keys and
-values, ``softmax(q kᵀ / √d) v``. Every function here returns ``(out, weights)`` and
-every module takes ``return_weights=False``: the weights are the connection matrix.
+The attention of Vaswani et al. (2017), "Attention is all you need", projects the
+tokens to queries, keys and values, ``softmax(q kᵀ / √d) v``: a layer whose connection
+matrix is *computed from the input* (the parameter-free ``softmax(x xᵀ)`` of chapter 3
+is in :mod:`convattn.layers.basic_attention`). Every function here returns ``(out,
+weights)`` and every module takes ``return_weights=False``: the weights are the
+connection matrix.
 
 Conventions match PyTorch where it has a counterpart:
 
@@ -29,20 +29,13 @@ import math
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
-from ._validate import (
-    check_choice,
-    check_int,
-    check_mask,
-    check_qkv,
-    check_sizes,
-    check_tensor,
-    check_tokens,
-)
+from .._validate import check_int, check_sizes, check_tensor, shape_str
 
 __all__ = [
-    "basic_self_attention",
     "scaled_dot_product_attention",
+    "attention",
     "causal_mask",
     "MultiHeadSelfAttention",
     "SelfAttention",
@@ -56,42 +49,6 @@ def _safe_softmax(scores: Tensor) -> Tensor:
     weights = torch.softmax(scores, dim=-1)
     fully_masked = (scores == float("-inf")).all(dim=-1, keepdim=True)  # (..., N, 1)
     return torch.where(fully_masked, torch.zeros_like(weights), weights)
-
-
-def basic_self_attention(
-    x: Tensor, *, similarity: str = "dot"
-) -> tuple[Tensor, Tensor]:
-    """Attention without parameters: each token is replaced by an average of all tokens,
-    weighted by similarity.
-
-    ``weights[i, j] = softmaxⱼ(sᵢⱼ)`` with ``sᵢⱼ = xᵢ · xⱼ`` (``similarity="dot"``, the
-    source post's x xᵀ) or ``sᵢⱼ = xᵢ · xⱼ / (‖xᵢ‖ ‖xⱼ‖)`` (``similarity="cosine"``: the
-    tokens are normalised first); then ``y = weights @ x``. No scaling by √C and no
-    learned projections (chapter 4 adds both).
-
-    Args:
-        x: (..., N, C) tokens, e.g. (N, C) for one sentence or (B, N, C) for a batch.
-        similarity: "dot" or "cosine". Cosine similarity is undefined for a zero token
-            and is refused.
-    Returns:
-        (y, weights): y (..., N, C) the mixed tokens (the values are the raw tokens in
-        both modes); weights (..., N, N), each row sums to 1.
-    """
-    check_tensor(x, "x", min_ndim=2)
-    check_choice(similarity, "similarity", ("dot", "cosine"))
-    keys = x
-    if similarity == "cosine":
-        norms = x.norm(dim=-1, keepdim=True)  # (..., N, 1)
-        if bool((norms == 0).any()):
-            raise ValueError(
-                "cosine similarity is undefined for a zero token; got x with an "
-                "all-zero token"
-            )
-        keys = x / norms
-    scores = keys @ keys.transpose(-2, -1)  # (..., N, C) @ (..., C, N) -> (..., N, N)
-    # normalise over the inputs j: each row sums to 1
-    weights = torch.softmax(scores, dim=-1)
-    return weights @ x, weights  # (..., N, N) @ (..., N, C) -> (..., N, C)
 
 
 def causal_mask(
@@ -135,12 +92,38 @@ def scaled_dot_product_attention(
         except that a query whose every key is masked gets weights 0 and output 0 (what
         PyTorch's SDPA returns, rather than NaN).
     """
-    check_qkv(q, k, v), check_mask(mask, q, k)
-    if mask is not None and is_causal:
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        check_tensor(t, name, min_ndim=2)
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
         raise ValueError(
-            "pass either mask or is_causal=True, not both (PyTorch refuses the pair "
-            "too)"
+            "q and k must have the same last dimension d, k and v the same length M;"
+            f" got q {shape_str(q.shape)}, k {shape_str(k.shape)}, "
+            f"v {shape_str(v.shape)}"
         )
+    if mask is not None and (
+        mask.dtype not in (torch.bool, q.dtype)
+        or mask.shape[-2:] != q.shape[-2:-1] + k.shape[-2:-1]
+    ):
+        raise ValueError(
+            f"mask must be bool (True = may attend) or {q.dtype} (added to the logits),"
+            f" of shape (..., {q.shape[-2]}, {k.shape[-2]}); got {mask.dtype} "
+            f"{shape_str(mask.shape)}"
+        )
+    if mask is not None and is_causal:
+        raise ValueError("pass either mask or is_causal=True, not both (as in PyTorch)")
+    return attention(q, k, v, mask=mask, is_causal=is_causal, scale=scale)
+
+
+def attention(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    *,
+    mask: Tensor | None = None,
+    is_causal: bool = False,
+    scale: float | None = None,
+) -> tuple[Tensor, Tensor]:
+    """The computation of :func:`scaled_dot_product_attention`, unchecked."""
     n, m = q.shape[-2], k.shape[-2]
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
     # (..., N, d) @ (..., d, M) -> (..., N, M)
@@ -167,15 +150,18 @@ class MultiHeadSelfAttention(nn.Module):
     q, k, v = x W_Qᵀ, x W_Kᵀ, x W_Vᵀ are split into nh heads; each head attends on its
     own, softmax(q_h k_hᵀ / √hd) v_h; the heads are concatenated and mixed by
     ``out_proj``. With the defaults the parameter count, 4C² + 4C, depends neither on nh
-    nor on the sequence length N.
+    nor on the sequence length N. CoAtNet's relative attention
+    (:class:`~convattn.layers.relative.RelativeSelfAttention`) is this layer with a
+    bias table added to the logits.
 
     Args:
         dim: C, features per token (``embed_dim``).
         num_heads: nh; must divide qk_dim and v_dim.
         qk_dim: total size of queries and keys (d_k for one head); ``dim`` by default.
         v_dim: total size of values; ``dim`` by default.
+        out_dim: features of the output (the output projection's); ``dim`` by default.
         bias: biases in every projection (``nn.MultiheadAttention``'s default).
-        out_proj: end with a linear map from v_dim back to dim; without it the output
+        out_proj: end with a linear map from v_dim to out_dim; without it the output
             has v_dim features.
     Attributes ``q_proj``, ``k_proj``, ``v_proj`` (and ``out_proj`` or None) are
     ``nn.Linear`` layers whose ``.weight`` are W_Q (qk_dim, dim), W_K (qk_dim, dim), W_V
@@ -192,23 +178,24 @@ class MultiHeadSelfAttention(nn.Module):
         *,
         qk_dim: int | None = None,
         v_dim: int | None = None,
+        out_dim: int | None = None,
         bias: bool = True,
         out_proj: bool = True,
     ):
         super().__init__()
-        qk_dim, v_dim = qk_dim or dim, v_dim or dim
+        qk_dim, v_dim, out_dim = qk_dim or dim, v_dim or dim, out_dim or dim
         check_sizes(dim=dim, num_heads=num_heads, qk_dim=qk_dim, v_dim=v_dim)
         if qk_dim % num_heads or v_dim % num_heads:
             raise ValueError(
-                f"num_heads must divide dim; got dim = {dim} and num_heads = "
-                f"{num_heads}"
+                f"num_heads must divide qk_dim and v_dim; got num_heads = {num_heads},"
+                f" qk_dim = {qk_dim}, v_dim = {v_dim}"
             )
         self.dim, self.qk_dim, self.v_dim = dim, qk_dim, v_dim
         self.num_heads, self.head_dim = num_heads, qk_dim // num_heads
         self.q_proj = nn.Linear(dim, qk_dim, bias=bias)
         self.k_proj = nn.Linear(dim, qk_dim, bias=bias)
         self.v_proj = nn.Linear(dim, v_dim, bias=bias)
-        self.out_proj = nn.Linear(v_dim, dim, bias=bias) if out_proj else None
+        self.out_proj = nn.Linear(v_dim, out_dim, bias=bias) if out_proj else None
 
     def forward(
         self,
@@ -225,7 +212,6 @@ class MultiHeadSelfAttention(nn.Module):
         of shape (N, N), (B, N, N) (the same for every head) or (B, nh, N, N).
         ``nn.MultiheadAttention`` wants ``~mask``.
         """
-        check_tokens(x, self.dim, self)
         xb = x if x.ndim == 3 else x[None]  # (B, N, C)
         B, N, C = xb.shape
         nh, hd, hd_v = self.num_heads, self.head_dim, self.v_dim // self.num_heads
@@ -233,21 +219,29 @@ class MultiHeadSelfAttention(nn.Module):
         k = self.k_proj(xb).view(B, N, nh, hd).transpose(1, 2)  # (B, nh, N, hd)
         v = self.v_proj(xb).view(B, N, nh, hd_v).transpose(1, 2)  # (B, nh, N, hd_v)
         if mask is not None and mask.ndim == 3:
-            # (B, N, N) -> (B, 1, N, N): the same mask for every head
-            mask = mask.unsqueeze(1)
-        # (B, nh, N, hd_v)
-        y, weights = scaled_dot_product_attention(
-            q, k, v, mask=mask, is_causal=is_causal
-        )
-        # heads side by side: (B, N, nh·hd_v)
-        y = y.transpose(1, 2).reshape(B, N, self.v_dim)
+            mask = mask.unsqueeze(1)  # (B, 1, N, N): the same mask for every head
+        y, weights = self.attend(q, k, v, mask, is_causal, return_weights)
+        y = y.transpose(1, 2).reshape(B, N, self.v_dim)  # heads side by side
         if self.out_proj is not None:
-            y = self.out_proj(y)  # (B, N, C)
-        # (B, N, N) for one head
-        weights = weights.squeeze(1) if self.squeeze_heads else weights
+            y = self.out_proj(y)  # (B, N, out_dim)
+        if return_weights and self.squeeze_heads:
+            weights = weights.squeeze(1)  # (B, N, N) for one head
         if x.ndim == 2:
-            y, weights = y[0], weights[0]
+            y, weights = y[0], None if weights is None else weights[0]
         return (y, weights) if return_weights else y
+
+    def attend(
+        self, q: Tensor, k: Tensor, v: Tensor, mask, is_causal: bool, weights: bool
+    ) -> tuple[Tensor, Tensor | None]:
+        """softmax(q kᵀ/√hd + mask) v for every head: (B, nh, N, hd) → (B, nh, N, hd_v).
+
+        Ours when the weights are asked for; otherwise PyTorch's fused kernel, the same
+        maths: on a GPU its memory-efficient kernels never store the (B, nh, N, N)
+        weights, and the benchmark times its backends through this call.
+        """
+        if weights:
+            return attention(q, k, v, mask=mask, is_causal=is_causal)
+        return F.scaled_dot_product_attention(q, k, v, mask, is_causal=is_causal), None
 
 
 class SelfAttention(MultiHeadSelfAttention):
@@ -287,48 +281,28 @@ def _projections(module: nn.Module) -> list[tuple[Tensor, Tensor | None]]:
     parameters."""
     if isinstance(module, nn.MultiheadAttention):
         # in_proj_weight is (3C, C): W_Q, W_K, W_V stacked
-        w_q, w_k, w_v = module.in_proj_weight.chunk(3)
-        b = (
-            module.in_proj_bias.chunk(3)
-            if module.in_proj_bias is not None
-            else (None, None, None)
-        )
-        return [
-            (w_q, b[0]),
-            (w_k, b[1]),
-            (w_v, b[2]),
-            (module.out_proj.weight, module.out_proj.bias),
-        ]
+        w = module.in_proj_weight.chunk(3)
+        b = (None,) * 3 if module.in_proj_bias is None else module.in_proj_bias.chunk(3)
+        return [*zip(w, b, strict=True), (module.out_proj.weight, module.out_proj.bias)]
     layers = [module.q_proj, module.k_proj, module.v_proj, module.out_proj]
     return [(layer.weight, layer.bias) for layer in layers]
 
 
-def _layout(module: nn.Module) -> tuple[str, int, int, bool] | None:
-    """(kind, dim, num_heads, bias) of a layer whose weights map one-to-one onto the
-    other kind's; else None."""
+def _layout(module: nn.Module) -> tuple[int, int, bool] | None:
+    """(dim, num_heads, bias) of a layer whose weights map one-to-one onto the other
+    kind's; else None."""
     if isinstance(module, nn.MultiheadAttention):
-        plain = (
-            module._qkv_same_embed_dim
-            and module.bias_k is None
-            and not module.add_zero_attn
-        )
-        return (
-            (
-                "torch",
-                module.embed_dim,
-                module.num_heads,
-                module.in_proj_bias is not None,
-            )
-            if plain
-            else None
-        )
+        # kdim = vdim = embed_dim: W_Q, W_K, W_V are stacked in one in_proj_weight
+        plain = module.kdim == module.vdim == module.embed_dim
+        plain = plain and module.bias_k is None and not module.add_zero_attn
+        bias = module.in_proj_bias is not None
+        return (module.embed_dim, module.num_heads, bias) if plain else None
     if isinstance(module, MultiHeadSelfAttention) and module.out_proj is not None:
-        plain = module.qk_dim == module.v_dim == module.dim
-        return (
-            ("ours", module.dim, module.num_heads, module.q_proj.bias is not None)
-            if plain
-            else None
+        plain = (
+            module.qk_dim == module.v_dim == module.dim == module.out_proj.out_features
         )
+        bias = module.q_proj.bias is not None
+        return (module.dim, module.num_heads, bias) if plain else None
     return None
 
 
@@ -345,13 +319,16 @@ def copy_attention_weights(src: nn.Module, dst: nn.Module) -> nn.Module:
     Returns ``dst``.
     """
     a, b = _layout(src), _layout(dst)
-    if a is None or b is None or a[0] == b[0] or a[1:] != b[1:]:
+    torch_kinds = (
+        isinstance(src, nn.MultiheadAttention),
+        isinstance(dst, nn.MultiheadAttention),
+    )
+    if a is None or b is None or a != b or torch_kinds[0] == torch_kinds[1]:
         raise ValueError(
             "copy_attention_weights needs one plain nn.MultiheadAttention and one "
-            "MultiHeadSelfAttention with "
-            "out_proj=True and qk_dim = v_dim = dim, of the same (dim, num_heads, "
-            "bias); got "
-            f"{type(src).__name__} {a and a[1:]} and {type(dst).__name__} {b and b[1:]}"
+            "MultiHeadSelfAttention with out_proj=True and qk_dim = v_dim = dim, of the"
+            f" same (dim, num_heads, bias); got {type(src).__name__} {a} and "
+            f"{type(dst).__name__} {b}"
         )
     with torch.no_grad():
         for (w_src, b_src), (w_dst, b_dst) in zip(

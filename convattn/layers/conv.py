@@ -5,13 +5,13 @@ What deep-learning libraries call a convolution is a *cross-correlation*: the ke
 slides over the input unflipped, ``y[i] = Σ_t w[t] · x[i·s − p + t·d]`` (stride s,
 padding p, dilation d). Every output reads a small window of neighbours (locality) with
 the same weights at every position (weight sharing); the connection matrix of such a
-layer is built in :mod:`convattn.connections`.
+layer is built in :mod:`convattn.analysis.connections`.
 
 Two forms of each layer, both equal to ``torch.nn.functional.conv1d`` / ``conv2d``:
-:func:`conv1d_loops` and :func:`conv2d_loops`, one Python loop per output value (what a
-learner writes first; slow), and :func:`conv1d`, :func:`conv2d`: every window gathered
-at once into the *im2col* matrix (one column per output position, one row per kernel
-weight), then one (grouped) matrix product with the flattened kernels.
+the loops of :mod:`convattn.layers.conv_loops`, one Python loop per output value (what
+a learner writes first; slow), and here :func:`conv1d`, :func:`conv2d`: every window
+gathered at once into the *im2col* matrix (one column per output position, one row per
+kernel weight), then one (grouped) matrix product with the flattened kernels.
 
 Tensors are channels-first, as in PyTorch: signals ``(B, C, N)``, images ``(B, C, H,
 W)``; weights ``(C_out, C_in / groups, k)`` and ``(C_out, C_in / groups, kh, kw)``.
@@ -26,15 +26,22 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from ._validate import check_choice, check_conv, check_sizes, int_tuple, shape_str
+from .._validate import (
+    check_choice,
+    check_int,
+    check_sizes,
+    check_tensor,
+    int_tuple,
+    shape_str,
+)
 
 __all__ = [
     "conv1d",
     "conv2d",
-    "conv1d_loops",
-    "conv2d_loops",
     "conv_output_size",
     "same_padding",
+    "conv_geometry",
+    "im2col_conv2d",
     "PADDING_MODES",
 ]
 
@@ -61,28 +68,48 @@ def same_padding(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
 
 
 def _resolve_padding(
-    padding: Padding,
-    kernel: tuple[int, ...],
-    stride: tuple[int, ...],
-    dilation: tuple[int, ...],
+    padding: Padding, kernel: tuple[int, ...], stride: tuple[int, ...], dilation
 ) -> tuple[tuple[int, int], ...]:
     """Padding as (left, right) per spatial dimension; 'same' is refused for stride > 1,
     as in PyTorch."""
     n = len(kernel)
-    if isinstance(padding, str):
-        check_choice(padding, "padding", ("valid", "same"))
-        if padding == "valid":
-            return ((0, 0),) * n
-        if any(s != 1 for s in stride):
-            raise ValueError(
-                "padding='same' is not supported for strided convolutions (as in "
-                "PyTorch); got stride "
-                f"{stride if n > 1 else stride[0]}. With stride s the output is about "
-                "1/s of the input, so no "
-                "padding keeps its size: give the padding as an int instead"
-            )
-        return tuple(same_padding(k, d) for k, d in zip(kernel, dilation, strict=True))
-    return tuple((p, p) for p in int_tuple(padding, n, "padding", minimum=0))
+    if not isinstance(padding, str):
+        return tuple((p, p) for p in int_tuple(padding, n, "padding", minimum=0))
+    check_choice(padding, "padding", ("valid", "same"))
+    if padding == "valid":
+        return ((0, 0),) * n
+    if any(s != 1 for s in stride):
+        raise ValueError(
+            "padding='same' is not supported for strided convolutions (as in PyTorch);"
+            f" got stride {stride if n > 1 else stride[0]}: give the padding as an int"
+        )
+    return tuple(same_padding(k, d) for k, d in zip(kernel, dilation, strict=True))
+
+
+def conv_geometry(
+    kernel: Sequence[int],
+    size: Sequence[int],
+    stride: int | Sequence[int] = 1,
+    padding: Padding = 0,
+    dilation: int | Sequence[int] = 1,
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[tuple[int, int], ...]]:
+    """(stride, dilation, (left, right) pads) per spatial dimension of a convolution
+    with ``kernel`` on inputs of ``size``; raises if the kernel does not fit."""
+    n = len(kernel)
+    stride_t = int_tuple(stride, n, "stride")
+    dilation_t = int_tuple(dilation, n, "dilation")
+    pads = _resolve_padding(padding, tuple(kernel), stride_t, dilation_t)
+    padded = tuple(
+        m + left + right for m, (left, right) in zip(size, pads, strict=True)
+    )
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation_t, strict=True))
+    if any(p < span for p, span in zip(padded, spans, strict=True)):
+        raise ValueError(
+            f"the input is too small for the kernel {shape_str(kernel)} (dilation "
+            f"{dilation}, spanning {shape_str(spans)}): padded, it is "
+            f"{shape_str(padded)}"
+        )
+    return stride_t, dilation_t, pads
 
 
 def conv_output_size(
@@ -100,16 +127,10 @@ def conv_output_size(
     also be ``'valid'`` (0) or ``'same'`` (stride 1 only).
     """
     check_sizes(size=size, kernel_size=kernel_size, stride=stride, dilation=dilation)
-    ((left, right),) = _resolve_padding(padding, (kernel_size,), (stride,), (dilation,))
-    span = dilation * (kernel_size - 1) + 1
-    if size + left + right < span:
-        raise ValueError(
-            f"kernel_size = {kernel_size} (dilation {dilation}: it spans {span} "
-            "inputs) does not fit in the "
-            f"padded input of length {size + left + right} (size {size}, padding "
-            f"{left} + {right})"
-        )
-    return (size + left + right - span) // stride + 1
+    _, _, ((left, right),) = conv_geometry(
+        (kernel_size,), (size,), stride, padding, dilation
+    )
+    return (size + left + right - dilation * (kernel_size - 1) - 1) // stride + 1
 
 
 def _prepare(
@@ -122,35 +143,28 @@ def _prepare(
     groups: int,
     padding_mode: str,
     n: int,
-    input_name: str = "x",
 ) -> tuple[Tensor, bool, tuple[int, ...], tuple[int, ...], tuple[tuple[int, int], ...]]:
-    """Validate a conv call in n spatial dimensions; return (x batched, was_unbatched,
-    stride, dilation, pads).
-
-    input_name: what the message calls the input (a caller that builds x from a size
-    names the size).
-    """
-    check_conv(x, weight, bias, groups, n)
+    """Check a conv call in n spatial dimensions once; return (x batched, was_unbatched,
+    stride, dilation, pads)."""
+    check_tensor(x, "x", min_ndim=n + 1)
+    check_tensor(weight, "weight", min_ndim=n + 2)
+    check_int(groups, "groups", minimum=1)
     check_choice(padding_mode, "padding_mode", PADDING_MODES)
+    c_in, c_out = x.shape[-n - 1], weight.shape[0]
+    ok = x.ndim <= n + 2 and weight.ndim == n + 2 and c_out % groups == 0
+    ok = ok and weight.shape[1] * groups == c_in
+    if not ok or (bias is not None and bias.shape != (c_out,)):
+        raise ValueError(
+            f"x must be (B, C, {'N' if n == 1 else 'H, W'}) or without B, weight "
+            f"(C_out, C/groups, *kernel) and bias (C_out,), with groups = {groups} "
+            f"dividing C and C_out; got x {shape_str(x.shape)}, weight "
+            f"{shape_str(weight.shape)}, bias "
+            f"{bias if bias is None else shape_str(bias.shape)}"
+        )
     unbatched = x.ndim == n + 1
     x = x.unsqueeze(0) if unbatched else x  # (B, C, *spatial)
-    kernel = tuple(weight.shape[2:])
-    stride_t = int_tuple(stride, n, "stride", minimum=1)
-    dilation_t = int_tuple(dilation, n, "dilation", minimum=1)
-    pads = _resolve_padding(padding, kernel, stride_t, dilation_t)
-    padded = [
-        size + left + right
-        for size, (left, right) in zip(x.shape[2:], pads, strict=True)
-    ]
-    if any(
-        p < d * (k - 1) + 1 for p, k, d in zip(padded, kernel, dilation_t, strict=True)
-    ):
-        raise ValueError(
-            f"{input_name} is too small for weight's kernel {shape_str(kernel)} "
-            f"(dilation {dilation}); "
-            f"padded, it is only {shape_str(padded)}"
-        )
-    return x, unbatched, stride_t, dilation_t, pads
+    geometry = conv_geometry(weight.shape[2:], x.shape[2:], stride, padding, dilation)
+    return (x, unbatched, *geometry)
 
 
 def _pad(x: Tensor, pads: tuple[tuple[int, int], ...], mode: str) -> Tensor:
@@ -171,99 +185,6 @@ def _pad(x: Tensor, pads: tuple[tuple[int, int], ...], mode: str) -> Tensor:
             padded.narrow(axis, left, size).copy_(x)
             x = padded
     return x
-
-
-# --------------------------------------------------- loops: what a learner writes first
-
-
-def conv1d_loops(
-    x: Tensor,
-    weight: Tensor,
-    bias: Tensor | None = None,
-    stride: int | Sequence[int] = 1,
-    padding: Padding = 0,
-    dilation: int | Sequence[int] = 1,
-    groups: int = 1,
-    *,
-    padding_mode: str = "zeros",
-) -> Tensor:
-    """1-D convolution (cross-correlation), one output value per loop step. Slow: for
-    tiny inputs.
-
-    Args:
-        x: (B, C, N) or (C, N).
-        weight: (C_out, C / groups, k).
-        bias: (C_out,) or None.
-        stride, padding, dilation, groups: as in ``torch.nn.functional.conv1d``; padding
-            is an int, a 1-tuple, ``'valid'`` or ``'same'``.
-        padding_mode: ``'zeros'`` or ``'circular'`` (as
-            ``nn.Conv1d(padding_mode=...)``).
-    Returns:
-        (B, C_out, N_out) or (C_out, N_out), N_out = ⌊(N + 2p − d(k − 1) − 1) / s⌋ + 1.
-    """
-    x, unbatched, (s,), (d,), pads = _prepare(
-        x, weight, bias, stride, padding, dilation, groups, padding_mode, 1
-    )
-    xp = _pad(x, pads, padding_mode)  # (B, C, N + left + right)
-    B, C_out, k = x.shape[0], weight.shape[0], weight.shape[2]
-    c_g, o_g = weight.shape[1], C_out // groups  # input / output channels per group
-    span = d * (k - 1) + 1  # inputs covered by one dilated kernel
-    n_out = (xp.shape[2] - span) // s + 1
-    y = x.new_zeros(B, C_out, n_out)
-    for b in range(B):
-        for o in range(C_out):
-            # the group of output channel o: it sees input channels
-            # g·c_g … (g + 1)·c_g − 1
-            g = o // o_g
-            for i in range(n_out):
-                # (c_g, k)
-                window = xp[b, g * c_g : (g + 1) * c_g, i * s : i * s + span : d]
-                y[b, o, i] = (weight[o] * window).sum()  # no flip: cross-correlation
-    if bias is not None:
-        y = y + bias[:, None]
-    return y[0] if unbatched else y
-
-
-def conv2d_loops(
-    x: Tensor,
-    weight: Tensor,
-    bias: Tensor | None = None,
-    stride: int | Sequence[int] = 1,
-    padding: Padding = 0,
-    dilation: int | Sequence[int] = 1,
-    groups: int = 1,
-    *,
-    padding_mode: str = "zeros",
-) -> Tensor:
-    """2-D convolution (cross-correlation), one output pixel per loop step. Slow: for
-    tiny inputs.
-
-    Arguments and result as :func:`conv2d`: x (B, C, H, W) or (C, H, W) → (B, C_out,
-    H_out, W_out).
-    """
-    x, unbatched, (sh, sw), (dh, dw), pads = _prepare(
-        x, weight, bias, stride, padding, dilation, groups, padding_mode, 2
-    )
-    xp = _pad(x, pads, padding_mode)  # (B, C, H + pads, W + pads)
-    B, C_out, kh, kw = x.shape[0], weight.shape[0], weight.shape[2], weight.shape[3]
-    c_g, o_g = weight.shape[1], C_out // groups
-    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
-    h_out, w_out = (xp.shape[2] - span_h) // sh + 1, (xp.shape[3] - span_w) // sw + 1
-    y = x.new_zeros(B, C_out, h_out, w_out)
-    for b in range(B):
-        for o in range(C_out):
-            g = o // o_g
-            for i in range(h_out):
-                for j in range(w_out):
-                    rows, cols = (
-                        slice(i * sh, i * sh + span_h, dh),
-                        slice(j * sw, j * sw + span_w, dw),
-                    )
-                    window = xp[b, g * c_g : (g + 1) * c_g, rows, cols]  # (c_g, kh, kw)
-                    y[b, o, i, j] = (weight[o] * window).sum()
-    if bias is not None:
-        y = y + bias[:, None, None]
-    return y[0] if unbatched else y
 
 
 # -------------------------------------------------- vectorised: im2col + matrix product
@@ -302,13 +223,13 @@ def conv2d(
     x, unbatched, (sh, sw), (dh, dw), pads = _prepare(
         x, weight, bias, stride, padding, dilation, groups, padding_mode, 2
     )
-    y = _im2col_conv2d(
+    y = im2col_conv2d(
         _pad(x, pads, padding_mode), weight, bias, (sh, sw), (dh, dw), groups
     )
     return y[0] if unbatched else y
 
 
-def _im2col_conv2d(
+def im2col_conv2d(
     xp: Tensor,
     weight: Tensor,
     bias: Tensor | None,
@@ -316,8 +237,8 @@ def _im2col_conv2d(
     dilation: tuple[int, int],
     groups: int,
 ) -> Tensor:
-    """The computation of :func:`conv2d` on an already padded, already checked input xp
-    (B, C, Hp, Wp)."""
+    """The computation of :func:`conv2d` on an input ``xp`` (B, C, Hp, Wp) that is
+    already padded: unchecked, as every inner function of the package."""
     (sh, sw), (dh, dw) = stride, dilation
     B = xp.shape[0]
     C_out, c_g, kh, kw = weight.shape
@@ -371,7 +292,7 @@ def conv1d(
     xp = _pad(x, pads, padding_mode)  # (B, C, N + left + right)
     # a signal is an image of height 1: x (B, C, 1, N + pads), weight (C_out, C /
     # groups, 1, k)
-    y = _im2col_conv2d(
+    y = im2col_conv2d(
         xp.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), (1, d), groups
     ).squeeze(2)
     return y[0] if unbatched else y

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from ._validate import check_linear
+from .._validate import check_tensor, shape_str
 
 __all__ = ["linear"]
 
@@ -25,7 +25,15 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Returns:
         (..., n_out)
     """
-    check_linear(x, weight, bias)
+    check_tensor(x, "x", min_ndim=1)
+    check_tensor(weight, "weight", ("n_out", "n_in"))
+    n_out, n_in = weight.shape
+    if x.shape[-1] != n_in or (bias is not None and bias.shape != (n_out,)):
+        raise ValueError(
+            f"x must be (..., {n_in}) and bias ({n_out},) for weight (n_out, n_in) = "
+            f"{shape_str(weight.shape)}; got x {shape_str(x.shape)}, bias "
+            f"{None if bias is None else shape_str(bias.shape)}"
+        )
     y = x @ weight.T  # (..., n_in) @ (n_in, n_out) -> (..., n_out)
     if bias is not None:
         y = y + bias  # (n_out,) broadcast over the batch

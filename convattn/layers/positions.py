@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ._validate import check_number, check_sizes, check_tensor, shape_str
+from .._validate import check_sizes
 
 __all__ = [
     "sinusoidal_positions",
@@ -42,7 +42,7 @@ def sinusoidal_positions(
     Returns:
         (N, C) table; row p is added to the token at position p.
     """
-    check_sizes(n=n, dim=dim), check_number(base, "base", minimum=1)
+    check_sizes(n=n, dim=dim)
     pos = torch.arange(n, dtype=torch.float64).unsqueeze(1)  # (N, 1)
     even = torch.arange(0, dim, 2, dtype=torch.float64)  # 2i = 0, 2, 4, …
     angle = pos / base ** (even / dim)  # (N, ⌈C/2⌉)
@@ -58,14 +58,6 @@ class _AddPositions(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """x (..., N, C) with N <= max_len → the same shape."""
-        if (
-            check_tensor(x, "x", min_ndim=2).shape[-1] != self.dim
-            or x.shape[-2] > self.max_len
-        ):
-            raise ValueError(
-                f"x must be (..., N, {self.dim}), N <= {self.max_len}; got "
-                f"{shape_str(x.shape)}"
-            )
         return x + self.table[: x.shape[-2]].to(x.dtype)  # (..., N, C) + (N, C)
 
 

@@ -4,8 +4,8 @@ only on the offset.
 Chapter 5. CoAtNet (Dai, Liu, Le & Tan, NeurIPS 2021) merges a depthwise convolution,
 yᵢ = Σ_{j ∈ L(i)} w_{i−j} ⊙ xⱼ, with self-attention by adding a *scalar per relative
 offset and per head* to the attention logits, inside the softmax ("pre"): yᵢ = Σⱼ
-softmaxⱼ(xᵢ·xⱼ + w_{i−j}) xⱼ. It is multi-head attention plus an additive bias, computed
-by the package's one :func:`scaled_dot_product_attention`.
+softmaxⱼ(xᵢ·xⱼ + w_{i−j}) xⱼ. It is multi-head attention plus an additive bias:
+:class:`RelativeSelfAttention` is the package's multi-head attention with a table.
 
 The bias matrix B[i, j] = w_{i−j} is constant along its diagonals (Toeplitz), the
 connection matrix of a convolution. Two limits, tested: w = 0 is plain attention;
@@ -13,31 +13,20 @@ without the content term and with a *circular* table, yᵢ = Σⱼ softmax(w)_{i
 depthwise circular convolution with kernel softmax(w). "Post" normalisation adds the
 bias after the softmax, so its rows no longer sum to 1.
 
-Cordonnier, Loukas & Jaggi (ICLR 2020) showed that such a layer with K² heads, each
-attending to one fixed offset, *is* a K×K convolution: :func:`attention_from_conv2d`
-builds it. In 2-D a head's table has (2H−1)(2W−1) entries, looked up with an index
-buffer as in lucidrains' ``max_vit``.
+In 2-D a head's table has (2H−1)(2W−1) entries, looked up with an index buffer as in
+lucidrains' ``max_vit``. How this layer contains a convolution, and builds one exactly,
+is in :mod:`convattn.analysis.conv_attention`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
-from torch.nn import functional as F
 
-from ._validate import (
-    check_choice,
-    check_module_dtype,
-    check_sizes,
-    check_tensor,
-    int_tuple,
-    shape_str,
-)
-from .attention import scaled_dot_product_attention
+from .._validate import check_choice, check_tensor, int_tuple, shape_str
+from .attention import MultiHeadSelfAttention, scaled_dot_product_attention
 
 __all__ = [
     "relative_position_index",
@@ -45,11 +34,7 @@ __all__ = [
     "relative_bias",
     "relative_attention",
     "relative_self_attention",
-    "relative_connections",
-    "RelativeConnections",
     "RelativeSelfAttention",
-    "bias_kernel",
-    "attention_from_conv2d",
 ]
 
 NORMALIZATIONS = ("pre", "post")
@@ -206,87 +191,23 @@ def relative_self_attention(
     return out.transpose(1, 2).reshape(B, N, C), weights  # (B, N, C), (B, nh, N, N)
 
 
-class RelativeConnections(NamedTuple):
-    """The pieces of a relative-attention layer's connection matrix, each (nh, N, N)."""
+class RelativeSelfAttention(MultiHeadSelfAttention):
+    """Multi-head self-attention plus a relative-position bias per head (CoAtNet's).
 
-    content: Tensor  # the attention logits xᵢ·xⱼ·scale: input-dependent
-    bias: Tensor  # the Toeplitz bias w_{i−j}: input-independent
-    # the connection matrix: softmax(content + bias) (pre) or
-    # softmax(content) + bias (post)
-    matrix: Tensor
-
-
-def relative_connections(
-    x: Tensor,
-    table: Tensor,
-    *,
-    circular: bool = False,
-    normalization: str = "pre",
-    scale: float | None = None,
-) -> RelativeConnections:
-    """Connection matrix of :func:`relative_self_attention` on one input x (N, C), with
-    its two ingredients."""
-    check_tensor(x, "x", ("N", "C"))
-    _, weights = relative_self_attention(
-        x[None], table, circular=circular, normalization=normalization, scale=scale
-    )
-    N, C = x.shape
-    h = x.view(N, table.shape[0], -1).transpose(0, 1)  # (nh, N, hd)
-    scale = 1.0 / math.sqrt(h.shape[-1]) if scale is None else scale
-    content = (h @ h.transpose(-2, -1)) * scale  # (nh, N, N)
-    return RelativeConnections(
-        content, relative_bias(table, circular=circular).to(x.dtype), weights[0]
-    )
-
-
-def bias_kernel(table: Tensor, *, circular: bool = True) -> Tensor:
-    """The depthwise-convolution kernel that bias-only pre-norm relative attention
-    applies: softmax(w).
-
-    With the content term removed, every row of the weights is softmax of the same table
-    entries, shifted: weights[i, j] = softmax(w)[offset(i − j)], so yᵢ = Σ_d
-    softmax(w)[d] x_{i−d} — a true convolution (not a cross-correlation: ``F.conv1d``
-    needs the kernel flipped).
-
-    Args:
-        table: (nh, N) or (nh, H, W), circular (one entry per offset modulo the size).
-    Returns:
-        (nh, N) or (nh, H, W): entry [h, d] is head h's weight on input i − d.
-            Non-negative; sums to 1.
-    """
-    # without wrap-around, rows near a border see fewer offsets: no single kernel
-    if not circular:
-        raise ValueError("bias_kernel needs a circular table; got circular=False")
-    _table_size(table, circular=True)
-    return torch.softmax(table.flatten(1), dim=-1).view(table.shape)
-
-
-class RelativeSelfAttention(nn.Module):
-    """Multi-head self-attention with a relative-position bias per head (CoAtNet's
-    transformer attention).
-
-    q, k, v = x W_qkv;  out = concat_h softmax(q_h k_hᵀ/√hd + B_h) v_h · W_o,  B_h[i, j]
-    = table[h, i − j].
-
-    The attention is :func:`relative_attention`, the package's own scaled dot-product
-    with the bias as its additive mask. One exception, on purpose: a "pre" call without
-    ``return_weights`` hands the same q, k, v and bias to PyTorch's fused
-    ``F.scaled_dot_product_attention``. On a GPU its memory-efficient kernel never
-    stores the (B, nh, N, N) weights, and the benchmark (``python -m convattn.bench``)
-    times PyTorch's SDPA backends through exactly this call. Both paths agree to
-    rounding (``tests/test_relative.py``).
+    out = concat_h softmax(q_h k_hᵀ/√hd + B_h) v_h · W_O,  B_h[i, j] = table[h, i − j]:
+    :class:`~convattn.layers.attention.MultiHeadSelfAttention` whose logits get the
+    Toeplitz bias of a learned table (zeros at first: plain attention).
 
     Args:
         dim: channels C of the tokens.
         size: N (sequence) or (H, W) (image flattened row by row); fixes the table,
-            (2N−1) or (2H−1)(2W−1).
+            (2N−1) or (2H−1)(2W−1) entries per head.
         heads: nh.
         head_dim: hd; default C / nh.
         out_dim: channels of the output; default C.
-        circular: offsets modulo the size (a torus): the table has N or H·W entries per
-            head.
-        normalization: "pre" (CoAtNet) or "post".
-        relative: False drops the table, leaving plain multi-head attention (a ViT's).
+        circular: offsets modulo the size (a torus): N or H·W entries per head.
+        normalization: "pre" (CoAtNet: the bias inside the softmax) or "post" (added
+            to the weights after it).
     """
 
     def __init__(
@@ -299,108 +220,38 @@ class RelativeSelfAttention(nn.Module):
         out_dim: int | None = None,
         circular: bool = False,
         normalization: str = "pre",
-        relative: bool = True,
     ):
-        super().__init__()
         if head_dim is None and dim % heads:
             raise ValueError(
-                f"heads must divide dim, or pass head_dim; got dim = {dim} and heads = "
-                f"{heads}"
+                f"heads must divide dim, or pass head_dim; got dim = {dim}, "
+                f"heads = {heads}"
             )
-        head_dim = head_dim or dim // heads
-        out_dim = out_dim or dim
-        check_sizes(dim=dim, heads=heads, head_dim=head_dim, out_dim=out_dim)
+        inner = heads * (head_dim or dim // heads)
+        super().__init__(dim, heads, qk_dim=inner, v_dim=inner, out_dim=out_dim)
         check_choice(normalization, "normalization", NORMALIZATIONS)
-        self.size, self.heads, self.head_dim = _size(size), heads, head_dim
-        self.circular, self.normalization = circular, normalization
-        self.n_tokens = math.prod(self.size)
-        self.qkv = nn.Linear(dim, 3 * heads * head_dim)
-        self.proj = nn.Linear(heads * head_dim, out_dim)
-        self.table = None
-        if relative:
-            self.table = nn.Parameter(
-                torch.zeros(heads, *relative_table_shape(self.size, circular=circular))
-            )
-            # (N, N) into table.flatten(1)
-            index = relative_position_index(self.size, circular=circular)
-            self.register_buffer("index", index, persistent=False)
+        self.size, self.circular, self.normalization = (
+            _size(size),
+            circular,
+            normalization,
+        )
+        shape = relative_table_shape(self.size, circular=circular)
+        self.table = nn.Parameter(torch.zeros(heads, *shape))
+        index = relative_position_index(self.size, circular=circular)  # (N, N)
+        self.register_buffer("index", index, persistent=False)
 
-    def bias(self) -> Tensor | None:
+    def bias(self) -> Tensor:
         """(nh, N, N): the six lines of lucidrains' relative bias — a table lookup with
         the index buffer."""
-        return None if self.table is None else self.table.flatten(1)[:, self.index]
+        return self.table.flatten(1)[:, self.index]
 
-    def forward(
-        self, x: Tensor, *, return_weights: bool = False
-    ) -> Tensor | tuple[Tensor, Tensor]:
-        """x (B, N, C) → out (B, N, out_dim); with return_weights also the weights (B,
-        nh, N, N)."""
-        check_tensor(x, "x", ("B", "N", "C")), check_module_dtype(x, self)
-        B, N, C = x.shape
-        n, c = self.n_tokens, self.qkv.in_features
-        if (N, C) != (n, c):
-            raise ValueError(f"x must be (B, {n}, {c}); got {shape_str(x.shape)}")
-        qkv = self.qkv(x).view(B, N, 3, self.heads, self.head_dim)  # (B, N, 3, nh, hd)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, nh, N, hd)
-        bias = None if self.table is None else self.bias().to(x.dtype)  # (nh, N, N)
-        if return_weights or self.normalization == "post":
-            out, weights = relative_attention(
-                q, k, v, bias, normalization=self.normalization
-            )
-        else:  # the same maths in PyTorch's fused kernel (why: see the class docstring)
-            out, weights = F.scaled_dot_product_attention(q, k, v, attn_mask=bias), None
-        # (B, N, out_dim)
-        out = self.proj(out.transpose(1, 2).reshape(B, N, self.heads * self.head_dim))
-        return (out, weights) if return_weights else out
-
-
-def attention_from_conv2d(
-    weight: Tensor, bias: Tensor | None, size: Sequence[int]
-) -> RelativeSelfAttention:
-    """A relative-attention layer that *is* the circular convolution with ``weight``
-    (Cordonnier et al. 2020).
-
-    One head per kernel offset (k² heads for a k×k kernel). Head h's queries and keys
-    are zero, so the content term vanishes; its circular table is 0 at its own offset
-    and −∞ elsewhere, so softmax puts a weight of exactly 1 on the pixel at that offset.
-    Its value projection is the identity (hd = C_in) and the output projection's block
-    for head h is the kernel tap ``weight[:, :, a, b]``. Summing the heads sums the
-    taps: out = conv2d(circular_pad(x), weight, bias).
-
-    Args:
-        weight: (C_out, C_in, kh, kw) with odd kh, kw no larger than the image.
-        bias: (C_out,) or None.
-        size: (H, W) of the images, or one int for a square.
-    Returns:
-        a :class:`RelativeSelfAttention` mapping tokens (B, H·W, C_in) to (B, H·W,
-        C_out).
-    """
-    check_tensor(weight, "weight", ("C_out", "C_in", "kh", "kw"))
-    (H, W), (c_out, c_in, kh, kw) = int_tuple(size, 2, "size"), weight.shape
-    if kh % 2 == 0 or kw % 2 == 0 or kh > H or kw > W:
-        raise ValueError(
-            f"weight's kernel must have odd sides, at most {H}×{W}; got {kh}×{kw}"
-        )
-    layer = RelativeSelfAttention(
-        c_in, (H, W), heads=kh * kw, head_dim=c_in, out_dim=c_out, circular=True
-    )
-    layer = layer.to(weight.dtype)
-    with torch.no_grad():
-        layer.qkv.weight.zero_()
-        layer.qkv.bias.zero_()
-        layer.table.fill_(-math.inf)
-        inner = kh * kw * c_in
-        # v = x
-        layer.qkv.weight[2 * inner :] = torch.eye(c_in, dtype=weight.dtype).repeat(
-            kh * kw, 1
-        )
-        for h, (a, b) in enumerate((a, b) for a in range(kh) for b in range(kw)):
-            # cross-correlation: output (r, c) reads input (r + a − kh//2, c + b −
-            # kw//2), i.e. offset i − j = (kh//2 − a, kw//2 − b); the circular table is
-            # indexed modulo (H, W).
-            layer.table[h, (kh // 2 - a) % H, (kw // 2 - b) % W] = 0.0
-            layer.proj.weight[:, h * c_in : (h + 1) * c_in] = weight[:, :, a, b]
-        layer.proj.bias.copy_(
-            torch.zeros(c_out, dtype=weight.dtype) if bias is None else bias
-        )
-    return layer
+    def attend(
+        self, q: Tensor, k: Tensor, v: Tensor, mask, is_causal: bool, weights: bool
+    ) -> tuple[Tensor, Tensor | None]:
+        """The heads' attention with the bias added: inside the softmax ("pre") or
+        after it ("post")."""
+        if mask is not None or is_causal:
+            raise ValueError("relative attention takes no mask: its bias is the mask")
+        bias = self.bias().to(q.dtype)  # (nh, N, N)
+        if self.normalization == "post":
+            return relative_attention(q, k, v, bias, normalization="post")
+        return super().attend(q, k, v, bias, False, weights)

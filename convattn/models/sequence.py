@@ -22,22 +22,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ._validate import check_bool, check_choice, check_int
-from .relative import RelativeSelfAttention
+from .._validate import check_choice, check_sizes, shape_str
+from ..layers.attention import MultiHeadSelfAttention
+from ..layers.positions import LearnedPositionalEncoding
+from ..layers.relative import RelativeSelfAttention
+from .blocks import TransformerBlock
 
 __all__ = [
     "TokenEmbedding",
     "SignalEmbedding",
     "SeqMLP",
     "SeqCNN",
+    "ConvLayer",
     "SeqTransformer",
-    "receptive_field",
-    "attention_weights",
-    "mean_attention_distance",
 ]
 
 
@@ -99,8 +99,8 @@ class SeqCNN(nn.Module):
     pool → Linear.
 
     The receptive field over the tokens is 1 + Σ (k − 1)·dᵢ·(product of the earlier
-    strides) (:func:`receptive_field`); global pooling ("max" or "mean") makes the
-    output ignore where a feature was found.
+    strides): ``receptive_field(model.convs)`` (:mod:`convattn.analysis.receptive`);
+    global pooling ("max" or "mean") makes the output ignore where a feature was found.
     """
 
     def __init__(
@@ -116,6 +116,7 @@ class SeqCNN(nn.Module):
         pool: str = "max",
     ):
         super().__init__()
+        check_choice(pool, "pool", ("max", "mean"))
         self.embed, self.pool = embed, pool
         self.kernel_size = kernel_size
         self.dilations = tuple(dilations or (1,) * len(channels))
@@ -137,40 +138,6 @@ class SeqCNN(nn.Module):
         # global pooling over positions
         h = h.amax(dim=2) if self.pool == "max" else h.mean(dim=2)
         return self.head(h)
-
-
-def receptive_field(model: SeqCNN) -> int:
-    """How many consecutive tokens one output position of the convolutions sees."""
-    rf, jump = 1, 1
-    for d, s in zip(model.dilations, model.strides, strict=True):
-        rf += (model.kernel_size - 1) * d * jump
-        jump *= s
-    return rf
-
-
-class Block(nn.Module):
-    """Pre-norm transformer block on tokens (B, N, C): x + Attention(LN(x)), then x +
-    MLP(LN(x))."""
-
-    def __init__(
-        self, dim: int, n_tokens: int, heads: int, mlp_ratio: int, relative: bool
-    ):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim)
-        self.attn = RelativeSelfAttention(dim, n_tokens, heads=heads, relative=relative)
-        self.norm2 = nn.LayerNorm(dim)
-        self.mlp = nn.Sequential(
-            nn.Linear(dim, mlp_ratio * dim), nn.GELU(), nn.Linear(mlp_ratio * dim, dim)
-        )
-
-    def forward(
-        self, x: Tensor, *, return_weights: bool = False
-    ) -> Tensor | tuple[Tensor, Tensor]:
-        a = self.attn(self.norm1(x), return_weights=return_weights)
-        a, weights = a if return_weights else (a, None)  # weights (B, nh, N, N)
-        x = x + a
-        x = x + self.mlp(self.norm2(x))
-        return (x, weights) if return_weights else x
 
 
 class ConvLayer(nn.Module):
@@ -201,8 +168,8 @@ class SeqTransformer(nn.Module):
             expansion.
         n_classes: outputs.
         positions: add a learned absolute position embedding (a ViT's).
-        relative: CoAtNet's relative bias, one table of 2N − 1 offsets per head and
-            block.
+        relative: CoAtNet's relative attention, one bias table of 2N − 1 offsets per
+            head and block, instead of plain multi-head attention.
         conv_layers: residual convolutions (kernel 3) before the first block.
         readout: "last" (the token at the last position, e.g. a query) or "mean" over
             tokens.
@@ -224,16 +191,20 @@ class SeqTransformer(nn.Module):
         readout: str = "last",
     ):
         super().__init__()
-        check_int(n_tokens, "n_tokens", minimum=1)
-        check_bool(positions, "positions")
+        check_sizes(n_tokens=n_tokens, dim=dim, n_classes=n_classes, depth=depth)
         check_choice(readout, "readout", ("last", "mean"))
-        self.embed, self.readout = embed, readout
-        self.pos = (
-            nn.Parameter(0.02 * torch.randn(1, n_tokens, dim)) if positions else None
-        )
+        self.embed, self.readout, self.n_tokens = embed, readout, n_tokens
+        pos = LearnedPositionalEncoding(dim, n_tokens) if positions else nn.Identity()
+        self.pos = pos
         self.convs = nn.Sequential(*[ConvLayer(dim) for _ in range(conv_layers)])
+
+        def mixer() -> nn.Module:
+            if relative:
+                return RelativeSelfAttention(dim, n_tokens, heads=heads)
+            return MultiHeadSelfAttention(dim, heads)
+
         self.blocks = nn.ModuleList(
-            [Block(dim, n_tokens, heads, mlp_ratio, relative) for _ in range(depth)]
+            [TransformerBlock(mixer(), dim, mlp_ratio=mlp_ratio) for _ in range(depth)]
         )
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, n_classes)
@@ -242,9 +213,12 @@ class SeqTransformer(nn.Module):
         self, x: Tensor, *, return_weights: bool = False
     ) -> Tensor | tuple[Tensor, list]:
         h = self.embed(x)  # (B, N, dim)
-        if self.pos is not None:
-            h = h + self.pos
-        h = self.convs(h)
+        if h.shape[1] != self.n_tokens:
+            raise ValueError(
+                f"the input must give {self.n_tokens} tokens; got x "
+                f"{shape_str(x.shape)}, embedded to {shape_str(h.shape)}"
+            )
+        h = self.convs(self.pos(h))
         maps = []
         for block in self.blocks:
             if return_weights:
@@ -255,41 +229,3 @@ class SeqTransformer(nn.Module):
         h = self.norm(h)
         logits = self.head(h[:, -1] if self.readout == "last" else h.mean(dim=1))
         return (logits, maps) if return_weights else logits
-
-
-@torch.no_grad()
-def attention_weights(model: SeqTransformer, x: Tensor) -> list[Tensor]:
-    """The attention weights of every block of a trained model on inputs x: a list of
-    (B, nh, N, N)."""
-    if not isinstance(model, SeqTransformer):
-        raise TypeError(f"model must be a SeqTransformer; got {type(model).__name__}")
-    was_training = model.training
-    model.eval()
-    _, maps = model(x, return_weights=True)
-    model.train(was_training)
-    return maps
-
-
-def mean_attention_distance(weights: Tensor) -> Tensor:
-    """Σⱼ wᵢⱼ |i − j| averaged over queries i and the batch: (B, nh, N, N) → (nh,), in
-    positions.
-
-    The measure of Dosovitskiy et al. (2021, fig. 7) and Raghu et al. (2021): small for
-    a head that looks at its neighbours, about N/3 for one that spreads evenly over a
-    sequence of N.
-    """
-    if (
-        not isinstance(weights, Tensor)
-        or weights.ndim != 4
-        or weights.shape[-1] != weights.shape[-2]
-    ):
-        got = (
-            tuple(weights.shape)
-            if isinstance(weights, Tensor)
-            else type(weights).__name__
-        )
-        raise ValueError(f"weights must have shape (B, nh, N, N); got {got}")
-    n = weights.shape[-1]
-    pos = torch.arange(n, dtype=weights.dtype)
-    dist = (pos[:, None] - pos[None, :]).abs()  # (N, N)
-    return (weights * dist).sum(-1).mean(dim=(0, 2))

@@ -1,29 +1,34 @@
-"""Small models the chapters train. No data sets here; no training loop either (see
-train.py).
+"""The image models the chapters train: an MLP (chapter 1), and the CoAtNet-style
+hybrid, a small CNN and a small ViT that chapter 5 compares. No data sets here, no
+training loop either (:mod:`convattn.train`).
 
-Chapter 1: an MLP. Chapter 5 adds MBConv, transformer blocks and the "CCTT" stage
-builder.
+Each model has a frozen config whose defaults are the study's; their parameter counts
+are within ±20 % of each other (tests/models/test_vision.py checks them against closed
+forms).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import torch
 from torch import Tensor, nn
 
-from ._validate import (
-    check_images,
-    check_module_dtype,
-    check_sizes,
-    check_tensor,
-    check_widths,
-    shape_str,
-)
-from .blocks import MBConv, TransformerBlock
+from .._validate import check_module_dtype, check_sizes, shape_str
+from ..layers.attention import MultiHeadSelfAttention
+from ..layers.positions import LearnedPositionalEncoding
+from ..layers.relative import RelativeSelfAttention
+from .blocks import MBConv, TokenPool2d, TransformerBlock
 
-__all__ = ["MLP"]
+__all__ = [
+    "MLP",
+    "HybridConfig",
+    "HybridNet",
+    "CNNConfig",
+    "SmallCNN",
+    "ViTConfig",
+    "SmallViT",
+]
 
 
 class MLP(nn.Sequential):
@@ -35,8 +40,9 @@ class MLP(nn.Sequential):
     """
 
     def __init__(self, n_in: int = 64, hidden: Sequence[int] = (32,), n_out: int = 10):
-        check_sizes(n_in=n_in, n_out=n_out)
-        hidden = check_widths(hidden)
+        check_sizes(
+            n_in=n_in, n_out=n_out, **{f"hidden[{i}]": h for i, h in enumerate(hidden)}
+        )
         layers: list[nn.Module] = [nn.Flatten()]
         width = n_in
         for h in hidden:
@@ -48,7 +54,7 @@ class MLP(nn.Sequential):
     def forward(self, x: Tensor) -> Tensor:
         """x (batch, ...) with n_in values per example → logits (batch, n_out)."""
         n_in = self[1].in_features
-        if check_tensor(x, "x", min_ndim=2)[0].numel() != n_in:
+        if x.ndim < 2 or x[0].numel() != n_in:
             raise ValueError(
                 f"x must be (batch, ...) with n_in = {n_in} values per example; got "
                 f"{shape_str(x.shape)}"
@@ -58,23 +64,6 @@ class MLP(nn.Sequential):
 
 
 # ---------------------------------------------------------- chapter 5: hybrid (CoAtNet)
-# MBConv and a transformer block with relative attention, a stage builder from a layout
-# string ("CCTT"), and the baselines the experiments compare it with (small CNN, small
-# ViT; the MLP above). Each model has a frozen config and a closed-form parameter count
-# that tests/test_models.py checks against PyTorch.
-
-__all__ += [
-    "HybridConfig",
-    "HybridNet",
-    "CNNConfig",
-    "SmallCNN",
-    "ViTConfig",
-    "SmallViT",
-    "parameter_table",
-]
-__all__ += ["MBConv", "TransformerBlock"]  # from blocks.py, still importable from here
-
-STAGE_TYPES = ("C", "T")
 
 
 @dataclass(frozen=True)
@@ -103,6 +92,15 @@ class HybridConfig:
     # squeeze-excite width / block input width, as in CoAtNet; 0 switches SE off
     se_ratio: float = 0.25
 
+    def __post_init__(self) -> None:
+        stages = (len(self.widths), len(self.strides), len(self.depths))
+        if set(self.layout) - {"C", "T"} or stages != (len(self.layout),) * 3:
+            raise ValueError(
+                "layout must be letters C and T, one per stage, and widths, strides and"
+                f" depths one number per stage; got layout {self.layout!r}, widths "
+                f"{self.widths}, strides {self.strides}, depths {self.depths}"
+            )
+
     def resolutions(self) -> tuple[int, ...]:
         """Side of the feature map in each stage: (8, 4, 4, 2) for the defaults."""
         side, out = self.image_size // self.stem_stride, []
@@ -110,6 +108,40 @@ class HybridConfig:
             side //= s
             out.append(side)
         return tuple(out)
+
+
+class _TokenStage(nn.Module):
+    """Transformer blocks on the pixels of a feature map, (B, C, H, W) → (B, C', H',
+    W'): the pixels become tokens, row by row, and back."""
+
+    def __init__(self, blocks: list[TransformerBlock], side: int):
+        super().__init__()
+        self.blocks, self.side = nn.ModuleList(blocks), side  # side: H' = W' at the end
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = x.flatten(2).transpose(1, 2)  # (B, H·W, C)
+        for block in self.blocks:
+            h = block(h)  # (B, H'·W', C')
+        return h.transpose(1, 2).reshape(len(x), -1, self.side, self.side)
+
+
+def _transformer_stage(
+    c: HybridConfig, width: int, out: int, stride: int, depth: int, side: int
+):
+    """A T stage: relative attention over the side × side output pixels; the first
+    block downsamples by ``stride``."""
+    blocks = []
+    for b in range(depth):
+        heads = max(1, out // c.head_dim)
+        attn = RelativeSelfAttention(
+            width, side, heads=heads, head_dim=c.head_dim, out_dim=out
+        )
+        pool = TokenPool2d(side * stride) if b == 0 and stride > 1 else None
+        blocks.append(
+            TransformerBlock(attn, width, out, mlp_ratio=c.mlp_ratio, pool=pool)
+        )
+        width = out
+    return _TokenStage(blocks, side)
 
 
 class HybridNet(nn.Module):
@@ -121,17 +153,9 @@ class HybridNet(nn.Module):
 
     def __init__(self, config: HybridConfig | None = None):
         super().__init__()
-        config = HybridConfig() if config is None else config
-        self.config = c = config
+        self.config = c = HybridConfig() if config is None else config
         self.stem = nn.Sequential(
-            nn.Conv2d(
-                c.in_channels,
-                c.stem_channels,
-                3,
-                stride=c.stem_stride,
-                padding=1,
-                bias=False,
-            ),
+            nn.Conv2d(c.in_channels, c.stem_channels, 3, c.stem_stride, 1, bias=False),
             nn.BatchNorm2d(c.stem_channels),
             nn.GELU(),
         )
@@ -139,42 +163,32 @@ class HybridNet(nn.Module):
         for kind, out, stride, depth, side in zip(
             c.layout, c.widths, c.strides, c.depths, c.resolutions(), strict=True
         ):
-            blocks = []
-            for b in range(depth):
-                s = stride if b == 0 else 1
-                if kind == "C":
-                    blocks.append(
-                        MBConv(
-                            width,
-                            out,
-                            stride=s,
-                            expansion=c.expansion,
-                            se_ratio=c.se_ratio,
-                        )
+            if kind == "T":
+                stages.append(_transformer_stage(c, width, out, stride, depth, side))
+            else:
+                blocks = [
+                    MBConv(
+                        width if b == 0 else out,
+                        out,
+                        stride=stride if b == 0 else 1,
+                        expansion=c.expansion,
+                        se_ratio=c.se_ratio,
                     )
-                else:
-                    blocks.append(
-                        TransformerBlock(
-                            width,
-                            out,
-                            side,
-                            stride=s,
-                            head_dim=c.head_dim,
-                            mlp_ratio=c.mlp_ratio,
-                        )
-                    )
-                width = out
-            stages.append(nn.Sequential(*blocks))
+                    for b in range(depth)
+                ]
+                stages.append(nn.Sequential(*blocks))
+            width = out
         self.stages = nn.Sequential(*stages)
         self.norm = nn.LayerNorm(width)
         self.head = nn.Linear(width, c.n_classes)
 
     def forward(self, x: Tensor) -> Tensor:
         c = self.config
-        check_images(x, self, c.in_channels, c.image_size)
+        if x.ndim != 4 or x.shape[1:] != (c.in_channels, c.image_size, c.image_size):
+            expected = f"(B, {c.in_channels}, {c.image_size}, {c.image_size})"
+            raise ValueError(f"x must have shape {expected}; got {shape_str(x.shape)}")
         h = self.stages(self.stem(x))  # (B, C_last, H', W')
-        # global average pool → (B, n_classes)
-        return self.head(self.norm(h.mean(dim=(2, 3))))
+        return self.head(self.norm(h.mean(dim=(2, 3))))  # global average pool
 
 
 @dataclass(frozen=True)
@@ -212,11 +226,6 @@ class SmallCNN(nn.Sequential):
         super().__init__(*layers)
         self.config = config
 
-    def forward(self, x: Tensor) -> Tensor:
-        """x (B, in_channels, H, W), any H and W → logits (B, n_classes)."""
-        check_images(x, self, self.config.in_channels)
-        return super().forward(x)
-
 
 @dataclass(frozen=True)
 class ViTConfig:
@@ -242,30 +251,22 @@ class ViTConfig:
 
 class SmallViT(nn.Module):
     """(B, in_channels, image_size, image_size) → logits (B, n_classes). Plain (not
-    relative) attention."""
+    relative) multi-head attention."""
 
     def __init__(self, config: ViTConfig | None = None):
         super().__init__()
-        config = ViTConfig() if config is None else config
-        self.config = c = config
+        self.config = c = ViTConfig() if config is None else config
         # one linear map per patch
         self.patches = nn.Conv2d(
             c.in_channels, c.dim, c.patch_size, stride=c.patch_size
         )
-        self.pos = (
-            nn.Parameter(0.02 * torch.randn(1, c.dim, c.grid, c.grid))
-            if c.positions
-            else None
-        )
+        n = c.grid * c.grid
+        self.pos = LearnedPositionalEncoding(c.dim, n) if c.positions else nn.Identity()
+        heads = c.dim // c.head_dim
         self.blocks = nn.Sequential(
             *[
                 TransformerBlock(
-                    c.dim,
-                    c.dim,
-                    c.grid,
-                    head_dim=c.head_dim,
-                    mlp_ratio=c.mlp_ratio,
-                    relative=False,
+                    MultiHeadSelfAttention(c.dim, heads), c.dim, mlp_ratio=c.mlp_ratio
                 )
                 for _ in range(c.depth)
             ]
@@ -275,49 +276,9 @@ class SmallViT(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         c = self.config
-        check_images(x, self, c.in_channels, c.image_size)
-        h = self.patches(x)  # (B, dim, grid, grid)
-        if self.pos is not None:
-            h = h + self.pos
-        h = self.blocks(h)  # (B, dim, grid, grid)
-        # mean over tokens → (B, n_classes)
-        return self.head(self.norm(h.mean(dim=(2, 3))))
-
-
-def parameter_table(
-    models: Mapping[str, nn.Module], *, show: bool = True
-) -> dict[str, int]:
-    """Parameter count of each model, printed as a table with each count relative to
-    their median.
-
-    Args:
-        models: name → model.
-        show: print the table.
-    Returns:
-        name → number of parameters.
-    """
-    is_map = isinstance(models, Mapping)
-    kinds = (
-        {name: type(model).__name__ for name, model in models.items()}
-        if is_map
-        else type(models).__name__
-    )
-    if (
-        not is_map
-        or not models
-        or not all(isinstance(model, nn.Module) for model in models.values())
-    ):
-        raise TypeError(
-            f"models must be a non-empty mapping name → nn.Module; got {kinds!r}"
-        )
-    counts = {
-        str(name): sum(p.numel() for p in model.parameters())
-        for name, model in models.items()
-    }
-    if show:
-        median = sorted(counts.values())[(len(counts) - 1) // 2]
-        width = max(8, *(len(n) for n in counts))
-        print(f"{'model':<{width}} {'parameters':>11} {'vs median':>10}")
-        for name, n in counts.items():
-            print(f"{name:<{width}} {n:>11,} {n / median:>10.2f}")
-    return counts
+        if x.ndim != 4 or x.shape[1:] != (c.in_channels, c.image_size, c.image_size):
+            expected = f"(B, {c.in_channels}, {c.image_size}, {c.image_size})"
+            raise ValueError(f"x must have shape {expected}; got {shape_str(x.shape)}")
+        h = self.patches(x).flatten(2).transpose(1, 2)  # (B, grid², dim): the tokens
+        h = self.blocks(self.pos(h))  # (B, grid², dim)
+        return self.head(self.norm(h.mean(dim=1)))  # mean over tokens → (B, n_classes)

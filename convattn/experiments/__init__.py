@@ -1,0 +1,42 @@
+"""The course's experiments: one protocol (:mod:`.core`) and the studies that configure
+it, the digits of chapter 5 (:mod:`.digits`) and the lookup and MNIST-1D of chapter 6
+(:mod:`.bias`). A chapter reads ``from convattn.experiments import ...``; the sweeps
+that write the committed results files are ``scripts/sweep.py``."""
+
+from . import bias, digits
+from .core import (
+    COLUMNS,
+    Run,
+    Stat,
+    Study,
+    Task,
+    chosen_lrs,
+    lr_grid_runs,
+    read_results,
+    run_many,
+    run_one,
+    summarize,
+    sweep_runs,
+    write_results,
+)
+
+STUDIES = {"digits": digits.study, "bias": bias.study}  # name → the study's builder
+
+__all__ = [
+    "COLUMNS",
+    "Task",
+    "Study",
+    "Run",
+    "run_one",
+    "run_many",
+    "lr_grid_runs",
+    "chosen_lrs",
+    "sweep_runs",
+    "Stat",
+    "summarize",
+    "write_results",
+    "read_results",
+    "STUDIES",
+    "digits",
+    "bias",
+]
