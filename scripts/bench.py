@@ -44,25 +44,32 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from convattn.attention import basic_self_attention, scaled_dot_product_attention
-from convattn.bench import Result, peak_memory, scaling_exponents, speed_ratios, time_call, write_csv
-from convattn.conv import conv1d, conv2d
-from convattn.counting import (
+from convattn import (
+    MBConv,
+    RelativeSelfAttention,
     attention_flops,
+    basic_self_attention,
+    conv1d,
     conv1d_macs,
     conv1d_params,
+    conv2d,
     conv2d_macs,
     conv2d_params,
     count_params,
     fc_flops,
     fc_params,
+    linear,
     mbconv_flops,
+    peak_memory,
     relative_attention_flops,
+    scaled_dot_product_attention,
+    scaling_exponents,
+    speed_ratios,
+    time_call,
     transformer_block_flops,
 )
-from convattn.fc import linear
-from convattn.models import MBConv, TransformerBlock
-from convattn.relative import RelativeSelfAttention
+from convattn.analysis.benchmark import Result, write_csv
+from convattn.models.vision import coatnet_block
 
 SEQUENCE_SIZES = (64, 128, 256, 512, 1024, 2048, 4096)  # N on a CPU
 IMAGE_SIDES = (8, 16, 32, 64, 128)  # s on a CPU: s² = 64 … 16,384 positions
@@ -212,9 +219,26 @@ def _relative_attention(n: int, s: Settings) -> list[Case]:
     x = _randn(s.batch, n, s.width, s=s)  # (B, N, C)
     params = count_params(layer)
     flops = relative_attention_flops(n, s.width, s.heads, s.head_dim, batch=s.batch)
-    # return_weights=True takes the written-out path (softmax(q kᵀ/√hd + B) v); the default calls SDPA
-    ours = Case("relative_attention", "scratch", n, n, params, flops, lambda: layer(x, return_weights=True))
-    return [ours, *_sdpa_cases("relative_attention", n, params, flops, lambda: layer(x))]
+    ours = Case("relative_attention", "scratch", n, n, params, flops, lambda: layer(x))
+    return [ours, *_sdpa_cases("relative_attention", n, params, flops, lambda: _fused(layer, x))]
+
+
+def _fused(layer: RelativeSelfAttention, x: Tensor) -> Tensor:
+    """The same layer with PyTorch's fused attention: its projections, its bias as the mask."""
+    B, N, _ = x.shape
+    q, k, v = (
+        p(x).view(B, N, layer.num_heads, -1).transpose(1, 2)
+        for p in (layer.q_proj, layer.k_proj, layer.v_proj)
+    )  # (B, nh, N, hd)
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=layer.bias().to(x.dtype))
+    return layer.out_proj(out.transpose(1, 2).reshape(B, N, -1))
+
+
+class _Tokens(nn.Module):
+    """A feature map (B, C, H, W) as its pixels' tokens (B, H·W, C)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.flatten(2).transpose(1, 2)
 
 
 def _mbconv(side: int, s: Settings) -> list[Case]:
@@ -225,8 +249,8 @@ def _mbconv(side: int, s: Settings) -> list[Case]:
 
 
 def _transformer(side: int, s: Settings) -> list[Case]:
-    block = _module(lambda: TransformerBlock(s.width, s.width, side, head_dim=s.head_dim), s)
-    x = _randn(s.batch, s.width, side, side, s=s)
+    block = _module(lambda: coatnet_block(s.width, s.width, side, head_dim=s.head_dim), s)
+    x = _randn(s.batch, side * side, s.width, s=s)  # the tokens of a side × side feature map
     flops = transformer_block_flops(s.width, s.width, side, head_dim=s.head_dim, batch=s.batch)
     return [Case("transformer", "module", side, side * side, count_params(block), flops, lambda: block(x))]
 
@@ -235,7 +259,8 @@ def _hybrid(side: int, s: Settings) -> list[Case]:
     block = _module(
         lambda: nn.Sequential(
             MBConv(s.width, s.width, stride=2, kernel_size=s.kernel_size),  # (B, C, s, s) → (B, C, s/2, s/2)
-            TransformerBlock(s.width, s.width, side // 2, head_dim=s.head_dim),  # attention over s²/4 pixels
+            _Tokens(),
+            coatnet_block(s.width, s.width, side // 2, head_dim=s.head_dim),  # attention over s²/4 pixels
         ),
         s,
     )

@@ -1,40 +1,42 @@
 """The long sweeps behind the committed results files, as a command line.
 
-    python scripts/sweep.py hybrid book/data/hybrid_results.csv --workers 2
+    python scripts/sweep.py digits book/data/digits_results.csv --workers 2
     python scripts/sweep.py bias book/data/bias_results.csv --workers 2
+    python scripts/sweep.py bias /tmp/quick.csv --set mnist1d_steps=50 lookup_steps=50 seeds=0,
 
-``hybrid``: the digits study of chapter 5 (:mod:`convattn.experiments`): first each model's learning rate
-on a validation split (grid 3e-4, 1e-3, 3e-3), then every run at its rate. ``bias``: the content lookup
-and MNIST-1D of "Which bias wins where" (:mod:`convattn.bias`), in the same two stages. Each run is one
-process of one thread; the results do not depend on the number of workers. The file starts with comment
-lines: the command, the machine, the versions, the date and the time taken.
+Each study (:data:`convattn.experiments.STUDIES`) runs in two stages, by the one protocol of
+:mod:`convattn.experiments.core`: first every model's learning rate on a validation split, round after round
+until each model's best rate lies strictly inside the rates tried; then every run at its rate. Each run is
+one process of one thread, so the results do not depend on the number of workers. ``--set`` passes
+keyword arguments to the study's builder (``convattn.experiments.bias.study`` …): ints, floats, and tuples
+written with commas. The results file starts with comment lines (the command, the machine, the versions,
+the date and the time taken); its sweep rows carry the grid each rate was chosen from (``lr_grid``) and
+where the rate sits in it (``lr_edge``, empty when strictly inside). The learning curves of every run go
+to a second file beside it, ``<name>_curves.csv``.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import ast
 import datetime
-import math
 import os
 import platform
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, fields
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from convattn import bias, experiments
-from convattn.experiments import run_parallel, run_sweep
+from convattn.experiments import STUDIES, chosen_lrs, lr_grid_runs, run_many, sweep_runs, write_results
 
-__all__ = ["machine", "write_csv", "main"]
+__all__ = ["machine", "versions", "parse_settings", "main"]
 
 
 def machine() -> str:
-    """The CPU model, the number of logical cores and the system."""
+    """The CPU model, the number of logical cores, the system and torch's kernels."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -43,116 +45,81 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} logical cores, {platform.system()}"
+    kernels = torch.backends.cpu.get_cpu_capability()
+    return f"{cpu}, {os.cpu_count()} logical cores, {platform.system()}, torch CPU kernels {kernels}"
 
 
 def versions() -> str:
     return f"torch {torch.__version__}, NumPy {np.__version__}, Python {platform.python_version()}"
 
 
-def write_csv(
-    rows: Sequence[Mapping], path: str | os.PathLike, columns: Sequence[str], *, header: Sequence[str] = ()
-) -> None:
-    """Rows as CSV after ``# `` comment lines; floats with 6 significant digits, NaN as an empty cell."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        for line in header:
-            f.write(f"# {line}\n")
-        writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            cells = {}
-            for k in columns:
-                v = row[k]
-                cells[k] = ("" if math.isnan(v) else f"{v:.6g}") if isinstance(v, float) else v
-            writer.writerow(cells)
+def parse_settings(items: Sequence[str]) -> dict[str, object]:
+    """``["steps=300", "seeds=0,1", "shuffle="]`` → keyword arguments (a comma makes a tuple, and nothing
+    an empty one)."""
+    settings = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set takes NAME=VALUE; got {item!r}")
+        parts = [p for p in text.split(",") if p]
+        values = [_literal(p) for p in parts]
+        settings[key] = tuple(values) if "," in text or not text else values[0]
+    return settings
 
 
-def _bias_job(job: tuple) -> dict:
-    return bias.run_bias(*job)
-
-
-def _provenance(title: str, argv: Sequence[str], n_runs: int, workers: int, minutes: float) -> list[str]:
-    return [
-        f"{title} of the course 'Convolution vs. Attention'; made by:",
-        "  python scripts/sweep.py " + " ".join(argv),
-        f"machine: {machine()}; {versions()}",
-        f"date: {datetime.date.today().isoformat()}; {n_runs} runs, {workers} processes, {math.ceil(minutes)} min",
-    ]
-
-
-def _bias(args: argparse.Namespace, argv: Sequence[str]) -> list[str]:
-    p = bias.BiasProtocol()
-    if args.seeds is not None:
-        p = bias.BiasProtocol(**{**asdict(p), "seeds": tuple(args.seeds)})
-    if args.steps is not None:
-        p = bias.BiasProtocol(**{**asdict(p), "mnist1d_steps": args.steps, "lookup_steps": args.steps})
-    start = time.perf_counter()
-    grid = bias.lr_grid_runs()
-    rows = run_parallel(_bias_job, [(r, p) for r in grid], workers=args.workers, progress=True)
-    lrs = bias.chosen_lrs(rows)
-    print(f"chosen rates: {lrs}", file=sys.stderr)
-    runs = bias.sweep_runs(lrs, p)
-    rows += run_parallel(_bias_job, [(r, p) for r in runs], workers=args.workers, progress=True)
-    minutes = (time.perf_counter() - start) / 60
-    header = _provenance("'Which bias wins where' sweep", argv, len(rows), args.workers, minutes)
-    header += [
-        "protocol: " + ", ".join(f"{f.name}={getattr(p, f.name)!r}" for f in fields(p)),
-        "stage lr-grid: trained on 80 % of the training set, val_acc on the other 20 % (lookup: a separate "
-        "draw); stage sweep: test_acc on the fixed test set (MNIST-1D: 1,000 signals; lookup: 2,000)",
-    ]
-    write_csv(rows, args.out, bias.COLUMNS, header=header)
-    return header
-
-
-def _hybrid(args: argparse.Namespace, argv: Sequence[str]) -> list[str]:
-    protocol = experiments.REDUCED if args.reduced else experiments.FULL
-    overrides = {} if args.seeds is None else {"seeds": tuple(args.seeds)}
-    if args.steps is not None:
-        overrides["steps"] = args.steps
-    protocol = experiments.Protocol(**{**asdict(protocol), **overrides})
-    start = time.perf_counter()
-    grid_rows = []
-    if not args.reduced:
-        models = sorted({*protocol.efficiency_models, *protocol.layouts, *protocol.translation_models})
-        jobs = [(m, lr, protocol) for m in models for lr in experiments.LRS]
-        grid_rows = run_parallel(_grid_job, jobs, workers=args.workers, progress=True)
-        overrides["lrs"] = experiments.choose_lrs(grid_rows)
-        print(f"chosen rates: {overrides['lrs']}", file=sys.stderr)
-    protocol = experiments.Protocol(**{**asdict(protocol), **overrides})
-    runs = experiments.plan(protocol)
-    rows = run_sweep(runs, protocol, workers=args.workers, progress=True)
-    minutes = (time.perf_counter() - start) / 60
-    header = _provenance("Chapter 5 (hybrid) sweep", argv, len(runs) + len(grid_rows), args.workers, minutes)
-    header += [
-        "protocol: " + ", ".join(f"{f.name}={getattr(protocol, f.name)!r}" for f in fields(protocol)),
-        "lr grid (validation accuracy, trained on 80 % of the training split): "
-        + "; ".join(f"{r['model']} {r['lr']:g} {r['val_acc']:.3f}" for r in grid_rows),
-        "test_acc on the fixed stratified test third (599 images); train_loss/train_acc on the run's subset",
-    ]
-    write_csv(rows, args.out, experiments.COLUMNS, header=header)
-    return header
-
-
-def _grid_job(job: tuple) -> dict:
-    return experiments.validation_run(*job)
+def _literal(text: str) -> object:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text  # a name, such as a model
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="python scripts/sweep.py", description=__doc__.split("\n")[0])
-    parser.add_argument("sweep", choices=("hybrid", "bias"), help="which study")
-    parser.add_argument("out", help="CSV file to write, e.g. book/data/bias_results.csv")
+    parser.add_argument("study", choices=sorted(STUDIES), help="which study")
+    parser.add_argument("out", type=Path, help="CSV file to write, e.g. book/data/bias_results.csv")
     parser.add_argument("--workers", type=int, default=2, help="processes of one thread each (default 2)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=None, help="override the seeds, e.g. 0 1 2")
-    parser.add_argument("--steps", type=int, default=None, help="override the optimiser steps")
-    parser.add_argument("--reduced", action="store_true", help="hybrid: the chapter's reduced sweep")
+    parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="the study's settings")
     args = parser.parse_args(argv)
-    argv = list(argv if argv is not None else sys.argv[1:])
-    header = (_bias if args.sweep == "bias" else _hybrid)(args, argv)
-    print("\n".join(header[:4]), f"\nwrote {args.out}", file=sys.stderr)
+    try:
+        study = STUDIES[args.study](**parse_settings(args.set))
+    except (TypeError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    rows, curves = [], []
+    while runs := lr_grid_runs(study, rows):  # until every best rate is strictly inside its grid
+        print(f"learning-rate grid: {len(runs)} runs", file=sys.stderr, flush=True)
+        new_rows, new_curves = run_many(runs, study, workers=args.workers, progress=True)
+        rows += new_rows
+        curves += new_curves
+    lrs = chosen_lrs(study, rows)
+    runs = sweep_runs(study, lrs)
+    print(f"sweep: {len(runs)} runs", file=sys.stderr, flush=True)
+    sweep, sweep_curves = run_many(runs, study, workers=args.workers, progress=True)
+    for row in sweep:
+        chosen = lrs[(row["task"], row["model"])]
+        row["lr_grid"] = " ".join(f"{lr:g}" for lr in chosen["grid"])
+        row["lr_edge"] = chosen["edge"] or ""
+    minutes = (time.perf_counter() - start) / 60
+    header = [
+        f"The {args.study} study of the course 'Convolution vs. Attention'; made by:",
+        "  python scripts/sweep.py " + " ".join(argv),
+        f"machine: {machine()}; {versions()}",
+        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {len(rows) + len(sweep)} runs "
+        f"in {minutes:.1f} min on {args.workers} worker(s)",
+        "stage lr-grid: validation runs (seed 0, fraction 1) that choose each rate; stage sweep: test runs",
+    ]
+    write_results(rows + sweep, args.out, header=header)
+    curves_path = args.out.with_name(args.out.stem + "_curves.csv")
+    write_results(curves + sweep_curves, curves_path, header=header[:2] + ["the learning curve of every run"])
+    print(f"wrote {args.out} and {curves_path} ({minutes:.1f} min)", file=sys.stderr)
+    edges = sorted({k for k, v in lrs.items() if v["edge"]})
+    if edges:
+        print(f"WARNING: best rate at the end of the grid for {edges}", file=sys.stderr)
     return 0
 
 
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+if __name__ == "__main__":
+    sys.exit(main())

@@ -289,7 +289,10 @@ def write_results(
 
 
 def _cell(value: object) -> object:
-    return "" if isinstance(value, float) and math.isnan(value) else value
+    """Floats with 6 significant digits; NaN as an empty cell."""
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.6g}"
+    return value
 
 
 def read_results(path: str | os.PathLike) -> list[dict]:

@@ -29,7 +29,6 @@ import math
 
 import torch
 from torch import Tensor, nn
-from torch.nn import functional as F
 
 from .._validate import check_int, check_sizes, check_tensor, shape_str
 
@@ -220,28 +219,22 @@ class MultiHeadSelfAttention(nn.Module):
         v = self.v_proj(xb).view(B, N, nh, hd_v).transpose(1, 2)  # (B, nh, N, hd_v)
         if mask is not None and mask.ndim == 3:
             mask = mask.unsqueeze(1)  # (B, 1, N, N): the same mask for every head
-        y, weights = self.attend(q, k, v, mask, is_causal, return_weights)
+        y, weights = self.attend(q, k, v, mask, is_causal)
         y = y.transpose(1, 2).reshape(B, N, self.v_dim)  # heads side by side
         if self.out_proj is not None:
             y = self.out_proj(y)  # (B, N, out_dim)
-        if return_weights and self.squeeze_heads:
+        if self.squeeze_heads:
             weights = weights.squeeze(1)  # (B, N, N) for one head
         if x.ndim == 2:
-            y, weights = y[0], None if weights is None else weights[0]
+            y, weights = y[0], weights[0]
         return (y, weights) if return_weights else y
 
     def attend(
-        self, q: Tensor, k: Tensor, v: Tensor, mask, is_causal: bool, weights: bool
-    ) -> tuple[Tensor, Tensor | None]:
-        """softmax(q kᵀ/√hd + mask) v for every head: (B, nh, N, hd) → (B, nh, N, hd_v).
-
-        Ours when the weights are asked for; otherwise PyTorch's fused kernel, the same
-        maths: on a GPU its memory-efficient kernels never store the (B, nh, N, N)
-        weights, and the benchmark times its backends through this call.
-        """
-        if weights:
-            return attention(q, k, v, mask=mask, is_causal=is_causal)
-        return F.scaled_dot_product_attention(q, k, v, mask, is_causal=is_causal), None
+        self, q: Tensor, k: Tensor, v: Tensor, mask, is_causal: bool
+    ) -> tuple[Tensor, Tensor]:
+        """softmax(q kᵀ/√hd + mask) v for every head: (B, nh, N, hd) → (B, nh, N, hd_v),
+        and the weights (B, nh, N, N). Relative attention adds its bias here."""
+        return attention(q, k, v, mask=mask, is_causal=is_causal)
 
 
 class SelfAttention(MultiHeadSelfAttention):

@@ -245,13 +245,11 @@ class RelativeSelfAttention(MultiHeadSelfAttention):
         return self.table.flatten(1)[:, self.index]
 
     def attend(
-        self, q: Tensor, k: Tensor, v: Tensor, mask, is_causal: bool, weights: bool
-    ) -> tuple[Tensor, Tensor | None]:
+        self, q: Tensor, k: Tensor, v: Tensor, mask, is_causal: bool
+    ) -> tuple[Tensor, Tensor]:
         """The heads' attention with the bias added: inside the softmax ("pre") or
         after it ("post")."""
         if mask is not None or is_causal:
             raise ValueError("relative attention takes no mask: its bias is the mask")
         bias = self.bias().to(q.dtype)  # (nh, N, N)
-        if self.normalization == "post":
-            return relative_attention(q, k, v, bias, normalization="post")
-        return super().attend(q, k, v, bias, False, weights)
+        return relative_attention(q, k, v, bias, normalization=self.normalization)

@@ -28,6 +28,7 @@ __all__ = [
     "SmallCNN",
     "ViTConfig",
     "SmallViT",
+    "coatnet_block",
 ]
 
 
@@ -125,22 +126,47 @@ class _TokenStage(nn.Module):
         return h.transpose(1, 2).reshape(len(x), -1, self.side, self.side)
 
 
-def _transformer_stage(
-    c: HybridConfig, width: int, out: int, stride: int, depth: int, side: int
-):
-    """A T stage: relative attention over the side × side output pixels; the first
-    block downsamples by ``stride``."""
-    blocks = []
-    for b in range(depth):
-        heads = max(1, out // c.head_dim)
+def coatnet_block(
+    in_dim: int,
+    out_dim: int,
+    size: int,
+    *,
+    stride: int = 1,
+    head_dim: int = 8,
+    mlp_ratio: int = 3,
+    relative: bool = True,
+) -> TransformerBlock:
+    """CoAtNet's transformer block on the tokens of a feature map: relative attention
+    (plain with ``relative=False``) over the size × size output pixels, heads of
+    ``head_dim`` channels; with stride 2 it pools the (2·size)² input tokens first.
+    (B, N_in, in_dim) → (B, size², out_dim)."""
+    heads = max(1, out_dim // head_dim)
+    inner = heads * head_dim
+    if relative:
         attn = RelativeSelfAttention(
-            width, side, heads=heads, head_dim=c.head_dim, out_dim=out
+            in_dim, (size, size), heads=heads, head_dim=head_dim, out_dim=out_dim
         )
-        pool = TokenPool2d(side * stride) if b == 0 and stride > 1 else None
-        blocks.append(
-            TransformerBlock(attn, width, out, mlp_ratio=c.mlp_ratio, pool=pool)
+    else:
+        attn = MultiHeadSelfAttention(
+            in_dim, heads, qk_dim=inner, v_dim=inner, out_dim=out_dim
         )
-        width = out
+    pool = TokenPool2d(size * stride) if stride > 1 else None
+    return TransformerBlock(attn, in_dim, out_dim, mlp_ratio=mlp_ratio, pool=pool)
+
+
+def _transformer_stage(c, width, out, stride, depth, side) -> _TokenStage:
+    """A T stage: ``depth`` CoAtNet blocks; the first downsamples by ``stride``."""
+    blocks = [
+        coatnet_block(
+            width if b == 0 else out,
+            out,
+            side,
+            stride=stride if b == 0 else 1,
+            head_dim=c.head_dim,
+            mlp_ratio=c.mlp_ratio,
+        )  # fmt: skip
+        for b in range(depth)
+    ]
     return _TokenStage(blocks, side)
 
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from convattn.compare import LAYER_KINDS, layer_flops, make_layer, measure_layer, position_connections
+from convattn import LAYER_KINDS, layer_flops, make_layer, measure_layer, position_connections
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,8 @@ def test_data_bad_input(call, error, message):
 
 # ---------------------------------------------------------------- chapter 5: hybrid (experiments)
 
-from convattn.data import place_on_canvas, shift_images, stratified_subset  # noqa: E402
+from convattn.data.digits import place_on_canvas, shift_images  # noqa: E402
+from convattn.data.splits import stratified_subset  # noqa: E402
 
 
 def test_stratified_subset_keeps_each_class_share_and_differs_per_seed():

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from convattn import FEATURES, SENTENCES, embed_sentence, embeddings  # the module
+from convattn import FEATURES, SENTENCES, embed_sentence
+from convattn.data import words as embeddings  # the module
 
 
 def dot(a, b):

@@ -6,9 +6,9 @@ import re
 import pytest
 import torch
 
-from convattn.compare import LAYER_KINDS, make_layer
-from convattn.embeddings import tokenize
-from convattn.explorer import EXPLORER_SENTENCES, connection_explorer
+from convattn import LAYER_KINDS, connection_explorer, make_layer
+from convattn.data.words import tokenize
+from convattn.display.explorer import EXPLORER_SENTENCES
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,7 @@ def test_bad_sentences():
 
 
 def test_a_tiny_share_stays_visible():
-    from convattn.explorer import DECIMALS, _shares
+    from convattn.display.explorer import DECIMALS, _shares
 
     m = torch.tensor([[1.0, 1e-9, 0.0], [0.0, 2.0, 2.0], [1.0, 1.0, 2.0]], dtype=torch.float64)
     assert _shares(m) == [[1.0, 10.0**-DECIMALS, 0.0], [0.0, 0.5, 0.5], [0.25, 0.25, 0.5]]

@@ -1,7 +1,7 @@
 import pytest
 
 from convattn import linear, show_source
-from convattn.source import Source
+from convattn.display.source import Source
 
 
 def test_source_is_the_package_code():

@@ -46,7 +46,7 @@ def test_plot_matrix_signed_and_unsigned():
 
 
 def test_plot_scaling_labels_slopes():
-    fig = plot_scaling([1, 2, 4], {"quad": [1, 4, 16]}, xlabel="n", ylabel="params")
+    fig = plot_scaling([1, 2, 4], {"quad": [1, 4, 16]}, xlabel="n", ylabel="params", slopes={"quad": 2.0})
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert "slope 2.00" in ax.get_legend().get_texts()[0].get_text()
@@ -78,7 +78,7 @@ def test_viz_bad_input(call, error, message):
 
 
 # ---------------------------------------------------------------- chapter 5: hybrid (experiments)
-from convattn.viz import plot_errorbars  # noqa: E402
+from convattn import plot_errorbars  # noqa: E402
 
 
 def test_plot_errorbars_draws_each_series_with_its_colour_and_dodge():

@@ -8,8 +8,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from convattn import conv1d, conv1d_loops, conv2d, conv2d_loops, conv_output_size, same_padding
-
-from .conftest import TOL
+from tests.conftest import TOL
 
 DTYPES = st.sampled_from([torch.float32, torch.float64])
 # PyTorch warns that 'same' padding with an even kernel copies the input; that is what we test
@@ -203,12 +202,11 @@ X2, W2 = torch.randn(2, 4, 8, 8), torch.randn(6, 4, 3, 3)
     "call, error, message",
     [
         (lambda: conv1d(X1, W1), ValueError, "with groups = 1 dividing C and C_out"),
-        (lambda: conv1d(X1, W1, torch.randn(5), groups=2), ValueError, r"bias must have shape \(C_out,\)"),
-        (lambda: conv2d(X2, W2.double()), TypeError, "x and weight must have the same dtype"),
-        (lambda: conv2d(X2, W2, stride=(1, 2, 3)), TypeError, "stride must be an int or a tuple of 2 ints"),
+        (lambda: conv1d(X1, W1, torch.randn(5), groups=2), ValueError, r"bias \(C_out,\), with groups"),
+        (lambda: conv2d(X2, W2, stride=(1, 2, 3)), TypeError, "stride must be an int or 2 ints"),
         (lambda: conv2d(X2, W2, padding=-1), ValueError, "padding must be >= 0"),
-        (lambda: conv2d(X2, W2, dilation=5), ValueError, "x is too small for weight's kernel"),
-        (lambda: conv_output_size(5, 7), ValueError, "does not fit in the padded input"),
+        (lambda: conv2d(X2, W2, dilation=5), ValueError, "the input is too small for the kernel"),
+        (lambda: conv_output_size(5, 7), ValueError, "the input is too small for the kernel"),
     ],
 )
 def test_conv_bad_input(call, error, message):

@@ -8,18 +8,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.nn import functional as F
 
-from convattn.counting import relative_attention_params
-from convattn.relative import (
+from convattn import (
+    MultiHeadSelfAttention,
     RelativeSelfAttention,
     attention_from_conv2d,
     bias_kernel,
     relative_attention,
+    relative_attention_params,
     relative_bias,
     relative_connections,
     relative_position_index,
     relative_self_attention,
-    relative_table_shape,
 )
+from convattn.layers.relative import relative_table_shape
 from tests.conftest import TOL
 
 DTYPES = [torch.float32, torch.float64]
@@ -237,7 +238,7 @@ def test_module_fused_path_matches_the_written_out_one(dtype, B, H, W, heads, hd
 def test_module_parameters_closed_form_and_gradients():
     layer = RelativeSelfAttention(8, (3, 4), heads=2, head_dim=5, out_dim=6)
     assert sum(p.numel() for p in layer.parameters()) == relative_attention_params(8, 2, 5, (3, 4), out_dim=6)
-    # by hand: qkv 8·30 + 30, proj 10·6 + 6, tables 2·5·7
+    # by hand: q, k, v 8·30 + 30, out 10·6 + 6, tables 2·5·7
     assert relative_attention_params(8, 2, 5, (3, 4), out_dim=6) == 270 + 66 + 70
     circular = RelativeSelfAttention(8, (3, 4), heads=2, head_dim=5, out_dim=6, circular=True)
     assert sum(p.numel() for p in circular.parameters()) == 270 + 66 + 2 * 3 * 4
@@ -247,13 +248,18 @@ def test_module_parameters_closed_form_and_gradients():
         assert p.grad is not None and p.grad.abs().sum() > 0, name
 
 
-def test_without_table_it_is_plain_multi_head_attention():
-    layer = RelativeSelfAttention(8, 5, heads=2, relative=False)
-    assert layer.table is None and layer.bias() is None
-    x = torch.randn(3, 5, 8)
-    q, k, v = layer.qkv(x).view(3, 5, 3, 2, 4).permute(2, 0, 3, 1, 4)
-    expected = layer.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(3, 5, 8))
-    torch.testing.assert_close(layer(x), expected, **TOL[torch.float32])
+def test_it_is_multi_head_attention_plus_its_table():
+    """A zero table is plain multi-head attention with the same weights; any table adds
+    its Toeplitz bias to every head's logits, and nothing else changes."""
+    layer = RelativeSelfAttention(8, 5, heads=2).double()
+    plain = MultiHeadSelfAttention(8, 2).double()
+    plain.load_state_dict({k: v for k, v in layer.state_dict().items() if k != "table"})
+    x = rand(3, 5, 8)
+    torch.testing.assert_close(layer(x), plain(x), **TOL[torch.float64])
+    with torch.no_grad():
+        layer.table.normal_()
+    _, weights = layer(x, return_weights=True)
+    torch.testing.assert_close(weights, plain(x, mask=layer.bias()[None], return_weights=True)[1])
 
 
 def test_circular_relative_attention_commutes_with_shifts():
@@ -295,7 +301,7 @@ def test_k_squared_heads_reproduce_a_convolution(dtype, c_in, c_out, H, W, k, bi
     weight = rand(c_out, c_in, k, k, dtype=dtype, seed=seed)
     b = rand(c_out, dtype=dtype, seed=seed + 1) if bias else None
     layer = attention_from_conv2d(weight, b, (H, W))
-    assert layer.heads == k * k
+    assert layer.num_heads == k * k
     img = rand(2, c_in, H, W, dtype=dtype, seed=seed + 2)
     out, weights = layer(img.flatten(2).transpose(1, 2), return_weights=True)
     p = k // 2
@@ -327,7 +333,6 @@ def test_k_squared_heads_reproduce_a_convolution(dtype, c_in, c_out, H, W, k, bi
             "bias_kernel needs a circular table",
         ),
         (lambda: RelativeSelfAttention(6, 4, heads=4), ValueError, "heads must divide dim"),
-        (lambda: RelativeSelfAttention(4, 4)(torch.zeros(1, 5, 4)), ValueError, r"x must be \(B, 4, 4\)"),
         (
             lambda: attention_from_conv2d(torch.zeros(1, 1, 2, 2), None, (4, 4)),
             ValueError,

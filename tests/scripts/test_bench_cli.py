@@ -12,7 +12,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import bench
 from bench import LAYERS, Settings
-from convattn.bench import read_csv
+from convattn import read_csv
 
 TINY = Settings(width=8, head_dim=4)  # two heads of 4 channels
 TINY_SIZE = {"sequence": 8, "image": 4}

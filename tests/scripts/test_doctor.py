@@ -13,8 +13,7 @@ import pytest
 
 import convattn
 import doctor
-
-from .conftest import SCRIPTS
+from tests.scripts.conftest import SCRIPTS
 
 HERE = Path(convattn.__file__).resolve().parent
 

@@ -1,30 +1,35 @@
-"""scripts/sweep.py: the results file it writes and its command line."""
+"""scripts/sweep.py: the two stages, the results file with its provenance and grid, the curves file."""
 
 import pytest
 
-from convattn.experiments import COLUMNS, Protocol, Run, read_results, run_one
-from sweep import main, write_csv
-
-TINY = Protocol(steps=2, seeds=(0,), fractions=(0.1,), shifts=(0, 4))
+from convattn.experiments import read_results
+from sweep import main, parse_settings
 
 
-def test_results_file_round_trip(tmp_path):
-    rows = run_one(Run("mlp", "digits", 0.1, 0), TINY)
-    path = tmp_path / "sub" / "r.csv"
-    write_csv(rows, path, COLUMNS, header=["made by a test", "second line"])
-    text = path.read_text()
-    assert text.startswith("# made by a test\n# second line\nmodel,data,")
-    back = read_results(path)
-    assert back[0]["model"] == "mlp" and back[0]["seed"] == 0 and back[0]["steps"] == 2
-    assert back[0]["test_acc"] == pytest.approx(rows[0]["test_acc"], rel=1e-5)
+def test_settings_are_python_values_and_commas_make_tuples():
+    assert parse_settings(["steps=3", "seeds=0,1", "efficiency=cnn,", "shuffle="]) == {
+        "steps": 3,
+        "seeds": (0, 1),
+        "efficiency": ("cnn",),
+        "shuffle": (),
+    }
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        parse_settings(["steps"])
 
 
-def test_command_line_writes_the_reduced_sweep(tmp_path, capsys):
-    out = tmp_path / "reduced.csv"
-    assert main(["hybrid", str(out), "--reduced", "--steps", "1", "--seeds", "0", "--workers", "1"]) == 0
+def test_command_line_writes_results_curves_and_the_grid(tmp_path, capsys):
+    out = tmp_path / "digits.csv"
+    settings = ["steps=1", "seeds=0,", "fractions=0.1,", "efficiency=cnn,", "shuffle=", "translation="]
+    assert main(["digits", str(out), "--workers", "1", "--set", *settings]) == 0
     text = out.read_text()
-    assert "# " + "  python scripts/sweep.py hybrid " in text and "--reduced" in text
-    assert "machine:" in text and "steps=1" in text
+    assert "#   python scripts/sweep.py digits" in text and "machine:" in text
     rows = read_results(out)
-    assert {r["model"] for r in rows} == {"cnn", "vit", "CCTT"}
+    grid = [r for r in rows if r["stage"] == "lr-grid"]
+    sweep = [r for r in rows if r["stage"] == "sweep"]
+    assert len(grid) >= 3 and len(sweep) == 1 and sweep[0]["model"] == "cnn"
+    assert sweep[0]["lr"] in {r["lr"] for r in grid}
+    assert len(sweep[0]["lr_grid"].split()) == len(grid)
+    curves = read_results(tmp_path / "digits_curves.csv")
+    assert {r["stage"] for r in curves} == {"lr-grid", "sweep"} and "train_acc" in curves[0]
     assert "wrote" in capsys.readouterr().err
+    assert main(["digits", str(out), "--set", "no_such=1"]) == 2
