@@ -89,20 +89,15 @@ from .data.lookup import make_lookup
 from .data.mnist1d import load_mnist1d
 from .data.words import FEATURES, SENTENCES, embed_sentence
 from .display import palette
+from .display.charts import plot_errorbars, plot_scaling
 from .display.explorer import connection_explorer
 from .display.source import show_source
-from .display.viz import (
-    plot_connections,
-    plot_errorbars,
-    plot_image_grid,
-    plot_matrix,
-    plot_scaling,
-)
+from .display.viz import plot_connections, plot_image_grid, plot_matrix
 from .layers.attention import (
     MultiHeadSelfAttention,
     SelfAttention,
     causal_mask,
-    copy_attention_weights,
+    dot_product_attention,
     scaled_dot_product_attention,
 )
 from .layers.basic_attention import basic_self_attention
@@ -120,6 +115,7 @@ from .layers.positions import (
     SinusoidalPositionalEncoding,
     sinusoidal_positions,
 )
+from .layers.pytorch import copy_attention_weights
 from .layers.relative import (
     RelativeSelfAttention,
     relative_attention,
@@ -179,6 +175,7 @@ __all__ = [
     "SENTENCES",
     # QKV attention
     "scaled_dot_product_attention",
+    "dot_product_attention",
     "causal_mask",
     "MultiHeadSelfAttention",
     "SelfAttention",

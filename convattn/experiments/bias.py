@@ -231,7 +231,7 @@ def _lookup_model(name: str) -> nn.Module:
 def study(
     *,
     lookup_steps: int = 2000,
-    mnist1d_steps: int = 1000,
+    mnist1d_steps: int = 4000,
     lookup_train: int = 4000,
     seeds: tuple[int, ...] = (0, 1, 2),
     fractions: tuple[float, ...] = (0.1, 0.3, 1.0),

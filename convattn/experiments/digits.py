@@ -136,7 +136,7 @@ def digits_data(kind: str, fraction: float, seed: int, validation: bool):
 
 def study(
     *,
-    steps: int = 1000,
+    steps: int = 2000,
     seeds: tuple[int, ...] = (0, 1, 2),
     fractions: tuple[float, ...] = (0.1, 0.3, 1.0),
     efficiency: tuple[str, ...] = ("mlp", "cnn", "vit", *LAYOUTS),

@@ -17,7 +17,8 @@ Conventions match PyTorch where it has a counterpart:
   ``nn.MultiheadAttention`` does give NaN.
 - :class:`MultiHeadSelfAttention` equals
   ``torch.nn.MultiheadAttention(batch_first=True)`` once both hold the same weights
-  (:func:`copy_attention_weights`). Beware two differences of convention:
+  (``copy_attention_weights`` of :mod:`convattn.layers.pytorch`). Beware two differences
+  of convention:
   ``nn.MultiheadAttention`` averages the returned weights over heads unless
   ``average_attn_weights=False`` (ours returns every head), and its boolean
   ``attn_mask`` means **True = blocked**, the opposite of SDPA's (ours follows SDPA).
@@ -34,11 +35,10 @@ from .._validate import check_int, check_sizes, check_tensor, shape_str
 
 __all__ = [
     "scaled_dot_product_attention",
-    "attention",
+    "dot_product_attention",
     "causal_mask",
     "MultiHeadSelfAttention",
     "SelfAttention",
-    "copy_attention_weights",
 ]
 
 
@@ -110,10 +110,10 @@ def scaled_dot_product_attention(
         )
     if mask is not None and is_causal:
         raise ValueError("pass either mask or is_causal=True, not both (as in PyTorch)")
-    return attention(q, k, v, mask=mask, is_causal=is_causal, scale=scale)
+    return dot_product_attention(q, k, v, mask=mask, is_causal=is_causal, scale=scale)
 
 
-def attention(
+def dot_product_attention(
     q: Tensor,
     k: Tensor,
     v: Tensor,
@@ -122,7 +122,8 @@ def attention(
     is_causal: bool = False,
     scale: float | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """The computation of :func:`scaled_dot_product_attention`, unchecked."""
+    """softmax(q kᵀ·scale + mask) v: the computation of
+    :func:`scaled_dot_product_attention`, unchecked (its arguments as there)."""
     n, m = q.shape[-2], k.shape[-2]
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
     # (..., N, d) @ (..., d, M) -> (..., N, M)
@@ -234,7 +235,7 @@ class MultiHeadSelfAttention(nn.Module):
     ) -> tuple[Tensor, Tensor]:
         """softmax(q kᵀ/√hd + mask) v for every head: (B, nh, N, hd) → (B, nh, N, hd_v),
         and the weights (B, nh, N, N). Relative attention adds its bias here."""
-        return attention(q, k, v, mask=mask, is_causal=is_causal)
+        return dot_product_attention(q, k, v, mask=mask, is_causal=is_causal)
 
 
 class SelfAttention(MultiHeadSelfAttention):
@@ -267,68 +268,3 @@ class SelfAttention(MultiHeadSelfAttention):
         super().__init__(
             dim, 1, qk_dim=qk_dim, v_dim=v_dim, bias=bias, out_proj=out_proj
         )
-
-
-def _projections(module: nn.Module) -> list[tuple[Tensor, Tensor | None]]:
-    """[(W_Q, b_Q), (W_K, b_K), (W_V, b_V), (W_O, b_O)] as views of the module's own
-    parameters."""
-    if isinstance(module, nn.MultiheadAttention):
-        # in_proj_weight is (3C, C): W_Q, W_K, W_V stacked
-        w = module.in_proj_weight.chunk(3)
-        b = (None,) * 3 if module.in_proj_bias is None else module.in_proj_bias.chunk(3)
-        return [*zip(w, b, strict=True), (module.out_proj.weight, module.out_proj.bias)]
-    layers = [module.q_proj, module.k_proj, module.v_proj, module.out_proj]
-    return [(layer.weight, layer.bias) for layer in layers]
-
-
-def _layout(module: nn.Module) -> tuple[int, int, bool] | None:
-    """(dim, num_heads, bias) of a layer whose weights map one-to-one onto the other
-    kind's; else None."""
-    if isinstance(module, nn.MultiheadAttention):
-        # kdim = vdim = embed_dim: W_Q, W_K, W_V are stacked in one in_proj_weight
-        plain = module.kdim == module.vdim == module.embed_dim
-        plain = plain and module.bias_k is None and not module.add_zero_attn
-        bias = module.in_proj_bias is not None
-        return (module.embed_dim, module.num_heads, bias) if plain else None
-    if isinstance(module, MultiHeadSelfAttention) and module.out_proj is not None:
-        plain = (
-            module.qk_dim == module.v_dim == module.dim == module.out_proj.out_features
-        )
-        bias = module.q_proj.bias is not None
-        return (module.dim, module.num_heads, bias) if plain else None
-    return None
-
-
-def copy_attention_weights(src: nn.Module, dst: nn.Module) -> nn.Module:
-    """Copy the weights of one attention layer into another, either way between ours and
-    PyTorch's.
-
-    One of ``src``, ``dst`` must be an ``nn.MultiheadAttention`` (kdim = vdim =
-    embed_dim, no bias_k/bias_v, no zero attention) and the other a
-    :class:`MultiHeadSelfAttention` (or a :class:`SelfAttention`) with an output
-    projection and qk_dim = v_dim = dim, with the same dim, number of heads and bias
-    setting. PyTorch stacks W_Q, W_K, W_V into one ``in_proj_weight`` of shape (3C, C),
-    in that order; each is (out, in), as in ``nn.Linear``, so nothing is transposed.
-    Returns ``dst``.
-    """
-    a, b = _layout(src), _layout(dst)
-    torch_kinds = (
-        isinstance(src, nn.MultiheadAttention),
-        isinstance(dst, nn.MultiheadAttention),
-    )
-    if a is None or b is None or a != b or torch_kinds[0] == torch_kinds[1]:
-        raise ValueError(
-            "copy_attention_weights needs one plain nn.MultiheadAttention and one "
-            "MultiHeadSelfAttention with out_proj=True and qk_dim = v_dim = dim, of the"
-            f" same (dim, num_heads, bias); got {type(src).__name__} {a} and "
-            f"{type(dst).__name__} {b}"
-        )
-    with torch.no_grad():
-        for (w_src, b_src), (w_dst, b_dst) in zip(
-            _projections(src), _projections(dst), strict=True
-        ):
-            # chunks of in_proj_weight are views: this writes into it
-            w_dst.copy_(w_src)
-            if b_dst is not None:
-                b_dst.copy_(b_src)
-    return dst

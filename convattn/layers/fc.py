@@ -27,12 +27,14 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     check_tensor(x, "x", min_ndim=1)
     check_tensor(weight, "weight", ("n_out", "n_in"))
-    n_out, n_in = weight.shape
-    if x.shape[-1] != n_in or (bias is not None and bias.shape != (n_out,)):
+    if x.shape[-1] != weight.shape[1] or (
+        bias is not None and bias.shape != weight.shape[:1]
+    ):  # a bias of one value would broadcast without a word
         raise ValueError(
-            f"x must be (..., {n_in}) and bias ({n_out},) for weight (n_out, n_in) = "
-            f"{shape_str(weight.shape)}; got x {shape_str(x.shape)}, bias "
-            f"{None if bias is None else shape_str(bias.shape)}"
+            f"x must be (..., {weight.shape[1]}) and bias ({weight.shape[0]},) for "
+            f"weight (n_out, n_in) = {shape_str(weight.shape)}; got x "
+            f"{shape_str(x.shape)}, "
+            f"bias {None if bias is None else shape_str(bias.shape)}"
         )
     y = x @ weight.T  # (..., n_in) @ (n_in, n_out) -> (..., n_out)
     if bias is not None:

@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from .._validate import check_choice, check_tensor, int_tuple, shape_str
-from .attention import MultiHeadSelfAttention, scaled_dot_product_attention
+from .attention import MultiHeadSelfAttention, dot_product_attention
 
 __all__ = [
     "relative_position_index",
@@ -127,7 +127,7 @@ def relative_attention(
     content: bool = True,
     scale: float | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """Attention with an additive relative bias: :func:`scaled_dot_product_attention`
+    """Attention with an additive relative bias: :func:`dot_product_attention`
     with the bias as its mask.
 
     pre:  weights = softmax(q kᵀ·scale + bias)   (CoAtNet; rows sum to 1)
@@ -148,9 +148,9 @@ def relative_attention(
     scale = scale if content else 0.0  # no content: q kᵀ·0 = 0 leaves the bias alone
     if normalization == "pre":
         # softmax(q kᵀ·scale + bias) v
-        return scaled_dot_product_attention(q, k, v, mask=bias, scale=scale)
+        return dot_product_attention(q, k, v, mask=bias, scale=scale)
     # softmax(q kᵀ·scale)
-    _, weights = scaled_dot_product_attention(q, k, v, scale=scale)
+    _, weights = dot_product_attention(q, k, v, scale=scale)
     weights = weights if bias is None else weights + bias  # (..., N, N)
     return weights @ v, weights  # (..., N, hdv)
 
