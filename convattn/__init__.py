@@ -124,8 +124,9 @@ from .layers.relative import (
     relative_self_attention,
 )
 from .models.blocks import MBConv, TransformerBlock
+from .models.hybrid import HybridConfig, HybridNet
 from .models.sequence import SeqCNN, SeqMLP, SeqTransformer
-from .models.vision import MLP, HybridConfig, HybridNet
+from .models.vision import MLP
 from .train import accuracy, fit
 
 # isort: split

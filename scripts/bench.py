@@ -69,7 +69,7 @@ from convattn import (
     transformer_block_flops,
 )
 from convattn.analysis.benchmark import Result, write_csv
-from convattn.models.vision import coatnet_block
+from convattn.models.hybrid import coatnet_block
 
 SEQUENCE_SIZES = (64, 128, 256, 512, 1024, 2048, 4096)  # N on a CPU
 IMAGE_SIDES = (8, 16, 32, 64, 128)  # s on a CPU: s² = 64 … 16,384 positions

@@ -7,18 +7,15 @@ from . import bias, digits
 from .core import (
     COLUMNS,
     Run,
-    Stat,
     Study,
     Task,
     chosen_lrs,
     lr_grid_runs,
-    read_results,
     run_many,
     run_one,
-    summarize,
     sweep_runs,
-    write_results,
 )
+from .results import Stat, read_results, summarize, write_results
 
 STUDIES = {"digits": digits.study, "bias": bias.study}  # name → the study's builder
 

@@ -34,15 +34,8 @@ from ..data.digits import (
     shift_images,
 )
 from ..data.splits import holdout, stratified_subset
-from ..models.vision import (
-    MLP,
-    CNNConfig,
-    HybridConfig,
-    HybridNet,
-    SmallCNN,
-    SmallViT,
-    ViTConfig,
-)
+from ..models.hybrid import HybridConfig, HybridNet
+from ..models.vision import MLP, CNNConfig, SmallCNN, SmallViT, ViTConfig
 from .core import Study, Task
 
 __all__ = [

@@ -9,7 +9,7 @@
 
 Dai, Liu, Le & Tan (NeurIPS 2021), "CoAtNet: Marrying convolution and attention for all
 data sizes", stack MBConv blocks in the early stages and transformer blocks with
-relative attention in the late ones (:mod:`convattn.models.vision`). Their parameter
+relative attention in the late ones (:mod:`convattn.models.hybrid`). Their parameter
 counts in closed form are in :mod:`convattn.analysis.params`.
 """
 

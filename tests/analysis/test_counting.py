@@ -240,7 +240,7 @@ from convattn import (  # noqa: E402  # noqa: E402
     relative_attention_flops,
     transformer_block_flops,
 )
-from convattn.models.vision import coatnet_block  # noqa: E402
+from convattn.models.hybrid import coatnet_block  # noqa: E402
 
 
 def math_flops(fn, *args):

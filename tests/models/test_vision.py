@@ -27,15 +27,8 @@ def test_mlp_bad_input():
 from convattn import parameter_table  # noqa: E402
 from convattn.analysis.params import mbconv_params, transformer_block_params  # noqa: E402
 from convattn.models.blocks import MBConv  # noqa: E402
-from convattn.models.vision import (  # noqa: E402
-    CNNConfig,
-    HybridConfig,
-    HybridNet,
-    SmallCNN,
-    SmallViT,
-    ViTConfig,
-    coatnet_block,
-)
+from convattn.models.hybrid import HybridConfig, HybridNet, coatnet_block  # noqa: E402
+from convattn.models.vision import CNNConfig, SmallCNN, SmallViT, ViTConfig  # noqa: E402
 
 # The closed forms of whole models: only these tests need them.
 
