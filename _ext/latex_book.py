@@ -6,7 +6,9 @@ book, and every "Exercise 1.1" title and cross-reference Sphinx writes, call the
 page's text becomes one unnumbered chapter, "Introduction" (its sections unnumbered sections), each
 caption of _toc.yml a \\part, and only the chapters of a numbered part get numbers: LaTeX's secnumdepth is
 lowered around the others (an unnumbered chapter does not step the chapter counter, so the course's
-chapters are 1 to 8 as in the HTML). The HTML build is not touched.
+chapters are 1 to 8 as in the HTML). And the code of a cell tagged hide-input (the plotting code behind a
+figure, which the HTML folds away under "Show code cell source") is left out: paper cannot unfold it. The
+HTML build is not touched.
 """
 
 from docutils import nodes
@@ -40,6 +42,10 @@ def _captions(env, root):
 def restructure(app, doctree, docname):
     if app.builder.name != "latex" or docname != app.config.root_doc:
         return
+    for cell in list(doctree.findall(nodes.container)):
+        if "tag_hide-input" in cell["classes"]:
+            for part in [c for c in cell.children if "cell_input" in c.get("classes", [])]:
+                cell.remove(part)
     top = next((n for n in doctree.children if isinstance(n, nodes.section)), None)
     if top is None:
         return

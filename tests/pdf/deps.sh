@@ -2,9 +2,9 @@
 # What `make pdf` needs besides the Python packages of requirements.txt (Jupyter Book's LaTeX builder):
 #   - XeLaTeX and the LaTeX packages Sphinx's LaTeX writer uses: Debian's texlive-xetex, texlive-latex-extra,
 #     texlive-fonts-recommended, latexmk, xindy (the index);
-#   - the fonts the PDF is set in: fonts-freefont-otf (FreeSerif, FreeSans, FreeMono: Sphinx's xelatex
-#     default, and they cover the Greek, arrows and math symbols the chapters print) and fonts-dejavu-core
-#     (DejaVu Sans Mono, the fallback for the few glyphs FreeMono lacks, e.g. the block elements of bars);
+#   - the fonts the PDF is set in (_config.yml, latex_elements): fonts-freefont-otf (FreeSerif and FreeSans,
+#     the text: Sphinx's XeLaTeX default) and fonts-dejavu-core + fonts-dejavu-extra (DejaVu Sans Mono with its
+#     oblique, the code and outputs: it has the characters FreeMono lacks, such as ᵀ, ᵢ and ⱼ);
 #   - poppler-utils (pdfinfo, pdftotext, pdfimages) for tests/pdf/check_pdf.py.
 # Installed with apt-get when missing and this user can (root, or sudo without a password).
 # Exit status: 0 everything is there; 1 an install was tried and failed; 3 something is missing and this
@@ -22,7 +22,7 @@ declare -A NEED=(
   [pdfimages]=poppler-utils
 )
 # packages without a command of their own: checked with dpkg
-ALSO=(texlive-latex-extra texlive-fonts-recommended fonts-freefont-otf fonts-dejavu-core)
+ALSO=(texlive-latex-extra texlive-fonts-recommended fonts-freefont-otf fonts-dejavu-core fonts-dejavu-extra)
 
 missing=()
 for cmd in "${!NEED[@]}"; do
