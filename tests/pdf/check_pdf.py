@@ -127,6 +127,29 @@ def missing_titles(titles: dict[str, str], pdf_text: str) -> list[str]:
     return [doc for doc, title in titles.items() if normalize(title) not in text]
 
 
+def chapter_numbers(toc) -> dict[str, int | None]:
+    """Each chapter of _toc.yml -> its number in the HTML book (numbered parts count on; the rest: None)."""
+    numbers, n = {}, 0
+    for part in toc.get("parts", []):
+        for chapter in part.get("chapters", []):
+            if part.get("numbered"):
+                n += 1
+            numbers[chapter["file"]] = n if part.get("numbered") else None
+    return numbers
+
+
+def latex_chapters(toc_file: str) -> dict[str, int | None]:
+    """The chapters in LaTeX's table of contents (the .toc file): normalized title -> number or None."""
+    found = {}
+    for m in re.finditer(
+        r"\\contentsline \{chapter\}\{(\\numberline \{(\d+)\})?(.*?)\}\{\d+\}\{chapter", toc_file
+    ):
+        title = re.sub(r"\\sphinxhyphen \{\}", "-", m.group(3))
+        title = re.sub(r"\\\w+ ?\{?\}?", "", title).replace("{", "").replace("}", "")
+        found[normalize(title)] = int(m.group(2)) if m.group(2) else None
+    return found
+
+
 # ------------------------------------------------------------------ figures
 
 
@@ -308,7 +331,8 @@ def check(pdf: Path, log: Path, tex: Path, html: Path | None, root: Path) -> tup
     facts.append(f"{pdf}: {pages.group(1) if pages else '?'} pages, {pdf.stat().st_size / 1e6:.1f} MB")
     text = run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"])
 
-    docs = toc_files(yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8")))
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    docs = toc_files(toc)
     paths = {
         doc: next(
             (root / f"{doc}{ext}" for ext in (".ipynb", ".md") if (root / f"{doc}{ext}").exists()), None
@@ -327,6 +351,23 @@ def check(pdf: Path, log: Path, tex: Path, html: Path | None, root: Path) -> tup
         f"chapter titles: {len(titles) - len(absent)} of {len(docs)} pages of _toc.yml found in the text"
     )
     problems += [f"{doc}: its title {titles[doc]!r} is not in the PDF's text" for doc in absent]
+    toc_file = log.with_suffix(".toc")
+    if toc_file.exists():
+        in_pdf = latex_chapters(toc_file.read_text(encoding="utf-8", errors="replace"))
+        wrong, expected = [], chapter_numbers(toc)
+        for doc, number in expected.items():
+            got = in_pdf.get(normalize(titles.get(doc, "")), "absent")
+            if got != number:
+                wrong.append(
+                    f"{doc} is {got if got is not None else 'unnumbered'}, not {number or 'unnumbered'}"
+                )
+        facts.append(
+            f"chapter numbers: {len(expected) - len(wrong)} of {len(expected)} chapters as in the HTML"
+        )
+        if wrong:
+            problems.append("the PDF's chapter numbers differ from the HTML book's: " + "; ".join(wrong))
+    else:
+        problems.append(f"{toc_file}: no LaTeX table of contents to read the chapter numbers from")
 
     # figures
     figures = {
