@@ -258,12 +258,42 @@ def parse_log(log: str) -> LogReport:
     return LogReport(missing, overfull, undefined, measure)
 
 
+# Pygments' LaTeX escapes (\PYGZus{} is "_"), and Sphinx's own.
+PYG_ESCAPES = {
+    "bs": "\\",
+    "ob": "{",
+    "cb": "}",
+    "ca": "^",
+    "am": "&",
+    "lt": "<",
+    "gt": ">",
+    "sh": "#",
+    "pc": "%",
+    "dl": "$",
+    "hy": "-",
+    "sq": "'",
+    "dq": '"',
+    "ti": "~",
+    "us": "_",
+    "at": "@",
+    "lb": "[",
+    "rb": "]",
+}
+
+
 def unpyg(line: str) -> str:
     """A line of Sphinx's highlighted LaTeX (\\PYG{k}{def}, \\PYGZus{}, ...) as the characters it prints."""
-    text = re.sub(r"\\PYGZ\w+\{\}", "x", line)
+    held = []  # escaped characters, held out while the markup's braces go
+
+    def hold(char: str) -> str:
+        held.append(char)
+        return f"\x00{len(held) - 1}\x01"
+
+    text = re.sub(r"\\PYGZ(\w+)\{\}", lambda m: hold(PYG_ESCAPES.get(m.group(1), "?")), line)
+    text = re.sub(r"\\sphinxhyphen\{\}", lambda m: hold("-"), text)
     text = re.sub(r"\\PYG\{[^{}]*\}\{", "", text)
-    text = re.sub(r"\\sphinx\w+\{\}", "x", text)  # e.g. \sphinxhyphen{}
-    return text.replace("{", "").replace("}", "")
+    text = text.replace("{", "").replace("}", "")
+    return re.sub(r"\x00(\d+)\x01", lambda m: held[int(m.group(1))], text)
 
 
 @dataclass
