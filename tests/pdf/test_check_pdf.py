@@ -176,3 +176,14 @@ def test_no_chapter_math_uses_a_colour_latex_cannot_read():
             assert not found, (
                 f"{path.name}: {found[0]}: LaTeX has no #RRGGBB colours; use \\inputcolor{{...}} etc."
             )
+
+
+def test_the_intro_links_the_pdf_the_pages_workflow_publishes():
+    from check_pdf import NAME
+
+    owner, repo = CONFIG["repository"]["url"].removeprefix("https://github.com/").split("/")
+    assert CONFIG["latex"]["latex_documents"]["targetname"] == f"{NAME}.tex"
+    assert f"](https://{owner}.github.io/{repo}/{NAME}.pdf)" in (ROOT / "book" / "intro.md").read_text()
+    workflow = (ROOT / ".github" / "workflows" / "pages.yml").read_text()
+    assert "make pdf" in workflow and f"cp _build/pdf/{NAME}.pdf _build/html/{NAME}.pdf" in workflow
+    assert f"PDF_NAME := {NAME}" in (ROOT / "Makefile").read_text()
