@@ -163,7 +163,8 @@ def test_colours_are_the_palettes_in_mathjax_and_latex():
     macros = CONFIG["sphinx"]["config"]["mathjax3_config"]["tex"]["macros"]
     preamble = CONFIG["sphinx"]["config"]["latex_elements"]["preamble"]
     for name, colour in {"input": palette.INPUT, "weight": palette.WEIGHT, "output": palette.OUTPUT}.items():
-        assert macros[f"{name}color"] == [f"{{\\color{{{colour}}}{{#1}}}}", 1]
+        rgb = ",".join(str(int(colour[i : i + 2], 16)) for i in (1, 3, 5))  # "#" + digit: a macro parameter
+        assert macros[f"{name}color"] == [f"{{\\color[RGB]{{{rgb}}}{{#1}}}}", 1]
         assert f"\\definecolor{{convattn{name}}}{{HTML}}{{{colour.lstrip('#')}}}" in preamble
         assert f"\\newcommand{{\\{name}color}}[1]{{{{\\color{{convattn{name}}}#1}}}}" in preamble
 
