@@ -43,7 +43,7 @@ MEASURE = re.compile(
     r"convattn-pdf: an (\d+)-character code line is ([\d.]+)pt wide; a code block holds ([\d.]+)pt, "
     r"one in an exercise or solution ([\d.]+)pt"
 )
-ANSI = re.compile(r"\x1b|\[(?:\d{1,3};)*\d{1,3}m")
+ANSI = re.compile(r"\x1b|\[(?:\d{1,3};)+\d{1,3}m|\[0m")
 
 
 # ------------------------------------------------------------------ the book's pages and their titles
