@@ -272,7 +272,7 @@ render(); }
 """
 
 
-def explorer_png(explorer: ConnectionExplorer, dpi: int = 120) -> bytes:
+def explorer_png(explorer: ConnectionExplorer, dpi: int = 100) -> bytes:
     """A still of the widget, for print: every layer's shares (columns) for every
     sentence (rows), darker meaning a larger share of the output's row. PNG bytes,
     the same for the same numbers."""

@@ -423,8 +423,8 @@ def check(pdf: Path, log: Path, tex: Path, html: Path | None, root: Path) -> tup
         for where in found.without_fallback:
             problems.append(
                 f"{paths[doc].relative_to(root)}, {where}: an interactive output stored without an image/png "
-                "fallback, so the PDF shows its text instead of a figure: re-execute that cell (its object "
-                "needs a _repr_png_, like convattn.explorer.ConnectionExplorer)"
+                "fallback, so the PDF shows its text instead of a figure: re-execute the notebook (the "
+                "object needs a _repr_png_, like convattn.explorer.ConnectionExplorer)"
             )
     if images < wanted:
         problems.append(
