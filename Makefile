@@ -29,6 +29,7 @@ help:
 	@echo "make bench        run the benchmark of every layer on the CPU into book/data/bench_cpu.csv (+ .md provenance)"
 	@echo "make bench-cuda   the same on a GPU, at sizes where time follows the algorithm, into book/data/bench_cuda.csv"
 	@echo "make doctor       check that this environment can run the course"
+	@echo "make pdf          the whole book as one PDF (TeX is installed the first time; not part of make test)"
 	@echo "make lock         regenerate requirements.txt (the full lock) from requirements.in (the direct pins)"
 	@echo "make clean        remove _build (keeps .venv)"
 
@@ -150,3 +151,39 @@ bench-cuda: install
 
 doctor: install
 	$(BIN)/python scripts/doctor.py
+
+# ---------------------------------------------------------------------------------------------- the PDF
+# `make pdf`: the whole book as one PDF, through Jupyter Book's LaTeX builder and XeLaTeX (settings: latex and
+# latex_elements in _config.yml; _ext/latex_book.py numbers the chapters as the HTML does), copied to $(PDF),
+# then checked by tests/pdf/check_pdf.py: every chapter's title, as many images as the book's figures, no code
+# line off the page, no missing character. TeX is a big install (tests/pdf/deps.sh: Debian's texlive-xetex,
+# texlive-latex-extra, texlive-fonts-recommended, latexmk, xindy, fonts, poppler-utils, with apt-get where this
+# user can), so this is not part of `make test`. Where TeX cannot be installed it is skipped, loudly;
+# SKIP_PDF=1 skips it on purpose. max_print_line: TeX's log lines unbroken, for the checker.
+PDF_NAME := convolution-vs-attention
+PDF      := _build/pdf/$(PDF_NAME).pdf
+
+.PHONY: pdf pdf-deps
+
+pdf-deps:
+	@bash tests/pdf/deps.sh
+
+ifeq ($(SKIP_PDF),1)
+pdf:
+	@echo "pdf: SKIPPED because SKIP_PDF=1 was given: NO PDF was built or checked"
+else
+pdf: install
+	@rc=0; bash tests/pdf/deps.sh || rc=$$?; \
+	if [ "$$rc" = 3 ]; then \
+		echo "pdf: SKIPPED because TeX is missing and cannot be installed here (see above): NO PDF was built"; exit 0; \
+	elif [ "$$rc" != 0 ]; then exit "$$rc"; fi; \
+	rm -rf _build/latex $(PDF); \
+	echo "Building the PDF (about a minute; log: $(VENV)/pdf-build.log) ..."; \
+	max_print_line=10000 $(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going \
+		> $(VENV)/pdf-build.log 2>&1 || { tail -n 60 $(VENV)/pdf-build.log; \
+		echo "pdf: the build failed; full log in $(VENV)/pdf-build.log, LaTeX's in _build/latex/$(PDF_NAME).log"; exit 1; }; \
+	mkdir -p $(dir $(PDF)); cp _build/latex/$(PDF_NAME).pdf $(PDF); \
+	checked=0; $(BIN)/python tests/pdf/check_pdf.py --pdf $(PDF) --log _build/latex/$(PDF_NAME).log || checked=$$?; \
+	if [ "$$checked" = 0 ]; then echo "The PDF is at file://$(CURDIR)/$(PDF)"; \
+	else echo "pdf: the PDF is at file://$(CURDIR)/$(PDF), but it FAILED the check above"; exit 1; fi
+endif

@@ -47,6 +47,8 @@ LAYER_NAMES = {
     "qkv attention": "QKV attention",
     "relative attention": "relative attention",
 }
+# What each panel says about its layer, by whether its matrix changes with the sentence.
+BADGES = {True: "changes with the sentence", False: "the same for every sentence"}
 DECIMALS = (
     # shares are stored rounded, so the page (and its nbval comparison) does not depend
     # on the last bit
@@ -94,6 +96,10 @@ class ConnectionExplorer:
 
     def _repr_html_(self) -> str:
         return explorer_html(self)
+
+    def _repr_png_(self) -> bytes:
+        # the still for pages without JavaScript: the book's PDF shows it instead
+        return explorer_png(self)
 
 
 def _shares(m: torch.Tensor) -> list[list[float]]:
@@ -266,6 +272,35 @@ render(); }
 """
 
 
+def explorer_png(explorer: ConnectionExplorer, dpi: int = 100) -> bytes:
+    """A still of the widget, for print: every layer's shares (columns) for every
+    sentence (rows), darker meaning a larger share of the output's row. PNG bytes,
+    the same for the same numbers."""
+    from io import BytesIO
+
+    from matplotlib.figure import Figure  # not pyplot: no figure is shown twice
+
+    from .palette import CMAP_MAGNITUDE
+
+    rows, cols = len(explorer.sentences), len(explorer.kinds)
+    fig = Figure(figsize=(2.2 * cols, 2.3 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for s, tokens in enumerate(explorer.sentences):
+        for k, kind in enumerate(explorer.kinds):
+            ax, ticks = axes[s][k], range(len(tokens))
+            ax.imshow(explorer.shares[kind][s], cmap=CMAP_MAGNITUDE, vmin=0)
+            ax.set_xticks(ticks, tokens, rotation=90, fontsize=6)
+            ax.set_yticks(ticks, tokens if k == 0 else [], fontsize=6)
+            if s == 0:
+                badge = BADGES[explorer.changes[kind]]
+                ax.set_title(f"{LAYER_NAMES[kind]}\n{badge}", fontsize=8)
+    fig.supxlabel("input word j", fontsize=8)
+    fig.supylabel("output word i (one row of panels per sentence)", fontsize=8)
+    out = BytesIO()
+    fig.savefig(out, format="png", dpi=dpi, metadata={"Software": None})
+    return out.getvalue()
+
+
 def _content_id(payload: str) -> str:
     return "cx-" + hashlib.sha1(payload.encode()).hexdigest()[:10]
 
@@ -310,12 +345,11 @@ def explorer_html(explorer: ConnectionExplorer) -> str:
         + "</tr>"
         for i in range(n)
     )
-    badge = {True: "changes with the sentence", False: "the same for every sentence"}
     panels = "".join(
         '<figure class="cx-panel" '
         f'data-kind="{esc(kind)}"><figcaption>{esc(LAYER_NAMES[kind])}'
         "<span "
-        f'class="cx-badge">{badge[explorer.changes[kind]]}</span></figcaption><table '
+        f'class="cx-badge">{BADGES[explorer.changes[kind]]}</span></figcaption><table '
         f'class="cx-matrix"><caption class="cx-sr">{esc(LAYER_NAMES[kind])}: '
         "share of each input position (columns) in each output position "
         "(rows)</caption>"

@@ -99,3 +99,12 @@ def test_a_tiny_share_stays_visible():
 
     m = torch.tensor([[1.0, 1e-9, 0.0], [0.0, 2.0, 2.0], [1.0, 1.0, 2.0]], dtype=torch.float64)
     assert _shares(m) == [[1.0, 10.0**-DECIMALS, 0.0], [0.0, 0.5, 0.5], [0.25, 0.25, 0.5]]
+
+
+def test_png_still_for_print(explorer):
+    from IPython.core.formatters import DisplayFormatter
+
+    png = explorer._repr_png_()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png == connection_explorer()._repr_png_()  # same bytes
+    # a notebook stores both: the HTML book shows the widget, the PDF (Sphinx's LaTeX builder) the still
+    assert {"text/html", "image/png"} <= set(DisplayFormatter().format(explorer)[0])
