@@ -24,6 +24,7 @@ import html
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 
 import torch
 
@@ -163,113 +164,11 @@ def connection_explorer(
 
 # ---------------------------------------------------------------- the widget
 
-_CSS = """
-.cx{font-size:.9rem;color:#1a1a1a;background:#fff;padding:.5rem;border:1px solid #ccc;\
-border-radius:4px}
-.cx fieldset{border:1px solid #ccc;margin:0 0 .5rem;padding:.25rem .5rem}
-.cx legend{font-size:.85rem;font-weight:600;padding:0 .25rem;width:auto;float:none;\
-margin:0}
-.cx label{display:block;cursor:pointer}
-.cx button{font:inherit;margin:.1rem;padding:.1rem .4rem;border:1px solid #555;\
-border-radius:3px;
-  background:#fff;color:#1a1a1a;cursor:pointer}
-.cx button[aria-pressed=true]{background:#1a1a1a;color:#fff;font-weight:600}
-.cx button:focus-visible,.cx input:focus-visible{outline:3px solid #1c5fb8;\
-outline-offset:1px}
-.cx-panels{display:flex;flex-wrap:wrap;gap:.5rem}
-.cx-panel{margin:0;flex:0 1 12.5rem}
-.cx-panel figcaption{font-weight:600}
-.cx-badge{display:block;font-weight:400;font-size:.8rem;color:#1a1a1a}
-.cx-matrix{border-collapse:collapse;margin:.25rem 0}
-.cx-matrix th{font-size:.7rem;font-weight:400;color:#1a1a1a;padding:0 .15rem;\
-text-align:center}
-.cx-matrix td{width:1.1rem;height:1.1rem;border:1px solid #ddd;padding:0;\
-text-align:center;
-  font-size:.7rem;line-height:1;color:#1a1a1a}
-.cx-matrix tbody tr{cursor:pointer}
-.cx-matrix tr.cx-row-on td{border-top:2px solid #1a1a1a;border-bottom:2px solid #1a1a1a}
-.cx-matrix td.cx-on::after{content:"\\25CF"}
-.cx-matrix td.cx-dark{color:#fff}
-.cx-text{font-size:.8rem;margin:.25rem 0}
-.cx-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);\
-white-space:nowrap}
-"""
-
-# State: which sentence, which output. Everything shown is computed from the
-# embedded JSON.
-_JS = """
-(function () {
-  const root = document.getElementById(ROOT_ID);
-  if (!root || root.dataset.ready) return;
-  root.dataset.ready = "1";
-  const data = JSON.parse(document.getElementById(ROOT_ID + "-data").textContent);
-  let sentence = 0, output = 0;
-  const pct = v => Math.round(100 * v) + " %";
-  const word = (s, j) => (j + 1) + " \\u201c" + data.sentences[s][j] + "\\u201d";
-  function describe(kind) {
-    const row = data.shares[kind][sentence][output];
-    const on = row.map((v, j) => [v, j]).filter(p => p[0] > 0);
-    const top = on.slice().sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, 3);
-    const n = row.length;
-    const head = on.length === n ? "draws on all " + n + " inputs; the largest shares: "
-                                 : "draws on " + on.length + " of " + n + " inputs: ";
-    const list = (on.length <= 3 ? on.map(p => p) : top).map(p => word(sentence, \
-p[1]) + " " + pct(p[0]));
-    return data.names[kind] + ": output " + word(sentence, output) + " " + head + \
-list.join(", ") + ".";
-  }
-  function render() {
-    root.querySelectorAll("input[type=radio]").forEach(r => { r.checked = \
-Number(r.value) === sentence; });
-    root.querySelectorAll("button[data-pos]").forEach(b => {
-      const i = Number(b.dataset.pos);
-      b.textContent = (i + 1) + " " + data.sentences[sentence][i];
-      b.setAttribute("aria-pressed", String(i === output));
-    });
-    root.querySelectorAll("thead th[data-col]").forEach(th => {
-      th.title = data.sentences[sentence][Number(th.dataset.col)];
-    });
-    root.querySelectorAll(".cx-panel").forEach(panel => {
-      const kind = panel.dataset.kind;
-      const m = data.shares[kind][sentence];
-      panel.querySelectorAll("tbody tr").forEach(tr => {
-        const i = Number(tr.dataset.row);
-        const max = Math.max(...m[i]);
-        tr.classList.toggle("cx-row-on", i === output);
-        tr.querySelectorAll("td").forEach(td => {
-          const j = Number(td.dataset.col), v = m[i][j], a = max > 0 ? v / max : 0;
-          td.style.backgroundColor = "rgba(102, 51, 204, " + a.toFixed(3) + ")";
-          td.dataset.share = String(v);
-          td.classList.toggle("cx-on", i === output && v > 0);
-          td.classList.toggle("cx-dark", a > 0.5);
-          td.querySelector(".cx-sr").textContent = pct(v);
-        });
-      });
-      panel.querySelector(".cx-text").textContent = describe(kind);
-    });
-    root.querySelector(".cx-status").textContent = "Sentence " + (sentence + 1) + ", \
-\\u201c"
-      + data.sentences[sentence].join(" ") + "\\u201d; output " + word(sentence, output)
-      + ". A dot marks the inputs it draws on; darker means a larger share.";
-  }
-  root.addEventListener("change", e => {
-    if (e.target.matches("input[type=radio]")) { sentence = Number(e.target.value); \
-render(); }
-  });
-  root.addEventListener("click", e => {
-    const b = e.target.closest("button[data-pos], tbody tr");
-    if (!b) return;
-    output = Number(b.dataset.pos !== undefined ? b.dataset.pos : b.dataset.row);
-    render();
-  });
-  root.addEventListener("mouseover", e => {
-    const tr = e.target.closest("tbody tr");
-    if (tr && Number(tr.dataset.row) !== output) { output = Number(tr.dataset.row); \
-render(); }
-  });
-  render();
-})();
-"""
+# The widget's style and behaviour, plain files beside this module: its state is which
+# sentence and which output; everything shown is computed from the embedded JSON.
+_ASSETS = resources.files(__package__) / "assets"
+_CSS = (_ASSETS / "explorer.css").read_text(encoding="utf-8")
+_JS = (_ASSETS / "explorer.js").read_text(encoding="utf-8")
 
 
 def explorer_png(explorer: ConnectionExplorer, dpi: int = 100) -> bytes:
