@@ -18,7 +18,7 @@ How it counts (source lines, read with ``ast``; nothing is imported or run):
   The aim for a teaching module is ≤ 0.3. The total leaves out ``_validate``,
   the shared one-line checks themselves (every line of a ``check_*`` function is a guard line).
 
-Usage: ``python tools/guard_ratio.py [MODULE ...]`` (default: the teaching modules of ``convattn``);
+Usage: ``python scripts/guard_ratio.py [MODULE ...]`` (default: the teaching modules of ``convattn``);
 ``--markdown`` prints a Markdown table.
 """
 
@@ -31,11 +31,12 @@ import tokenize
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "convattn"
-TEACHING = (
-    "fc conv attention relative positions embeddings connections receptive counting compare "
-    "blocks models data train viz palette source experiments bias lookup mnist1d sequences "
-    "explorer bench _validate"
-).split()
+# every teaching module: the package without the exercise checks
+TEACHING = tuple(
+    str(p.relative_to(ROOT).with_suffix(""))
+    for p in sorted(ROOT.rglob("*.py"))
+    if p.name != "__init__.py" and p.parts[-2] != "check"
+)
 
 
 def _is_check_call(node: ast.AST) -> bool:
@@ -142,9 +143,9 @@ def main(argv: list[str]) -> int:
     for name in names:
         path = ROOT / f"{name}.py" if not name.endswith(".py") else Path(name)
         if path.exists():
-            rows.append((path.stem, *count(path)))
+            rows.append((name.removesuffix(".py"), *count(path)))
     # _validate is the shared checks themselves (all guard by definition): it stays out of the total
-    counted = [r for r in rows if not r[0].startswith("_")]
+    counted = [r for r in rows if not Path(r[0]).name.startswith("_")]
     total = ("total", *(sum(r[i] for r in counted) for i in (1, 2, 3, 4, 5)))
     if markdown:
         print("| module | lines | guard | computation | lines ratio | statements ratio |")
@@ -152,9 +153,9 @@ def main(argv: list[str]) -> int:
         for name, lines, g, c, gs, cs in [*rows, total]:
             print(f"| {name} | {lines} | {g} | {c} | {g / max(c, 1):.2f} | {gs / max(cs, 1):.2f} |")
     else:
-        print(f"{'module':<12} {'lines':>6} {'guard':>6} {'comp':>6} {'ratio':>6} {'by stmt':>8}")
+        print(f"{'module':<28} {'lines':>6} {'guard':>6} {'comp':>6} {'ratio':>6} {'by stmt':>8}")
         for name, lines, g, c, gs, cs in [*rows, total]:
-            print(f"{name:<12} {lines:>6} {g:>6} {c:>6} {g / max(c, 1):>6.2f} {gs / max(cs, 1):>8.2f}")
+            print(f"{name:<28} {lines:>6} {g:>6} {c:>6} {g / max(c, 1):>6.2f} {gs / max(cs, 1):>8.2f}")
     return 0
 
 
