@@ -77,7 +77,8 @@ def _without_checks(code: str) -> str:
     lines = code.splitlines()
     start, end = body[first].lineno - 1, body[last - 1].end_lineno
     indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
-    note = f"{indent}...  # the arguments are checked here ({end - start} lines)"
+    n = end - start
+    note = f"{indent}...  # the arguments are checked here ({n} line{'s' * (n > 1)})"
     return "\n".join(lines[:start] + [note] + lines[end:])
 
 
