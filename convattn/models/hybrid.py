@@ -131,6 +131,7 @@ class HybridNet(nn.Module):
     def __init__(self, config: HybridConfig | None = None):
         super().__init__()
         self.config = c = HybridConfig() if config is None else config
+        self.image_shape = (c.in_channels, c.image_size, c.image_size)
         self.stem = nn.Sequential(
             nn.Conv2d(c.in_channels, c.stem_channels, 3, c.stem_stride, 1, bias=False),
             nn.BatchNorm2d(c.stem_channels),
@@ -160,9 +161,8 @@ class HybridNet(nn.Module):
         self.head = nn.Linear(width, c.n_classes)
 
     def forward(self, x: Tensor) -> Tensor:
-        c = self.config
-        if x.ndim != 4 or x.shape[1:] != (c.in_channels, c.image_size, c.image_size):
-            expected = f"(B, {c.in_channels}, {c.image_size}, {c.image_size})"
+        if x.ndim != 4 or x.shape[1:] != self.image_shape:  # (C, H, W) of the config
+            expected = "(B, {}, {}, {})".format(*self.image_shape)
             raise ValueError(f"x must have shape {expected}; got {shape_str(x.shape)}")
         h = self.stages(self.stem(x))  # (B, C_last, H', W')
         return self.head(self.norm(h.mean(dim=(2, 3))))  # global average pool

@@ -120,6 +120,7 @@ class SmallViT(nn.Module):
     def __init__(self, config: ViTConfig | None = None):
         super().__init__()
         self.config = c = ViTConfig() if config is None else config
+        self.image_shape = (c.in_channels, c.image_size, c.image_size)
         # one linear map per patch
         self.patches = nn.Conv2d(
             c.in_channels, c.dim, c.patch_size, stride=c.patch_size
@@ -139,9 +140,8 @@ class SmallViT(nn.Module):
         self.head = nn.Linear(c.dim, c.n_classes)
 
     def forward(self, x: Tensor) -> Tensor:
-        c = self.config
-        if x.ndim != 4 or x.shape[1:] != (c.in_channels, c.image_size, c.image_size):
-            expected = f"(B, {c.in_channels}, {c.image_size}, {c.image_size})"
+        if x.ndim != 4 or x.shape[1:] != self.image_shape:  # (C, H, W) of the config
+            expected = "(B, {}, {}, {})".format(*self.image_shape)
             raise ValueError(f"x must have shape {expected}; got {shape_str(x.shape)}")
         h = self.patches(x).flatten(2).transpose(1, 2)  # (B, grid², dim): the tokens
         h = self.blocks(self.pos(h))  # (B, grid², dim)
