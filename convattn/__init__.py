@@ -33,7 +33,11 @@ The instructor's tooling (student edition, grader) is its own package, ``coursew
 beside this one; the maintainer scripts (benchmark, sweeps) live in ``scripts/``.
 """
 
-from .analysis.attention_maps import attention_weights, mean_attention_distance
+from .analysis.attention_maps import (
+    attention_weights,
+    bias_locality,
+    mean_attention_distance,
+)
 from .analysis.benchmark import Result, read_csv, scaling_exponents, speed_ratios
 from .analysis.compare import (
     LAYER_KINDS,
@@ -213,6 +217,7 @@ __all__ = [
     "SeqTransformer",
     "attention_weights",
     "mean_attention_distance",
+    "bias_locality",
     # cost
     "fc_flops",
     "relative_attention_flops",

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from .._validate import shape_str
 
-__all__ = ["attention_weights", "mean_attention_distance"]
+__all__ = ["attention_weights", "mean_attention_distance", "bias_locality"]
 
 
 @torch.no_grad()
@@ -44,3 +44,21 @@ def mean_attention_distance(weights: Tensor) -> Tensor:
     pos = torch.arange(n, dtype=weights.dtype)
     dist = (pos[:, None] - pos[None, :]).abs()  # (N, N)
     return (weights * dist).sum(-1).mean(dim=(0, 2))
+
+
+def bias_locality(table: Tensor, radius: int = 1) -> Tensor:
+    """How local a relative-attention head's bias is on its own: the weight that
+    softmax over the bias alone puts within ``radius`` tokens of each query, averaged
+    over the N queries of the sequence. (nh, 2N − 1) → (nh,).
+
+    A flat table gives the share of neighbours, (2·radius + 1)/N away from the ends; a
+    table like −d²/2, which makes the head a local convolution, gives nearly 1.
+    """
+    if table.ndim != 2 or table.shape[-1] % 2 == 0:
+        raise ValueError(f"table must be (nh, 2N − 1); got {shape_str(table.shape)}")
+    n = (table.shape[-1] + 1) // 2
+    pos = torch.arange(n)
+    offset = pos[:, None] - pos[None, :]  # (N, N): i − j
+    weights = torch.softmax(table[:, offset + n - 1], dim=-1)  # (nh, N, N), bias only
+    near = (offset.abs() <= radius).to(weights.dtype)
+    return (weights * near).sum(-1).mean(-1)

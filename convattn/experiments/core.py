@@ -43,6 +43,7 @@ __all__ = [
     "Run",
     "run_one",
     "run_many",
+    "parallel_map",
     "lr_grid_runs",
     "chosen_lrs",
     "sweep_runs",
@@ -145,30 +146,40 @@ def _job(job: tuple[Run, Study]) -> tuple[dict, list[dict]]:
     return run_one(*job)
 
 
-def run_many(
-    runs: Sequence[Run], study: Study, *, workers: int = 1, progress: bool = False
-) -> tuple[list[dict], list[dict]]:
-    """:func:`run_one` of every run, in ``workers`` processes (fork on Linux); rows and
-    curves in the order of ``runs``."""
+def parallel_map(
+    fn: Callable, jobs: Sequence, *, workers: int = 1, progress: bool = False
+) -> list:
+    """``[fn(job) for job in jobs]`` in ``workers`` processes (fork on Linux), in the
+    order of ``jobs``; ``fn`` must be a module-level function."""
     check_int(workers, "workers", minimum=1)
-    start, jobs, out = time.perf_counter(), [(r, study) for r in runs], []
+    start, out = time.perf_counter(), []
+    pool = None
     if workers == 1 or len(jobs) <= 1:
-        results: Iterable = map(_job, jobs)
-        pool = None
+        results: Iterable = map(fn, jobs)
     else:
         method = "fork" if sys.platform.startswith("linux") else "spawn"
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context(method))
-        results = pool.map(_job, jobs)
+        results = pool.map(fn, jobs)
     try:
         for i, result in enumerate(results):
             out.append(result)
             if progress:
                 elapsed = time.perf_counter() - start
-                print(f"[{i + 1:>3}/{len(jobs)}] {runs[i]} ({elapsed:.0f} s)",
+                print(f"[{i + 1:>3}/{len(jobs)}] {jobs[i]} ({elapsed:.0f} s)",
                       file=sys.stderr, flush=True)  # fmt: skip
     finally:
         if pool is not None:
             pool.shutdown()
+    return out
+
+
+def run_many(
+    runs: Sequence[Run], study: Study, *, workers: int = 1, progress: bool = False
+) -> tuple[list[dict], list[dict]]:
+    """:func:`run_one` of every run, in ``workers`` processes; rows and curves in the
+    order of ``runs``."""
+    jobs = [(r, study) for r in runs]
+    out = parallel_map(_job, jobs, workers=workers, progress=progress)
     return [row for row, _ in out], [point for _, curve in out for point in curve]
 
 
