@@ -107,15 +107,15 @@ def fit(
     Returns:
         History with the loss of every step (and the curve).
     """
-    x, y = data
-    if y.dtype != torch.int64 or len(x) != len(y):
+    if data[1].dtype != torch.int64 or len(data[0]) != len(data[1]):
         raise TypeError(
             "data must be (x, y) with int64 labels, one per example; got x "
-            f"{shape_str(x.shape)}, y {y.dtype} {shape_str(y.shape)}"
+            f"{shape_str(data[0].shape)}, y {data[1].dtype} {shape_str(data[1].shape)}"
         )
     check_sizes(steps=steps, batch_size=batch_size)
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd'; got {optimizer!r}")
+    x, y = data
     opt_cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
     opt = opt_cls(model.parameters(), lr=lr, **({"fused": True} if fused else {}))
     history, probe = History(), slice(0, 1000)
