@@ -89,8 +89,8 @@ from .data.lookup import make_lookup
 from .data.mnist1d import load_mnist1d
 from .data.words import FEATURES, SENTENCES, embed_sentence
 from .display import palette
-from .display.charts import plot_errorbars, plot_scaling
 from .display.attention_figure import lookup_attention_figure
+from .display.charts import plot_errorbars, plot_scaling
 from .display.explorer import connection_explorer
 from .display.receptive_figure import receptive_field_figure
 from .display.source import show_source
