@@ -77,7 +77,7 @@
     root.querySelector(".rf-formula").textContent = "r = 1 + d\u00b7(k \u2212 1)\u00b7(1 + s + \u2026 + s^(L\u22121)) = 1 + "
       + d + "\u00b7" + (k - 1) + "\u00b7(" + powers + ") = " + analytic;
     const n = reached[0].length;
-    const holes = n < analytic ? "; it reaches " + n + " of them, the dilation skips the others" : "";
+    const holes = n < analytic ? "; it reaches " + n + " of them, the others fall between its taps" : "";
     const words = "Kernel " + k + ", stride " + s + ", dilation " + d + ", " + L + (L === 1 ? " layer" : " layers")
       + ": the orange output's field spans " + analytic + " inputs" + holes
       + " (the formula gives " + analytic + ", back-propagation measures " + measured + ").";
