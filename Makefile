@@ -24,7 +24,7 @@ help:
 	@echo "make student      write the student edition (solutions replaced by stubs) into student/"
 	@echo "make coursework   execute the student edition of every chapter: only the stubs may fail"
 	@echo "make browser-test build the book, check every page in headless Chromium: links, math, alt text, axe-core"
-	@echo "                  accessibility, the interactive connection matrix (SKIP_BROWSER_TEST=1 skips, loudly)"
+	@echo "                  accessibility, every interactive figure driven (SKIP_BROWSER_TEST=1 skips, loudly)"
 	@echo "make times        execute each chapter and list its execution time in _build/times.md"
 	@echo "make bench        run the benchmark of every layer on the CPU into book/data/bench_cpu.csv (+ .md provenance)"
 	@echo "make bench-cuda   the same on a GPU, at sizes where time follows the algorithm, into book/data/bench_cuda.csv"

@@ -93,8 +93,10 @@ from .data.lookup import make_lookup
 from .data.mnist1d import load_mnist1d
 from .data.words import FEATURES, SENTENCES, embed_sentence
 from .display import palette
+from .display.attention_figure import lookup_attention_figure
 from .display.charts import plot_errorbars, plot_scaling
 from .display.explorer import connection_explorer
+from .display.receptive_figure import receptive_field_figure
 from .display.source import show_source
 from .display.viz import plot_connections, plot_image_grid, plot_matrix
 from .layers.attention import (
@@ -237,6 +239,8 @@ __all__ = [
     "layer_flops",
     "position_connections",
     "connection_explorer",
+    "receptive_field_figure",
+    "lookup_attention_figure",
     # every chapter: drawing, the code on the page, the exercises
     "plot_connections",
     "plot_matrix",

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from .._validate import check_choice, check_int, check_sizes, check_tensor, shape_str
+from ..data.words import FEATURES
 from ..layers.attention import SelfAttention
 from ..layers.basic_attention import basic_self_attention
 from ..layers.conv import conv1d
@@ -36,6 +37,7 @@ __all__ = [
     "LAYER_KINDS",
     "Layer",
     "make_layer",
+    "hand_built_layer",
     "position_connections",
     "LayerProperties",
     "measure_layer",
@@ -101,6 +103,62 @@ def make_layer(
     with torch.no_grad():
         rel.table.normal_()  # a learned-looking bias instead of the zero initialisation
     return Layer(kind, lambda x: rel(x[None])[0], rel)
+
+
+def hand_built_layer(
+    kind: str, n: int, dim: int, *, kernel_size: int = 3, seed: int = 0
+) -> Layer:
+    """:func:`make_layer`, with weights that mean something for FC and QKV attention
+    (the summary's connection explorer); the other kinds are ``make_layer``'s.
+
+    - ``"fc"``: a token-mixing matrix T ⊗ I_C one can name (output word i is half
+      itself, a quarter the word before and a quarter the sentence's first word),
+      plus a tenth of the seeded random weights: like a trained FC layer it still
+      reads every input, and it reaches the first word from anywhere, which no
+      convolution can.
+    - ``"qkv attention"``: the hand-built head of the QKV chapter, on the toy
+      embedding's features (:mod:`convattn.data.words`): a pronoun looks for a name
+      and a female word for a female word ("she" → "Alice"); the values are the
+      tokens themselves.
+
+    Args:
+        kind, n, dim, kernel_size, seed: as for :func:`make_layer`; for
+            ``"qkv attention"`` dim must be ``len(FEATURES)``.
+    Returns:
+        the :class:`Layer`, float64.
+    """
+    if kind == "qkv attention":
+        return _she_alice_head(dim)
+    layer = make_layer(kind, n, dim, kernel_size=kernel_size, seed=seed)
+    if kind == "fc":
+        mix = torch.eye(n, dtype=torch.float64) / 2  # (N, N): itself
+        mix[1:, :-1] += torch.eye(n - 1, dtype=torch.float64) / 4  # the word before
+        mix[0, 0] += 1 / 4  # the first word has none before it: itself again
+        mix[:, 0] += 1 / 4  # the sentence's first word
+        with torch.no_grad():
+            weight = layer.module.weight  # (N·C, N·C): blocks (output i, input j)
+            weight.mul_(0.1).add_(torch.kron(mix, torch.eye(dim, dtype=weight.dtype)))
+    return layer
+
+
+def _she_alice_head(dim: int) -> Layer:
+    """The QKV chapter's hand-built head, without its male → male question (so that
+    swapping the names changes what it does): W_Q, W_K (2, C), W_V = I."""
+    if dim != len(FEATURES):
+        raise ValueError(
+            "the hand-built QKV head reads the toy embedding's features: dim must be "
+            f"{len(FEATURES)}; got {dim}"
+        )
+    att = SelfAttention(dim, qk_dim=2).double()
+    sharp = 2.0  # the chapter's: a larger factor makes the softmax more decisive
+    with torch.no_grad():
+        att.q_proj.weight.zero_()  # (2, C): what each token looks for
+        att.k_proj.weight.zero_()  # (2, C): what each token offers to be found by
+        for row, (asks, offers) in enumerate([("pronoun", "name"), ("female",) * 2]):
+            att.q_proj.weight[row, FEATURES.index(asks)] = sharp
+            att.k_proj.weight[row, FEATURES.index(offers)] = sharp
+        att.v_proj.weight.copy_(torch.eye(dim))
+    return Layer("qkv attention", lambda x: att(x), att)
 
 
 def position_connections(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:

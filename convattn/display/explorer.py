@@ -3,9 +3,11 @@ server, no kernel.
 
 The course's one idea is the connection matrix, M[i, j] = how strongly output i depends
 on input j. Here the five layers of :mod:`convattn.compare` (fully connected,
-convolution, basic, QKV and relative attention) are built once, with seeded weights, for
-sentences of the toy embedding (:mod:`convattn.embeddings`), and their matrices M =
-‖∂yᵢ/∂xⱼ‖ are measured in Python with :func:`convattn.compare.position_connections`. The
+convolution, basic, QKV and relative attention) are built once for sentences of the toy
+embedding (:mod:`convattn.embeddings`), FC and QKV attention with weights that mean
+something (:func:`convattn.compare.hand_built_layer`: a token mixing one can name, the
+"she" → "Alice" head), the others seeded, and their matrices M = ‖∂yᵢ/∂xⱼ‖ are
+measured in Python with :func:`convattn.compare.position_connections`. The
 result is embedded as JSON in a small self-contained HTML widget (vanilla JavaScript, no
 outside file): pick an output word and every panel marks the inputs that output draws on
 and says in words which ones, with their share; pick another sentence and the attention
@@ -28,7 +30,7 @@ from importlib import resources
 
 import torch
 
-from ..analysis.compare import LAYER_KINDS, make_layer, position_connections
+from ..analysis.compare import LAYER_KINDS, hand_built_layer, position_connections
 from ..data.words import SENTENCES, embed_sentence, tokenize
 
 __all__ = ["EXPLORER_SENTENCES", "ConnectionExplorer", "connection_explorer"]
@@ -124,7 +126,9 @@ def connection_explorer(
         sentences: two or more sentences of the toy vocabulary with the same number of
             words N.
         kernel_size: the convolution's kernel (odd, at most N).
-        seed: the seed of every layer's weights (the same layers for every sentence).
+        seed: the seed of the random weights (the same layers for every sentence).
+    Returns:
+        the measured shares, shown as a widget in a notebook.
     """
     if isinstance(sentences, str) or len(sentences) < 2:
         raise ValueError(
@@ -140,7 +144,7 @@ def connection_explorer(
     embedded = [embed_sentence(s, dtype=torch.float64) for s in sentences]
     n, dim = embedded[0][1].shape
     layers = [
-        make_layer(kind, n, dim, kernel_size=kernel_size, seed=seed)
+        hand_built_layer(kind, n, dim, kernel_size=kernel_size, seed=seed)
         for kind in LAYER_KINDS
     ]
     shares, changes = {}, {}

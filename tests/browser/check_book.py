@@ -23,7 +23,14 @@ page it checks:
 * the interactive connection matrix (``convattn.explorer``), where a page has one: the test picks an output
   word with the keyboard, points at a matrix row with the mouse, switches the sentence with the arrow keys, and
   checks what is marked: the convolution's kernel neighbours only, every input for FC and attention, FC's and
-  the convolution's shares unchanged by the sentence and the attention layers' changed.
+  the convolution's shares unchanged by the sentence and the attention layers' changed, and no panel uniform;
+* every figure a reader can move (``convattn.display``; found by its ``data-figure`` attribute): the receptive
+  field of a stack of convolutions (``receptive-field``: each slider is labelled and moved with an arrow key,
+  and the drawing, the analytic and the measured field and the live text change; the two fields agree and
+  the highlighted inputs span them) and the attention of a lookup head (``lookup-attention``: Enter on a
+  sequence button and an arrow key on the block radios redraw the bars, which equal the embedded weights,
+  with the answer marked). ``python tests/browser/figures_demo.py DIR`` writes a page with every figure, to
+  run this check on before a chapter has them.
 
 It saves a full-page screenshot of each page under ``--screenshots`` (default ``_build/screenshots``),
 prints a summary, and exits 1 with the list of what is broken (2 when it cannot run at all).
@@ -177,6 +184,49 @@ return {
 """
 
 
+# The state of one receptive-field figure (convattn.receptive_field_figure): its sliders and what it draws.
+RECEPTIVE_STATE_JS = r"""
+const root = arguments[0];
+const sliders = Array.from(root.querySelectorAll('input[type=range]'));
+const circles = Array.from(root.querySelectorAll('svg circle'));
+return {
+  ready: root.dataset.ready === '1',
+  sliders: sliders.map(i => ({param: i.dataset.param, index: Number(i.value), max: Number(i.max),
+                              text: i.getAttribute('aria-valuetext'),
+                              labelled: root.querySelector('label[for="' + i.id + '"]') !== null})),
+  analytic: Number(root.querySelector('.rf-analytic').dataset.value),
+  measured: Number(root.querySelector('.rf-measured').dataset.value),
+  rows: new Set(circles.map(c => c.dataset.layer)).size,
+  inputs: circles.filter(c => c.dataset.layer === '0' && c.classList.contains('rf-on')).map(c => Number(c.dataset.pos)),
+  drawing: circles.map(c => c.dataset.layer + ':' + c.dataset.pos + (c.classList.contains('rf-on') ? '*' : '')).join(' ')
+    + ' / ' + root.querySelectorAll('svg line').length,
+  status: root.querySelector('[aria-live]') ? root.querySelector('[aria-live]').textContent : null,
+  focused: document.activeElement ? document.activeElement.dataset.param || null : null,
+};
+"""
+
+# The state of one lookup-attention figure (convattn.lookup_attention_figure): what is picked, what is drawn,
+# and the embedded data the bars must show.
+LOOKUP_STATE_JS = r"""
+const root = arguments[0];
+const pressed = Array.from(root.querySelectorAll('button[data-seq][aria-pressed=true]'));
+const checked = root.querySelector('input[type=radio]:checked');
+const bars = Array.from(root.querySelectorAll('svg rect.la-bar'));
+return {
+  ready: root.dataset.ready === '1',
+  data: JSON.parse(document.getElementById(root.id + '-data').textContent),
+  sequences: root.querySelectorAll('button[data-seq]').length,
+  blocks: root.querySelectorAll('input[type=radio]').length,
+  seq: pressed.map(b => Number(b.dataset.seq)),
+  block: checked ? Number(checked.value) : -1,
+  bars: bars.map(b => [Number(b.dataset.head), Number(b.dataset.pos), Number(b.dataset.weight)]),
+  marked: bars.filter(b => b.classList.contains('la-bar-answer')).map(b => Number(b.dataset.pos)),
+  status: root.querySelector('[aria-live]') ? root.querySelector('[aria-live]').textContent : null,
+  items: Array.from(root.querySelectorAll('.la-text li')).map(li => li.textContent),
+};
+"""
+
+
 class SetupError(Exception):
     """The check cannot run (no build, no browser, no local MathJax): exit status 2."""
 
@@ -193,6 +243,7 @@ class Totals:
     external_links: int = 0
     math: int = 0
     explorers: int = 0
+    figures: dict[str, int] = field(default_factory=dict)  # data-figure kind -> how many were driven
     # axe-core: impact -> [violations (a rule failing on a page), elements]; and rule id -> impact, pages, elements
     axe: dict[str, list[int]] = field(default_factory=lambda: {i: [0, 0] for i in IMPACTS})
     axe_rules: dict[str, list[Any]] = field(default_factory=dict)
@@ -415,6 +466,10 @@ def check_page(driver: Any, site: Path, origin: str, page: Path, shots: Path, to
     for root in driver.find_elements("css selector", "div.cx"):
         totals.explorers += 1
         problems += check_explorer(driver, root)
+    for kind, check in FIGURE_CHECKS.items():
+        for root in driver.find_elements("css selector", f'[data-figure="{kind}"]'):
+            totals.figures[kind] = totals.figures.get(kind, 0) + 1
+            problems += check(driver, root)
     problems += check_axe(driver, origin, totals)
 
     screenshot(driver, shots / (page.with_suffix("").as_posix().replace("/", "__") + ".png"))
@@ -491,6 +546,8 @@ def check_explorer(driver: Any, root: Any) -> list[str]:
     for kind in kinds:
         if kind != "conv" and panel(before, kind)["on"] != list(range(n)):
             problems.append(f"widget: {kind} marks inputs {panel(before, kind)['on']}, not all {n}")
+        if max(panel(before, kind)["matrix"]) <= 2 / n:
+            problems.append(f"widget: {kind}'s matrix is flat (no share above twice the uniform 1/{n})")
 
     # mouse: pointing at a row of a matrix selects that output everywhere
     row = root.find_element("css selector", '.cx-panel[data-kind="qkv attention"] tbody tr[data-row="1"]')
@@ -528,6 +585,131 @@ def check_explorer(driver: Any, root: Any) -> list[str]:
             problems.append(f"widget: the convolution's marked inputs changed with the sentence: {conv_rows}")
     driver.execute_script("arguments[0].focus(); arguments[0].click()", radio)
     return problems
+
+
+def check_receptive_field(driver: Any, root: Any) -> list[str]:
+    """Drive one receptive-field figure with the keyboard; returns what it draws wrongly."""
+    from selenium.webdriver.common.keys import Keys
+
+    def state() -> dict[str, Any]:
+        return driver.execute_script(RECEPTIVE_STATE_JS, root)
+
+    def drawn(seen: dict[str, Any], when: str) -> list[str]:
+        wrong = []
+        inputs, depth = seen["inputs"], next(int(s["text"]) for s in seen["sliders"] if s["param"] == "L")
+        span = max(inputs) - min(inputs) + 1 if inputs else 0
+        if not seen["analytic"] == seen["measured"] == span:
+            wrong.append(
+                f"receptive field ({when}): analytic {seen['analytic']}, measured {seen['measured']}, "
+                f"highlighted inputs span {span}: they must agree"
+            )
+        if seen["rows"] != depth + 1:
+            wrong.append(f"receptive field ({when}): {seen['rows']} rows of dots for depth {depth}")
+        return wrong
+
+    first = state()
+    if not first["ready"]:
+        return ["the receptive-field figure did not start (its script did not run)"]
+    params = [s["param"] for s in first["sliders"]]
+    if params != ["k", "s", "d", "L"] or not all(s["labelled"] for s in first["sliders"]):
+        return [
+            f"the receptive-field figure has the sliders {params}, each with a label: expected k, s, d, L"
+        ]
+    if first["status"] is None:
+        return ["the receptive-field figure has no live region (aria-live) saying what it draws"]
+    problems = drawn(first, "as loaded")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", root)
+    before = first
+    for slider in first["sliders"]:
+        param = slider["param"]
+        element = root.find_element("css selector", f'input[data-param="{param}"]')
+        driver.execute_script("arguments[0].focus()", element)
+        now = next(s for s in before["sliders"] if s["param"] == param)
+        step, key = (1, Keys.ARROW_RIGHT) if now["index"] < now["max"] else (-1, Keys.ARROW_LEFT)
+        driver.switch_to.active_element.send_keys(key)
+        after = state()
+        moved = next(s for s in after["sliders"] if s["param"] == param)
+        if moved["index"] != now["index"] + step or after["focused"] != param:
+            problems.append(f"receptive field: the arrow key did not move the {param} slider")
+            continue
+        if moved["text"] == now["text"]:
+            problems.append(
+                f"receptive field: the {param} slider moved, the figure did not follow (aria-valuetext)"
+            )
+            continue
+        if after["drawing"] == before["drawing"] or after["status"] == before["status"]:
+            problems.append(
+                f"receptive field: moving {param} from {now['text']} to {moved['text']} did not change "
+                "the drawing and the live text"
+            )
+        problems += drawn(after, f"{param} = {moved['text']}")
+        before = after
+    return problems
+
+
+def check_lookup_attention(driver: Any, root: Any) -> list[str]:
+    """Drive one lookup-attention figure with the keyboard; returns what it draws wrongly."""
+    from selenium.webdriver.common.keys import Keys
+
+    def state() -> dict[str, Any]:
+        return driver.execute_script(LOOKUP_STATE_JS, root)
+
+    def drawn(seen: dict[str, Any], when: str) -> list[str]:
+        seq, block, data = seen["seq"], seen["block"], seen["data"]
+        if len(seq) != 1 or block < 0:
+            return [f"lookup attention ({when}): picked sequences {seq}, block {block}: expected one of each"]
+        rows = data["rows"][block][seq[0]]
+        wrong = []
+        shown = [[w for h, _, w in seen["bars"] if h == head] for head in range(len(rows))]
+        if shown != rows or len(seen["bars"]) != sum(map(len, rows)):
+            wrong.append(f"lookup attention ({when}): the bars are not the embedded weights of that block")
+        answer = data["answer"][seq[0]]
+        if seen["marked"] != [answer] * len(rows):
+            wrong.append(
+                f"lookup attention ({when}): marked positions {seen['marked']}, the answer is {answer}"
+            )
+        if len(seen["items"]) != len(rows):
+            wrong.append(
+                f"lookup attention ({when}): {len(seen['items'])} lines of text for {len(rows)} heads"
+            )
+        return wrong
+
+    first = state()
+    if not first["ready"]:
+        return ["the lookup-attention figure did not start (its script did not run)"]
+    if first["sequences"] < 2 or first["status"] is None:
+        return ["the lookup-attention figure needs two sequences or more to pick from, and a live region"]
+    problems = drawn(first, "as loaded")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", root)
+
+    # keyboard: Enter, then Space, on a sequence's button
+    before = first
+    for target, key, name in ((1, Keys.ENTER, "Enter"), (first["sequences"] - 1, Keys.SPACE, "Space")):
+        button = root.find_element("css selector", f'button[data-seq="{target}"]')
+        driver.execute_script("arguments[0].focus()", button)
+        driver.switch_to.active_element.send_keys(key)
+        after = state()
+        if after["seq"] != [target] or after["status"] == before["status"]:
+            problems.append(f"lookup attention: {name} on sequence {target + 1}'s button did not pick it")
+        elif after["bars"] == before["bars"]:
+            problems.append(f"lookup attention: picking sequence {target + 1} did not change the bars")
+        problems += drawn(after, f"sequence {target + 1}")
+        before = after
+
+    # keyboard: an arrow key on the block radios switches the block
+    if first["blocks"] > 1:
+        radio = root.find_element("css selector", f'input[type=radio][value="{before["block"]}"]')
+        driver.execute_script("arguments[0].focus()", radio)
+        driver.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
+        after = state()
+        if after["block"] == before["block"] or after["bars"] == before["bars"]:
+            problems.append("lookup attention: the arrow key on the blocks did not switch block and redraw")
+        problems += drawn(after, f"block {after['block'] + 1}")
+    return problems
+
+
+# data-figure kind -> the function that drives it
+FIGURE_CHECKS = {"receptive-field": check_receptive_field, "lookup-attention": check_lookup_attention}
 
 
 def chapter_buttons(page: Path, seen: dict[str, Any]) -> list[str]:
@@ -621,7 +803,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"browser test: {totals.pages} pages ({totals.chapters} from notebooks, {totals.redirects} redirects), "
         f"{totals.images} images, {totals.links} internal links, {totals.external_links} external links "
-        f"(not followed), {totals.math} math elements, {totals.explorers} interactive connection matrices; "
+        f"(not followed), {totals.math} math elements, {totals.explorers} interactive connection matrices, "
+        f"figures driven: {', '.join(f'{n} {k}' for k, n in sorted(totals.figures.items())) or 'none'}; "
         f"screenshots in {shots}; {seconds:.1f} s"
     )
     counts = ", ".join(f"{totals.axe[i][0]} {i} ({totals.axe[i][1]} elements)" for i in IMPACTS)

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from convattn import LAYER_KINDS, connection_explorer, make_layer
+from convattn.analysis.compare import hand_built_layer
 from convattn.data.words import tokenize
 from convattn.display.explorer import EXPLORER_SENTENCES
 
@@ -28,11 +29,42 @@ def test_sentences_share_one_length():
 
 def test_fc_shares_are_its_weight_blocks(explorer):
     n, c = len(explorer.sentences[0]), 17
-    weight = make_layer("fc", n, c).module.weight.detach()  # (N·C, N·C)
+    weight = hand_built_layer("fc", n, c).module.weight.detach()  # (N·C, N·C)
     blocks = weight.reshape(n, c, n, c).permute(0, 2, 1, 3)  # (N, N, C, C): output i, input j
     for s in range(3):
         got = torch.tensor(explorer.shares["fc"][s], dtype=torch.float64)
         torch.testing.assert_close(got, block_norm_shares(blocks), atol=1e-4, rtol=0)
+    # the named mixing: half itself, a quarter the word before, a quarter the first word
+    random = make_layer("fc", n, c).module.weight.detach()
+    mix = torch.zeros(n, n, dtype=torch.float64)
+    for i in range(n):
+        mix[i, i] += 0.5
+        mix[i, max(i - 1, 0)] += 0.25
+        mix[i, 0] += 0.25
+    torch.testing.assert_close(weight, torch.kron(mix, torch.eye(c, dtype=torch.float64)) + 0.1 * random)
+    rows = explorer.shares["fc"][0]
+    top = [max(range(n), key=row.__getitem__) for row in rows]
+    assert top[0] == 0 and top[2:] == list(range(2, n))  # each word reads itself most
+    assert rows[1][0] > 0.4 and rows[1][1] > 0.4  # the second: itself and the first (= the one before)
+    assert all(0.2 < row[0] < 0.25 and 0.2 < row[i - 1] < 0.25 for i, row in enumerate(rows) if i > 1)
+
+
+def test_no_panel_is_uniform(explorer):
+    # the weights mean something: in every panel some output gives one input over twice the uniform share
+    n = len(explorer.sentences[0])
+    for kind in LAYER_KINDS:
+        for matrix in explorer.shares[kind]:
+            assert max(max(row) for row in matrix) > 2 / n, kind
+
+
+def test_qkv_is_the_she_alice_head(explorer):
+    tokens = explorer.sentences[2]  # Alice is adventurous and she is in the wonderland
+    she, alice = tokens.index("she"), tokens.index("Alice")
+    row = explorer.shares["qkv attention"][2][she]
+    assert max(range(len(row)), key=row.__getitem__) == alice and row[alice] > 0.8
+    # no pronoun in the first two sentences: the female name reads itself most
+    first, second = explorer.shares["qkv attention"][0], explorer.shares["qkv attention"][1]
+    assert first[0][0] > 0.6 and second[8][8] > 0.6 and first != second  # names swapped: it changes
 
 
 def test_conv_shares_are_its_kernel_taps(explorer):
