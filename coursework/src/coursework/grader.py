@@ -391,8 +391,14 @@ def _names(source: str) -> tuple[set[str], set[str]] | None:
                 root = root.func if isinstance(root, ast.Call) else root.value
             if isinstance(root, ast.Name):
                 binds.add(root.id)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            root = node.func.value  # a method call may change its object: net.train(), torch.manual_seed(0)
+        elif (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute)
+        ):
+            root = (
+                node.value.func.value
+            )  # a call made for its effect may change its object: torch.manual_seed(0)
             while isinstance(root, ast.Attribute | ast.Subscript | ast.Call):
                 root = root.func if isinstance(root, ast.Call) else root.value
             if isinstance(root, ast.Name):
@@ -405,25 +411,22 @@ def _dependencies(work: _Work, label: str) -> list[int]:
     changes a name its cells read, and, in turn, what those read. Code that is not plain Python counts as
     binding everything."""
     nb, ex = work.nb, work.exercises[label]
+    answer_cells = {a.index for a in work.asked}  # the grader's own: what they read is the call's arguments
     own = {work.position[i] for i in ex.solution_cells if i in work.position}
-    own |= {a.index for a in work.asked if a.label == label}
     exercise_cells = {
         work.position[i] for e in work.exercises.values() for i in e.solution_cells if i in work.position
     }
-    exercise_cells |= {a.index for a in work.asked}
+    sources = [nb.cells[i].source for i in own]
+    sources += [s for a in work.asked if a.label == label for s in a.call.expressions.values()]
     needed: set[str] | None = set()
-    for i in own:
-        found = _names(nb.cells[i].source)
+    for source in sources:
+        found = _names(source)
         needed = None if found is None or needed is None else needed | found[0]
-    for a in work.asked:
-        if a.label == label:
-            for source in a.call.expressions.values():
-                found = _names(source)
-                needed = None if found is None or needed is None else needed | found[0]
+    first = min(own | {a.index for a in work.asked if a.label == label}, default=0)
     deps = []
-    for i in range(min(own, default=0) - 1, -1, -1):
+    for i in range(first - 1, -1, -1):
         cell = nb.cells[i]
-        if cell.cell_type != "code" or not cell.source.strip():
+        if cell.cell_type != "code" or not cell.source.strip() or i in answer_cells:
             continue
         found = _names(cell.source)
         if needed is not None and found is not None and not (found[1] & needed):
@@ -451,12 +454,14 @@ def _limit_text(reply: dict, limits: Limits) -> str | None:
 def _unfinished(work: _Work, run: Run, index: int, limits: Limits) -> str | None:
     """Why cell ``index`` of the run did not finish, in words; None if it did."""
     reply = run.replies.get(index)
+    if run.hit is not None and run.stopped_at == index:
+        return f"{work.name(index)} did not finish: it {run.hit}"
     if reply is None:
+        if run.stopped and run.stopped_at == index:
+            return f"{work.name(index)} did not finish: {run.stopped}"
         if run.stopped and (run.stopped_at is None or run.stopped_at < index):
             return f"{work.name(index)} did not run: {run.stopped}"
         return f"{work.name(index)} did not run"
-    if run.hit is not None and run.stopped_at == index:
-        return f"{work.name(index)} did not finish: it {run.hit}"
     if reply.get("status") != "error":
         return None
     if reply.get("ename") == TIMEOUT_ENAME:
@@ -646,10 +651,10 @@ def _exercise_row(
             return row(NOT_JUDGED, f"not judged: {why}, and this exercise depends on it", flags=flags)
     for i in solution:
         reply = run.replies.get(i)
-        if reply is None:
-            return row(NOT_JUDGED, f"not judged: {_unfinished(work, run, i, limits)}", flags=flags)
         if run.hit is not None and run.stopped_at == i:
             return row(ERROR, f"the solution {run.hit}; the cells after it did not run", flags=flags)
+        if reply is None:
+            return row(NOT_JUDGED, f"not judged: {_unfinished(work, run, i, limits)}", flags=flags)
         if reply.get("ename") == TIMEOUT_ENAME:
             return row(
                 TIMEOUT,
@@ -663,10 +668,10 @@ def _exercise_row(
     results, more = [], list(flags)
     for asked in [a for a in work.asked if a.label == label]:
         reply = run.replies.get(asked.index)
-        if reply is None:
-            return row(NOT_JUDGED, f"not judged: {_unfinished(work, run, asked.index, limits)}", flags=more)
         if run.hit is not None and run.stopped_at == asked.index:
             return row(ERROR, f"answering the check's questions, your code {run.hit}", flags=more)
+        if reply is None:
+            return row(NOT_JUDGED, f"not judged: {_unfinished(work, run, asked.index, limits)}", flags=more)
         if reply.get("ename") == TIMEOUT_ENAME:
             return row(
                 TIMEOUT,

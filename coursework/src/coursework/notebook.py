@@ -363,23 +363,23 @@ def execute(
 
     ``timeout`` is in whole seconds per cell (see :func:`check_timeout`). Without a ``sandbox`` the kernel is
     the installed ``python3`` in ``cwd`` (default: a scratch folder into which ``data`` is copied as
-    ``data/``). With one, the kernel is the sandbox's, under its :class:`~coursework.sandbox.Limits`: a cell
-    may run at most ``min(timeout, time left of the notebook's total)``, and a limit that is reached stops the
-    run (:attr:`Run.hit`). Either way the kernel and everything it started are killed before this returns.
+    ``data/``). With one, the kernel is the sandbox's, under its :class:`~coursework.sandbox.Limits` (the
+    notebook's total time counted from its first cell, its kernel's start being limited on its own), and a
+    limit that is reached stops the run (:attr:`Run.hit`). Either way the kernel and everything it started are killed before this returns.
     ``names`` names a cell (by index) in the messages.
     """
     run = Run()
     began = time.monotonic()
     limits = sandbox.limits if sandbox is not None else None
-    deadline = began + limits.total_seconds if limits is not None else math.inf
     probe_timeout = max(2, min(int(timeout), 10))
-    cut_by_total: set[int] = set()
 
     def cell_timeout(cell: NotebookNode) -> int:
         if cell.metadata.get(_PROBE):
             return probe_timeout
-        left = deadline - time.monotonic()
-        return max(1, math.ceil(min(timeout, left)))
+        if sandbox is None or sandbox.deadline is None:
+            return int(timeout)
+        left = sandbox.deadline - time.monotonic()  # the watchdog ends the notebook at its deadline
+        return max(1, math.ceil(min(timeout, left + 3)))
 
     def on_executed(cell: NotebookNode, cell_index: int, execute_reply: dict | None) -> None:
         run.replies[cell_index] = dict(execute_reply["content"]) if execute_reply else {"status": "ok"}
@@ -405,6 +405,7 @@ def execute(
                 "traceback": [],
             },
             record_timing=False,
+            iopub_timeout=2,  # after an interrupted cell, wait this long for its last outputs
             shutdown_kernel="immediate",
             resources={"metadata": {"path": str(scratch)}},
             on_cell_executed=on_executed,
@@ -424,33 +425,22 @@ def execute(
                 sandbox.started(client.km.provisioner.process.pid)
                 stack.enter_context(sandbox.watching())
             client.start_new_kernel_client()
+            if sandbox is not None:
+                sandbox.deadline = time.monotonic() + limits.total_seconds  # from the first cell on
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
                 if sandbox is not None:
                     sandbox.cell = index
-                    if deadline - time.monotonic() < 1:
-                        sandbox.stop(
-                            "time", f"ran longer than the {limits.total_seconds:g} s a notebook may take"
-                        )
-                        break
-                    if timeout > deadline - time.monotonic():
-                        cut_by_total.add(index)
                 client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
                 if sandbox is not None and sandbox.hit is not None:
                     break
-                if run.replies.get(index, {}).get("ename") == TIMEOUT_ENAME:
-                    if index in cut_by_total and deadline - time.monotonic() < 1:
-                        sandbox.stop(
-                            "time", f"ran longer than the {limits.total_seconds:g} s a notebook may take"
-                        )
-                        break
-                    if not _responsive(client, run):
-                        run.stopped = (
-                            f"{names(index)} ran longer than {timeout:g} s and the kernel did not stop it"
-                        )
-                        run.stopped_at = index
-                        break
+                if run.replies.get(index, {}).get("ename") == TIMEOUT_ENAME and not _responsive(client, run):
+                    run.stopped = (
+                        f"{names(index)} ran longer than {timeout:g} s and the kernel did not stop it"
+                    )
+                    run.stopped_at = index
+                    break
         except DeadKernelError:
             run.stopped = (
                 f"the kernel died while running {names(index)} (out of memory, or the code ended Python)"

@@ -77,7 +77,8 @@ class Limits:
 
     Args:
         cell_seconds: time one cell may run before it is interrupted.
-        total_seconds: time the whole notebook may take, its kernel's start included.
+        total_seconds: time the whole notebook may take, from its first cell on (a kernel that does not start
+            within a minute is reported on its own).
         memory_bytes: memory of all its processes together.
         processes: processes running at once (the kernel counts as one).
         output_chars: characters it may print in all (each cell keeps at most a million of them).
@@ -188,8 +189,17 @@ def _marked(token: str) -> list[int]:
     return found
 
 
-def _memory(pid: int) -> int:
-    """Bytes of memory a process uses: its proportional set size (shared pages divided among their users)."""
+def _resident(pid: int) -> int:
+    """Bytes of memory a process holds (its resident set: cheap to read, counts shared pages in full)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _proportional(pid: int) -> int:
+    """Bytes of memory a process uses, shared pages divided among their users (its PSS; slower to read)."""
     try:
         with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
             for line in f:
@@ -197,11 +207,7 @@ def _memory(pid: int) -> int:
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
+    return _resident(pid)
 
 
 def _usage(folder: Path, entries: int) -> tuple[int, int]:
@@ -361,6 +367,7 @@ class Sandbox:
         self.pid: int | None = None
         self.hit: Hit | None = None
         self.cell: int | None = None
+        self.deadline: float | None = None  # time.monotonic() at which the notebook has used its total time
         self._lock = threading.Lock()
         (self.root / "launch.json").write_text(json.dumps(self._launch_config()))
 
@@ -521,10 +528,13 @@ class Sandbox:
         while not done.wait(_POLL):
             if self.pid is None or self.hit is not None:
                 continue
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                self.stop("time", f"ran longer than the {limits.total_seconds:g} s a notebook may take")
+                continue
             pids = self.processes()
             if len(pids) > limits.processes + (2 if self.isolated else 0):  # + bwrap and its init
                 self.stop("processes", f"ran more than {limits.processes} processes at once")
-            elif sum(_memory(p) for p in pids) > limits.memory_bytes or self.cgroups.out_of_memory():
+            elif self._over_memory(pids) or self.cgroups.out_of_memory():
                 self.stop("memory", f"used more than {size_text(limits.memory_bytes)} of memory")
             elif self.isolated:
                 size, entries = _usage(self.runtime, _RUNTIME_ENTRIES)
@@ -536,6 +546,10 @@ class Sandbox:
                 self.stop(
                     "scratch", f"wrote more than {size_text(limits.scratch_bytes)} to its scratch space"
                 )
+
+    def _over_memory(self, pids: list[int]) -> bool:
+        limit = self.limits.memory_bytes
+        return sum(map(_resident, pids)) > limit and sum(map(_proportional, pids)) > limit
 
     def close(self) -> None:
         """Kill every process, make sure none is left, remove the cgroups and the scratch folder.
