@@ -150,3 +150,9 @@ bench-cuda: install
 
 doctor: install
 	$(BIN)/python scripts/doctor.py
+
+# The grader's own run of every chapter, as it runs the book before grading a batch: each chapter's story must print
+# what the book stores and each book solution must pass fresh questions (a few minutes; once per grading machine).
+.PHONY: grade-reference
+grade-reference: install grader-deps
+	$(BIN)/python -m coursework reference

@@ -330,3 +330,18 @@ def test_an_empty_notebook_of_no_chapter_is_reported(tmp_path):
     nbformat.write(chapter(BOOK), tmp_path / "book" / "tiny.ipynb")
     (row,) = grader.grade([tmp_path / "x.ipynb"], book_dir=tmp_path / "book")
     assert row.status == "wrong chapter"
+
+
+def test_without_bubblewrap_the_kernel_runs_not_isolated_and_the_grader_says_so(
+    tmp_path, capsys, monkeypatch
+):
+    box = Sandbox(tmp_path / "box", isolate=False, limits=Limits())
+    argv = box.argv()
+    box.close()
+    assert not box.isolated and "bwrap" not in " ".join(argv) and argv[3].endswith("_launch.py")
+    monkeypatch.setattr("coursework.cli.bwrap", lambda: None)
+    (tmp_path / "book").mkdir()
+    nbformat.write(chapter(BOOK), tmp_path / "book" / "tiny.ipynb")
+    (tmp_path / "x.ipynb").write_text("not json")
+    assert main(["grade", str(tmp_path / "x.ipynb"), "--book", str(tmp_path / "book")]) == 1
+    assert "NOT ISOLATED" in capsys.readouterr().err

@@ -115,12 +115,35 @@ def bwrap() -> str | None:
     path = shutil.which("bwrap")
     if path is None or not sys.platform.startswith("linux"):
         return None
-    probe = [path, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all"]
+    probe = [
+        path,
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--unshare-all",
+        "--cap-drop",
+        "ALL",
+    ]
     try:
         done = subprocess.run([*probe, "--die-with-parent", "true"], capture_output=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
     return path if done.returncode == 0 else None
+
+
+@functools.cache
+def _sized_tmpfs() -> bool:
+    """Whether this bubblewrap can give a tmpfs a size (``--size``, bubblewrap 0.8 and later)."""
+    path = bwrap()
+    probe = [str(path), "--ro-bind", "/", "/", "--size", "65536", "--tmpfs", "/tmp", "--unshare-all", "true"]
+    try:
+        return path is not None and subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -384,8 +407,10 @@ class Sandbox:
 
     def describe(self) -> str:
         """How the limits are enforced here, in a few words."""
-        parts = ["bubblewrap" if self.isolated else "NOT ISOLATED", "rlimits", "a watchdog"]
-        return ", ".join([*parts[:2], *([self.cgroups.describe()] if self.cgroups.dirs else []), parts[2]])
+        parts = ["bubblewrap" if self.isolated else "NOT ISOLATED", "rlimits"]
+        if self.isolated and not _sized_tmpfs():
+            parts.append("scratch space not sized (bubblewrap older than 0.8)")
+        return ", ".join([*parts, *([self.cgroups.describe()] if self.cgroups.dirs else []), "a watchdog"])
 
     def _cgroup_memory(self) -> int:
         # Behind the watchdog: the kernel's memory, its private /tmp and /dev/shm (charged here as shared memory).
@@ -434,8 +459,8 @@ class Sandbox:
             elif os.path.isdir(folder):
                 box += ["--ro-bind", folder, folder]
                 shown.append(folder)
-        size = str(int(self.limits.scratch_bytes))
-        box += ["--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/dev/shm"]
+        size = ["--size", str(int(self.limits.scratch_bytes))] if _sized_tmpfs() else []
+        box += [*size, "--tmpfs", "/tmp", *size, "--tmpfs", "/dev/shm"]
         for folder in self.needed:  # after /tmp: a checkout or an environment under /tmp is bound back
             if not any(_inside(folder, s) for s in shown) or _inside(folder, "/tmp"):
                 box += ["--ro-bind", folder, folder]
@@ -445,11 +470,11 @@ class Sandbox:
         box += ["--bind", str(self.runtime), str(self.runtime)]
         if self.data is not None:
             box += ["--ro-bind", str(self.data), str(self.work / "data")]
+        kept = [*self.needed, *shown, str(self.runtime), *([str(self.data)] if self.data else [])]
         for folder in self.hide:
-            for cover in _covers(folder, [*self.needed, str(self.runtime)]):
+            for cover in _covers(folder, kept):
                 if any(_inside(cover, s) for s in shown) and not _inside(cover, "/tmp"):
-                    hidden = ["--tmpfs", cover] if os.path.isdir(cover) else ["--ro-bind", "/dev/null", cover]
-                    box += ["--size", "4096", *hidden] if hidden[0] == "--tmpfs" else hidden
+                    box += ["--tmpfs", cover] if os.path.isdir(cover) else ["--ro-bind", "/dev/null", cover]
         box += ["--remount-ro", "/", "--chdir", str(self.work)]
         # ipykernel exits when its parent's PID changes; in a new PID namespace it never matches. The kernel
         # dies with the grader through --die-with-parent instead.
