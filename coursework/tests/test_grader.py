@@ -191,6 +191,7 @@ import subprocess
 import threading
 from pathlib import Path
 
+Path.home().joinpath("fill").unlink()  # the full disk of cell 4: room again
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 threading.Thread(target=lambda: [None for _ in iter(int, 1)], daemon=True).start()  # busy for ever
 children = [subprocess.Popen(["sleep", "301"]) for _ in range(10)]
@@ -198,7 +199,11 @@ subprocess.Popen(["sleep", "302"], start_new_session=True, env={})  # its own se
 startup = Path(os.environ["HOME"], ".ipython/profile_default/startup")
 startup.mkdir(parents=True, exist_ok=True)
 (startup / "00-cheat.py").write_text("check = None\\n")
-Path("sitecustomize.py").write_text("raise SystemExit\\n")"""
+Path("sitecustomize.py").write_text("raise SystemExit\\n")
+Path(os.environ["JUPYTER_RUNTIME_DIR"], "fill").write_bytes(b"x" * 2 * 2**20)  # the one folder the grader shares
+import time
+
+time.sleep(5)"""
 FILL_DISK = """\
 from pathlib import Path
 
@@ -399,6 +404,7 @@ def test_every_kernel_and_all_it_started_is_gone_after_each_submission(batch):
     }
     assert "ran out of memory (the limit is 256 MiB)" in rows["fc-doubling"].detail
     assert "wrote more than 16 MiB to its scratch space" in rows[""].detail  # the disk, reported by name
+    assert "wrote into the kernel's connection folder" in rows[""].detail
 
 
 def test_each_limit_is_reported_by_name_and_stops_only_that_submission(batch):

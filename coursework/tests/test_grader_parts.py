@@ -212,6 +212,8 @@ def test_only_regular_files_are_read_and_no_refusal_shows_content(tmp_path):
     os.link(tmp_path / "secret", tmp_path / "linked.ipynb")
     (tmp_path / "text.ipynb").write_text("root:x:0:0:the secret")
     assert isinstance(grader.read_submission(good), nbformat.NotebookNode)
+    assert grader.read_submission("/dev/null") == ("refused", grader.read_submission("/dev/null")[1])
+    assert "a device" in grader.read_submission("/dev/null")[1]
     expected = {
         "passwd": "refused",
         "zero": "refused",
