@@ -100,6 +100,15 @@ def test_a_story_cell_that_did_not_finish_leaves_what_depends_on_it_not_judged()
     assert row.detail == (
         "not judged: cell 3 did not finish: it ran longer than 20 s and was interrupted, and this exercise depends on it"
     )
+    (asked,) = [a for a in work.asked if a.label == "fc-doubling"]  # the learner's function ended the kernel
+    replies = {i: r for i, r in replies.items() if i < asked.index}
+    died = Run(
+        replies=replies, stopped="the kernel died while running the grader's check", stopped_at=asked.index
+    )
+    row = grader._exercise_row("x", book, "fc-doubling", work, died, reference, Limits(), [])
+    assert row.status == "error" and "the kernel died" in row.detail
+    row = grader._exercise_row("x", book, "out-size", work, died, reference, Limits(), [])
+    assert row.status == "not judged" and "did not run: the kernel died" in row.detail
     reference = grader.Reference(
         {}, {"fc-params": "the grader's own run of the book failed: cell 2 did not run"}, []
     )

@@ -653,6 +653,10 @@ def _exercise_row(
         reply = run.replies.get(i)
         if run.hit is not None and run.stopped_at == i:
             return row(ERROR, f"the solution {run.hit}; the cells after it did not run", flags=flags)
+        if reply is None and run.stopped_at == i:
+            return row(
+                ERROR, f"{run.stopped} (the solution ended its kernel, or never finished)", flags=flags
+            )
         if reply is None:
             return row(NOT_JUDGED, f"not judged: {_unfinished(work, run, i, limits)}", flags=flags)
         if reply.get("ename") == TIMEOUT_ENAME:
@@ -670,6 +674,8 @@ def _exercise_row(
         reply = run.replies.get(asked.index)
         if run.hit is not None and run.stopped_at == asked.index:
             return row(ERROR, f"answering the check's questions, your code {run.hit}", flags=more)
+        if reply is None and run.stopped_at == asked.index:
+            return row(ERROR, f"{run.stopped} (answering the check's questions)", flags=more)
         if reply is None:
             return row(NOT_JUDGED, f"not judged: {_unfinished(work, run, asked.index, limits)}", flags=more)
         if reply.get("ename") == TIMEOUT_ENAME:
