@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 from torch import Tensor
 
-from .export import Made, encode, same
+from .export import Made, encode, key
 
 __all__ = [
     "CheckFailed",
@@ -179,10 +179,10 @@ class Recorder:
 
     def __init__(self, fn: Callable, allowed: Sequence[object] | None = None) -> None:
         self.fn = fn
-        self.allowed = allowed
+        self.allowed = None if allowed is None else {key(q) for q in allowed}
 
     def __call__(self, *args: object) -> object:
-        if self.allowed is not None and not any(same(encode(args), q) for q in self.allowed):
+        if self.allowed is not None and key(encode(args)) not in self.allowed:
             raise Unasked(f"the check asked {self.fn!r} a question it does not declare")
         try:
             result = self.fn(*args)
@@ -195,18 +195,18 @@ class Replayer:
     """A learner's function as the grader sees it: its kernel's answers to the questions, looked up by question."""
 
     def __init__(self, questions: Sequence[object], calls: Sequence[dict]) -> None:
-        self.questions = list(questions)
-        self.calls = list(calls)
+        self.answers: dict[object, dict] = {}
+        for question, call in zip(questions, calls, strict=True):
+            self.answers.setdefault(key(question), call)
 
     def __call__(self, *args: object) -> object:
-        asked = encode(args)
-        for question, call in zip(self.questions, self.calls, strict=True):
-            if same(asked, question):
-                if "raised" in call:
-                    name, message = call["raised"]
-                    raise _raised(name, message)
-                return decode(call["out"])
-        raise Unasked("the check asked a question the grader did not send")
+        call = self.answers.get(key(encode(args)))
+        if call is None:
+            raise Unasked("the check asked a question the grader did not send")
+        if "raised" in call:
+            name, message = call["raised"]
+            raise _raised(name, message)
+        return decode(call["out"])
 
 
 # ---------------------------------------------------------------- checks: a judge, and what it asks

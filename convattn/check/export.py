@@ -32,7 +32,18 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 
-__all__ = ["MIME", "Made", "encode", "same", "to_wire", "from_wire", "materialize", "collect", "answer"]
+__all__ = [
+    "MIME",
+    "Made",
+    "encode",
+    "same",
+    "key",
+    "to_wire",
+    "from_wire",
+    "materialize",
+    "collect",
+    "answer",
+]
 
 MIME = "application/vnd.convattn.answers+json"
 MAX_VALUES = (
@@ -168,6 +179,21 @@ def same(a: object, b: object) -> bool:
     if type(a) is float and a != a:  # NaN
         return b != b
     return a == b
+
+
+def key(data: object) -> object:
+    """A hashable stand-in for plain data: equal exactly when :func:`same` says so (NaN included)."""
+    kind = type(data)
+    if kind is list:
+        return ("list", *map(key, data))
+    if kind is dict:
+        if "__array__" in data:
+            array = data["__array__"]
+            return ("array", data["kind"], data["dtype"], array.dtype.str, array.shape, array.tobytes())
+        return ("dict", *((k, key(v)) for k, v in data.items()))
+    if kind is float and data != data:
+        return ("nan",)
+    return (kind.__name__, data)
 
 
 # ---------------------------------------------------------------- the wire: JSON, arrays as .npy in base64
