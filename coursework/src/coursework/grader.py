@@ -47,6 +47,7 @@ from .notebook import (
     CHECK_TAG,
     DATA,
     DEFAULT_TIMEOUT,
+    MAX_ANSWER,
     TIMEOUT_ENAME,
     Exercise,
     Run,
@@ -521,9 +522,11 @@ def _sandboxed(
     return run, box.isolated
 
 
-def _answers_of(run: Run, asked: _Asked) -> tuple[dict | None, str, bool]:
-    """(the answers of one answer cell, why there are none, whether that looks tampered)."""
+def _answers_of(run: Run, asked: _Asked) -> tuple[dict | None, str, str]:
+    """(the answers of one answer cell, why there are none, the flag that asks for a look or "")."""
     payloads = run.answers.get(asked.index, [])
+    if None in payloads:
+        return None, f"the answers were larger than the {size_text(MAX_ANSWER)} the grader reads", ""
     valid, broken = [], False
     for payload in payloads:
         try:
@@ -531,12 +534,12 @@ def _answers_of(run: Run, asked: _Asked) -> tuple[dict | None, str, bool]:
         except ValueError:
             broken = True
     if len(valid) == 1 and not broken:
-        return valid[0], "", False
+        return valid[0], "", ""
     if len(valid) > 1:
-        return None, "more than one answer arrived for one set of questions", True
+        return None, "more than one answer arrived for one set of questions", TAMPERED
     if broken:
-        return None, "the answers are not plain data the grader can read", True
-    return None, "the grader's check cell sent no answers", False
+        return None, "the answers are not plain data the grader can read", TAMPERED
+    return None, "the grader's check cell sent no answers", "the grader's check cell did not run as written"
 
 
 def reference_run(
@@ -684,15 +687,11 @@ def _exercise_row(
                 f"the check ran longer than {limits.cell_seconds:g} s (the learner's function loops?)",
                 flags=more,
             )
-        answers, why, tampered = _answers_of(run, asked)
+        answers, why, flag = _answers_of(run, asked)
         if answers is None:
             if reply.get("status") == "error":
                 return row(ERROR, f"{error_text(reply)} (in the check)", flags=more)
-            return row(
-                ERROR,
-                why,
-                flags=[*more, TAMPERED if tampered else "the grader's check cell did not run as written"],
-            )
+            return row(ERROR, why, flags=[*more, flag] if flag else more)
         check = checks[asked.call.name]
         context = reference.context.get((label, asked.k), {})
         for p in check.context:

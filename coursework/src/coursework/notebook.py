@@ -303,7 +303,7 @@ class Run:
     stopped: str | None = None
     stopped_at: int | None = None
     hit: str | None = None
-    answers: dict[int, list[str]] = dataclasses.field(default_factory=dict)
+    answers: dict[int, list[str | None]] = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -315,7 +315,7 @@ class _Client(NotebookClient):
         super().__init__(*args, **kwargs)
         self._kept: dict[int, int] = {}
         self.total_output, self.received = total_output, 0
-        self.answers: dict[int, list[str]] = {}
+        self.answers: dict[int, list[str | None]] = {}  # None: an answer too large to read
         self.on_overflow: Callable[[], None] | None = None
 
     def process_message(self, msg: dict, cell: NotebookNode, cell_index: int) -> NotebookNode | None:
@@ -336,7 +336,7 @@ class _Client(NotebookClient):
         if msg.get("msg_type") in ("display_data", "execute_result") and ANSWERS_MIME in data:
             payload = data[ANSWERS_MIME]
             kept = self.answers.setdefault(cell_index, [])
-            kept.append(payload if isinstance(payload, str) and len(payload) <= MAX_ANSWER else "")
+            kept.append(payload if isinstance(payload, str) and len(payload) <= MAX_ANSWER else None)
             return None  # taken out: never part of the notebook, never updated by a later message
         text = str(content.get("text", ""))
         size = len(text) + sum(len(str(v)) for v in data.values())
