@@ -299,12 +299,13 @@ def batch(tmp_path_factory):
     (subs / "18-malformed.ipynb").write_text('{"cells": [')
     nbformat.write(chapter(HONEST), subs / "20-honest-again.ipynb")
 
-    left, children, seconds = {}, {}, {}
+    left, children, seconds, memory = {}, {}, {}, {}
     started = [time.monotonic()]
 
     def progress(rows):
         name = Path(rows[0].submission).name
         left[name], children[name] = sandbox_processes(), children_of(os.getpid())
+        memory[name] = int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         seconds[name], started[0] = time.monotonic() - started[0], time.monotonic()
 
     def files(folder):
@@ -329,6 +330,7 @@ def batch(tmp_path_factory):
         "left": left,
         "children": children,
         "seconds": seconds,
+        "memory": memory,
         "tmp": tmp_after - tmp_before,
         "changed": changed + [str(p) for p in planted],
     }
@@ -395,6 +397,10 @@ def test_every_kernel_and_all_it_started_is_gone_after_each_submission(batch):
     assert all(pids == [] for pids in batch["children"].values()), batch["children"]
     assert not batch["tmp"]  # every scratch folder is gone
     assert not batch["changed"]  # the package, the book, the submissions and HOME are as they were
+    seconds = batch["seconds"]  # after every attack, an honest notebook takes the time one takes alone
+    assert seconds["20-honest-again.ipynb"] < 2 * seconds["02-wrong.ipynb"] + 1, seconds
+    memory = batch["memory"]  # the grader's own: nothing of a kernel stays with it
+    assert memory["20-honest-again.ipynb"] - memory["02-wrong.ipynb"] < 64 * MiB, memory
     rows = rows_of(batch, "04-leftovers.ipynb")  # a busy thread, children, a daemon, SIGINT ignored
     assert statuses(batch, "04-leftovers.ipynb") == {
         "fc-params": "passed",
@@ -486,3 +492,4 @@ def test_the_books_chapter_1_is_reproduced_and_its_solutions_pass_fresh_question
 def test_the_sample_report(batch):
     print(grader.format_report(batch["rows"]))  # pytest -s shows it; the seconds per submission:
     print({k: round(v, 2) for k, v in batch["seconds"].items()})
+    print({k: v // MiB for k, v in batch["memory"].items()})
