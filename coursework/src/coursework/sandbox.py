@@ -55,6 +55,9 @@ __all__ = ["Limits", "Hit", "Sandbox", "bwrap", "size_text"]
 MiB, GiB = 2**20, 2**30
 _PASS_ENV = ("CONVATTN_OFFLINE", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONHASHSEED")
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
+# Inside the shown system folders, what a kernel started by root could read as their owner: covered.
+_SECRETS = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/sudoers", "/etc/sudoers.d")
+_SECRETS += ("/etc/ssh", "/etc/ssl/private", "/etc/security/opasswd", "/etc/krb5.keytab")
 _LAUNCHER = Path(__file__).with_name("_launch.py")
 _POLL = 0.1  # seconds between two looks of the watchdog
 _VIRTUAL_SLACK = 4 * GiB  # RLIMIT_AS above the memory limit: address space a kernel reserves but never uses
@@ -471,7 +474,7 @@ class Sandbox:
         if self.data is not None:
             box += ["--ro-bind", str(self.data), str(self.work / "data")]
         kept = [*self.needed, *shown, str(self.runtime), *([str(self.data)] if self.data else [])]
-        for folder in self.hide:
+        for folder in [*self.hide, *_SECRETS]:
             for cover in _covers(folder, kept):
                 if any(_inside(cover, s) for s in shown) and not _inside(cover, "/tmp"):
                     box += ["--tmpfs", cover] if os.path.isdir(cover) else ["--ro-bind", "/dev/null", cover]
