@@ -277,8 +277,13 @@ def cell_name(index: int | None) -> str:
     return "a cell" if index is None else f"cell {index + 1}"
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def short(text: str, limit: int = 300) -> str:
-    text = " ".join(str(text).split())
+    """``text`` on one line, without control characters (a terminal escape in an error message), at most
+    ``limit`` characters long."""
+    text = " ".join(_CONTROL.sub("?", str(text)).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
