@@ -17,6 +17,7 @@ each cell as soon as it has finished, and always killing the kernel at the end.
 from __future__ import annotations
 
 import ast
+import asyncio
 import configparser
 import contextlib
 import copy
@@ -322,6 +323,17 @@ class _Client(NotebookClient):
         self.total_output, self.received = total_output, 0
         self.answers: dict[int, list[str | None]] = {}  # None: an answer too large to read
         self.on_overflow: Callable[[], None] | None = None
+
+    async def _async_poll_kernel_alive(self) -> None:
+        # nbclient looks once a second; a kernel the sandbox killed is seen ten times sooner.
+        while True:
+            await asyncio.sleep(0.1)
+            try:
+                await self._async_check_alive()
+            except DeadKernelError:
+                assert self.task_poll_for_reply is not None
+                self.task_poll_for_reply.cancel()
+                return
 
     def process_message(self, msg: dict, cell: NotebookNode, cell_index: int) -> NotebookNode | None:
         content = msg.get("content", {})
