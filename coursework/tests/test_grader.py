@@ -5,18 +5,20 @@ chapter's context), written with NumPy only, so that a kernel starts in well und
 every submission below, in this order, under small limits; a second chapter of the same book has a story the
 grader's own run cannot reproduce. The book's real chapter 1 is run once, as the grader runs the book.
 
-Each class of the issue, and the test that covers it:
+Each class of the issue, and the test that covers it (test_grader_parts.py holds the ones without kernels):
 
-1. kernels never shut down          test_every_kernel_and_all_it_started_is_gone_after_each_submission
-2. caps per submission              test_each_limit_is_reported_by_name_and_stops_only_that_submission
-   (time, memory, processes, output, scratch disk; the next submission is unaffected)
-3. timeouts/errors in story cells   test_exercises_that_depend_on_an_unfinished_cell_are_not_judged,
-                                    test_a_reference_run_that_does_not_reproduce_the_book_judges_nothing
+1. kernels never shut down           test_every_kernel_and_all_it_started_is_gone_after_each_submission
+2. caps per submission               test_each_limit_is_reported_by_name_and_stops_only_that_submission
+   (time, memory, processes, output, scratch disk; the next submission is unaffected), and the one above
+3. timeouts/errors in story cells    test_exercises_that_depend_on_an_unfinished_cell_are_not_judged,
+                                     test_a_reference_run_that_does_not_reproduce_the_book_judges_nothing,
+                                     test_the_books_chapter_1_is_reproduced_and_its_solutions_pass_fresh_questions
 4. the judge in the learner's kernel test_nothing_in_the_kernel_can_make_a_wrong_answer_right
-   (frames, settrace, a hard-coded table of the chapter's inputs, a later cell forging answers)
-5. folders of the checkout visible  test_the_book_the_checkout_and_classmates_are_invisible
-6. submission paths trusted         test_links_fifos_devices_and_huge_files_are_refused_unread
-7. the flags that were evaded       test_flags (here) and test_grader_parts.py (aliases, bindings, copies)
+   (frames, settrace, a table of the chapter's inputs, a later cell forging answers, its own context)
+5. folders of the checkout visible   test_the_book_the_checkout_and_classmates_are_invisible
+6. submission paths trusted          test_links_fifos_devices_and_huge_files_are_refused_unread
+7. reports, exit status, flags       test_only_what_could_not_be_graded_makes_the_batch_incomplete; aliases,
+                                     bindings, copies, names, escaping, folders: test_grader_parts.py
 """
 
 import hashlib
