@@ -187,3 +187,9 @@ pdf: install
 	if [ "$$checked" = 0 ]; then echo "The PDF is at file://$(CURDIR)/$(PDF)"; \
 	else echo "pdf: the PDF is at file://$(CURDIR)/$(PDF), but it FAILED the check above"; exit 1; fi
 endif
+
+# The grader's own run of every chapter, as it runs the book before grading a batch: each chapter's story must print
+# what the book stores and each book solution must pass fresh questions (a few minutes; once per grading machine).
+.PHONY: grade-reference
+grade-reference: install grader-deps
+	$(BIN)/python -m coursework reference

@@ -4,11 +4,13 @@ A check compares the learner's answer with the package's reference implementatio
 tries the usual mistakes one by one (a forgotten bias, transposed weights, …) to name the one that was
 made. A failed check raises :class:`CheckFailed` (an ``AssertionError``) whose message is the hint.
 
-Every check judges plain data only (numbers, lists, plain tensors; a learner's function through the results
-it returned), so the course's grader can run the very same judge outside the learner's kernel: see
-:mod:`convattn.check._core`.
+Every check judges plain data only (numbers, lists, plain tensors; a learner's function through its answers
+to the questions the check declares), so the course's grader runs the very same judge in its own process, on
+questions the learner's kernel never saw before and with expected values that never exist there:
+:mod:`convattn.check.grading` is the grader's interface, :mod:`convattn.check.export` the kernel's side.
 """
 
+from . import export, grading
 from ._core import REGISTRY, CheckFailed
 from .basic_attention import basic_attention_weights, kernel_regression_as_attention, off_diagonal_maximum
 from .bias import dilated_receptive_field_function, uniform_attention_distance_function
@@ -45,6 +47,8 @@ from .summary import (
 __all__ = [
     "CheckFailed",
     "REGISTRY",
+    "export",
+    "grading",
     "fc_param_count",
     "linear_function",
     "unpermuted_weights",

@@ -1,19 +1,24 @@
-"""What every check shares: the verdict, answers as plain data, and the split into *export* and *judge*.
+"""What every check shares: the verdict, answers as plain data, and the split into *questions* and *judge*.
 
 A check is written as one function, the **judge**, decorated with :func:`check_of`. The judge never sees the
-learner's objects: only plain data — ``bool``, ``int``, ``float``, ``str``, ``None``, ``torch.Tensor``, and
-lists, tuples and dicts of them. Whatever else the learner hands in (an ``int`` subclass whose ``==`` always
-says yes, a Tensor subclass whose ``allclose`` lies) reaches the judge as a :class:`Refused` stand-in
-that names its type. A learner's *function* reaches the judge as a stand-in too: in the notebook a
-:class:`Recorder` that calls it and converts each result to plain data; in the grader a :class:`Replayer`
-that returns the results the learner's kernel recorded, and refuses a question it was not asked.
+learner's objects, only plain data (``bool``, ``int``, ``float``, ``str``, ``None``, plain tensors, and lists,
+tuples and dicts of them; see :func:`convattn.check.export.encode`). Whatever else the learner hands in (an
+``int`` subclass whose ``==`` always says yes, a Tensor subclass whose ``allclose`` lies) reaches the judge as
+a :class:`Refused` stand-in that names its type. A learner's *function* reaches the judge as a stand-in too,
+one that may only be asked the questions the check declares (``check_of(questions=...)``: every input the
+judge may call it with, drawn from ``seed``): in the notebook a :class:`Recorder` that calls it, in the
+grader a :class:`Replayer` that returns what the learner's kernel answered to those very questions.
 
-So ``check.linear_function(my_linear)`` in a notebook is ``judge(export(my_linear))``, and the grader runs
-the same judge on the exported data in its own process, never importing or calling the learner's code.
+So ``check.linear_function(my_linear)`` in a notebook judges ``my_linear``'s answers to the questions of
+seed 0 (the inputs the chapter prints), while the grader draws another seed for every grading run, sends
+only the questions to the learner's kernel (:mod:`convattn.check.export`), and runs the same judge in its
+own process (:mod:`convattn.check.grading`): the expected values never exist where the learner's code runs.
 
-Porting a check written in the old single-function style: move the function into its chapter's module,
-put ``@check_of()`` above it (``context=`` names arguments the grader takes from the book's own run,
-``points=`` its weight), and give a ``seed: int = 0`` keyword to a check that draws random inputs.
+Writing a check: put ``@check_of()`` above its judge (``context=`` names arguments the grader takes from the
+book's own run, ``points=`` its weight); a check that calls a learner's function takes ``seed: int = 0``,
+draws its inputs from it (seed 0: the inputs the chapter shows; any other seed: new values, and new shapes
+where the hints allow) and declares them with ``questions=``, a function of the seed giving, per function
+argument, the list of argument tuples the judge may call it with.
 """
 
 from __future__ import annotations
@@ -22,22 +27,24 @@ import dataclasses
 import functools
 import inspect
 import math
+import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 
 import torch
 from torch import Tensor
 
+from .export import Made, encode, key
+
 __all__ = [
     "CheckFailed",
     "Refused",
     "Recorder",
     "Replayer",
-    "Diverged",
+    "Unasked",
     "Spec",
     "REGISTRY",
     "check_of",
-    "encode",
     "decode",
 ]
 
@@ -53,8 +60,8 @@ class CheckFailed(AssertionError):
         self.credit = credit
 
 
-class Diverged(BaseException):  # noqa: N818 - not an Exception: a judge's `except Exception` must not catch it
-    """The recorded answers do not answer the questions the judge asks (a tampered export)."""
+class Unasked(BaseException):  # noqa: N818 - not an Exception: a judge's `except Exception` must not catch it
+    """The judge asked a learner's function a question its check does not declare (a bug in the check)."""
 
 
 def _ok(message: str) -> None:
@@ -97,9 +104,13 @@ def _same(a: float, b: float) -> bool:
 
 # ---------------------------------------------------------------- answers as plain data
 
-_SCALARS = (bool, int, float, str, type(None))
-_MAX_VALUES = 10_000_000  # numbers per export: a check's answers are small
 _NAME = re.compile(r"[^A-Za-z0-9_]")
+_MAX_VALUES = 10_000_000
+
+
+def _shapes(seed: int) -> random.Random:
+    """The random source of a check's varied sizes (any seed but 0; seed 0 keeps the chapter's own sizes)."""
+    return random.Random(f"convattn.check/{seed}")
 
 
 class Refused:
@@ -126,127 +137,79 @@ def _raised(type_name: str, message: str) -> Exception:
     return type(name, (Exception,), {})(str(message)[:500])
 
 
-def _short_repr(value: object) -> str:
-    try:
-        return repr(value)[:200]
-    except Exception:  # noqa: BLE001 - a learner's __repr__ may fail
-        return f"<{type(value).__name__}>"
-
-
-def encode(value: object, _depth: int = 0) -> object:
-    """``value`` as plain data that ``torch.load(weights_only=True)`` reads back: exact built-in types only.
-
-    Runs where the learner's objects live (the notebook's kernel). NumPy arrays and scalars become tensors and
-    Python numbers, and a ``torch.nn.Parameter`` a plain tensor; any other type, subclasses of ``int`` or
-    ``Tensor`` included, becomes a marker that :func:`decode` turns into a :class:`Refused`.
-    """
-    kind = type(value)
-    if kind in _SCALARS:
-        return value
-    if kind in (Tensor, torch.nn.Parameter):
-        if value.layout != torch.strided or value.numel() > _MAX_VALUES:
-            return {"__refused__": f"{kind.__name__}", "repr": f"a {value.layout} tensor of {value.numel()}"}
-        return (
-            torch.Tensor(value.detach().cpu().clone()) if kind is not Tensor else value.detach().cpu().clone()
-        )
-    if _depth < 20 and kind in (list, tuple, torch.Size) and len(value) <= 10_000:
-        items = [encode(v, _depth + 1) for v in value]
-        return items if kind is list else tuple(items)
-    if _depth < 20 and kind is dict and len(value) <= 10_000 and all(type(k) is str for k in value):
-        return {k: encode(v, _depth + 1) for k, v in value.items()}
-    if kind.__module__ == "numpy":
-        import numpy as np
-
-        if kind is np.ndarray and value.dtype.kind in "biuf" and value.size <= _MAX_VALUES:
-            return torch.from_numpy(np.array(value, copy=True))
-        if isinstance(value, np.generic) and value.dtype.kind in "biuf" and kind.__name__ != "object_":
-            return value.item()
-    if callable(value):  # e.g. a layer handed to the learner's function: named, never called here
-        return {
-            "__refused__": kind.__name__,
-            "repr": f"<{kind.__name__} {getattr(value, '__qualname__', '')}>",
-        }
-    return {"__refused__": kind.__name__, "repr": _short_repr(value)}
-
-
-def decode(value: object, _depth: int = 0) -> object:
-    """The judge's view of data made by :func:`encode`; raises ValueError for anything encode cannot make.
-
-    Runs in the grader on data read with ``torch.load(weights_only=True)``: every type is checked exactly.
-    """
-    kind = type(value)
-    if kind in _SCALARS:
-        return value
-    if kind is Tensor:
-        if value.layout != torch.strided or value.numel() > _MAX_VALUES or value.requires_grad:
-            raise ValueError("a tensor of an unexpected kind")
-        return value
-    if _depth < 25 and kind in (list, tuple):
-        items = [decode(v, _depth + 1) for v in value]
-        return items if kind is list else tuple(items)
-    if _depth < 25 and kind is dict:
-        if set(value) == {"__refused__", "repr"} and all(type(v) is str for v in value.values()):
-            return _refused(value["__refused__"], value["repr"])
-        if not all(type(k) is str for k in value):
-            raise ValueError("a dict whose keys are not all strings")
-        return {k: decode(v, _depth + 1) for k, v in value.items()}
-    raise ValueError(f"not plain data: {kind.__name__}")
-
-
-def same_data(a: object, b: object) -> bool:
-    """Whether two encoded values are the same data (tensors: same dtype, shape and values)."""
-    if type(a) is not type(b):
-        return False
-    if type(a) is Tensor:
-        return a.dtype == b.dtype and a.shape == b.shape and bool(torch.equal(a, b))
-    if type(a) in (list, tuple):
-        return len(a) == len(b) and all(same_data(x, y) for x, y in zip(a, b, strict=True))
-    if type(a) is dict:
-        return a.keys() == b.keys() and all(same_data(a[k], b[k]) for k in a)
-    if type(a) is float and math.isnan(a):
-        return math.isnan(b)
-    return a == b
+def decode(data: object, _depth: int = 0) -> object:
+    """The judge's view of plain data made by :func:`~convattn.check.export.encode` (arrays become plain
+    tensors, markers :class:`Refused` stand-ins); ValueError for anything encode cannot make."""
+    kind = type(data)
+    if kind in (bool, int, float, str, type(None)):
+        return data
+    if _depth > 25:
+        raise ValueError("data nested too deep")
+    if kind is list:
+        return [decode(v, _depth + 1) for v in data]
+    if kind is not dict:
+        raise ValueError(f"not plain data: {kind.__name__}")
+    keys = set(data)
+    if keys == {"__tuple__"} and type(data["__tuple__"]) is list:
+        return tuple(decode(v, _depth + 1) for v in data["__tuple__"])
+    if keys == {"__dict__"} and type(data["__dict__"]) is list:
+        pairs = data["__dict__"]
+        if not all(type(p) is list and len(p) == 2 and type(p[0]) is str for p in pairs):
+            raise ValueError("a malformed dict")
+        return {k: decode(v, _depth + 1) for k, v in pairs}
+    if keys == {"__refused__", "repr"} and all(type(v) is str for v in data.values()):
+        return _refused(data["__refused__"], data["repr"])
+    if keys == {"__made__", "args"} and type(data["__made__"]) is str and type(data["args"]) is list:
+        return Made(data["__made__"], *(decode(v, _depth + 1) for v in data["args"]))
+    if keys == {"__array__", "kind", "dtype"}:
+        array = data["__array__"]
+        if type(array).__name__ != "ndarray" or array.size > _MAX_VALUES or array.dtype.kind not in "biuf":
+            raise ValueError("an array of an unexpected kind")
+        tensor = torch.from_numpy(array.copy())
+        return tensor.to(torch.bfloat16) if data["dtype"] == "bfloat16" else tensor
+    raise ValueError("not plain data: a dict that is no marker")
 
 
 class Recorder:
-    """Calls the learner's function (in the learner's kernel) and records every call as plain data."""
+    """A learner's function as a judge sees it in the notebook: called, its results turned into plain data.
 
-    def __init__(self, fn: Callable) -> None:
+    ``allowed`` (plain data, one argument tuple each) are the questions its check declares; asking another
+    one raises :class:`Unasked`, so a check cannot ask the grader something it never sends.
+    """
+
+    def __init__(self, fn: Callable, allowed: Sequence[object] | None = None) -> None:
         self.fn = fn
-        self.calls: list[dict] = []
+        self.allowed = None if allowed is None else {key(q) for q in allowed}
 
     def __call__(self, *args: object) -> object:
-        call: dict = {"args": encode(args)}
-        self.calls.append(call)
+        if self.allowed is not None and key(encode(args)) not in self.allowed:
+            raise Unasked(f"the check asked {self.fn!r} a question it does not declare")
         try:
             result = self.fn(*args)
         except Exception as e:  # noqa: BLE001 - the judge explains it; it sees the type name and message
-            call["raised"] = (type(e).__name__, str(e)[:500])
-            raise _raised(*call["raised"]) from None
-        call["out"] = encode(result)
-        return decode(call["out"])
+            raise _raised(type(e).__name__, str(e)[:500]) from None
+        return decode(encode(result))
 
 
 class Replayer:
-    """The learner's function as the grader sees it: the recorded answers, question by question."""
+    """A learner's function as the grader sees it: its kernel's answers to the questions, looked up by question."""
 
-    def __init__(self, calls: Sequence[dict]) -> None:
-        self.calls = list(calls)
-        self.used = 0
+    def __init__(self, questions: Sequence[object], calls: Sequence[dict]) -> None:
+        self.answers: dict[object, dict] = {}
+        for question, call in zip(questions, calls, strict=True):
+            self.answers.setdefault(key(question), call)
 
     def __call__(self, *args: object) -> object:
-        if self.used >= len(self.calls):
-            raise Diverged("the export holds fewer answers than the check asks for")
-        call = self.calls[self.used]
-        self.used += 1
-        if not same_data(encode(args), call.get("args")):
-            raise Diverged("the export answers other questions than the check asks")
+        call = self.answers.get(key(encode(args)))
+        if call is None:
+            raise Unasked("the check asked a question the grader did not send")
         if "raised" in call:
-            raise _raised(*call["raised"])
-        return decode(call.get("out"))
+            name, message = call["raised"]
+            raise _raised(name, message)
+        return decode(call["out"])
 
 
-# ---------------------------------------------------------------- checks: a judge, and how it is exported
+# ---------------------------------------------------------------- checks: a judge, and what it asks
 
 
 @dataclasses.dataclass(frozen=True)
@@ -259,16 +222,19 @@ class Spec:
         points: the exercise's weight in the gradebook.
         context: arguments that are not the learner's answer but the chapter's data (a trained weight, a
             permutation): the grader takes them from its own run of the book, never from the submission.
-        prepare: per argument, a conversion to plain data made in the kernel (e.g. a module to its weight).
+        prepare: per argument, the attribute to judge instead of the object (a module's weight).
         reference: the package's functions that compute this answer; a solution that calls one is flagged.
+        questions: ``seed -> {argument: [argument tuple, ...]}``, every input the judge may give each
+            function argument; None for a check that calls no learner function.
     """
 
     name: str
     judge: Callable
     points: float = 1.0
     context: tuple[str, ...] = ()
-    prepare: Mapping[str, Callable[[object], object]] = dataclasses.field(default_factory=dict)
+    prepare: Mapping[str, str] = dataclasses.field(default_factory=dict)
     reference: tuple[str, ...] = ()
+    questions: Callable[[int], Mapping[str, Sequence[tuple]]] | None = None
 
     @property
     def parameters(self) -> list[str]:
@@ -278,6 +244,12 @@ class Spec:
     def takes_seed(self) -> bool:
         return "seed" in inspect.signature(self.judge).parameters
 
+    def asked(self, seed: int) -> dict[str, list[object]]:
+        """The declared questions of ``seed`` as plain data, per function argument."""
+        if self.questions is None:
+            return {}
+        return {k: [encode(tuple(q)) for q in qs] for k, qs in self.questions(seed).items()}
+
     def bind(self, args: Sequence[object], kwargs: Mapping[str, object]) -> dict[str, object]:
         """The arguments by name, as the check was called (TypeError as for any Python call)."""
         signature = inspect.signature(self.judge)
@@ -286,18 +258,19 @@ class Spec:
             raise TypeError(f"{self.name}() got an unexpected keyword argument 'seed'")
         return dict(bound.arguments)
 
-    def export(self, arguments: Mapping[str, object]) -> tuple[dict[str, object], dict[str, object]]:
-        """(what the judge gets in the kernel, what is exported): functions wrapped in recorders."""
-        live, exported = {}, {}
+    def live(self, arguments: Mapping[str, object]) -> dict[str, object]:
+        """What the judge gets in the notebook: functions as recorders of seed 0, the rest as plain data."""
+        asked = self.asked(0)
+        live = {}
         for name, value in arguments.items():
-            if name in self.prepare:
-                value = self.prepare[name](value)
-            if callable(value) and not isinstance(value, Tensor | type):
-                live[name] = exported[name] = Recorder(value)
+            attribute = self.prepare.get(name)
+            if attribute and hasattr(value, attribute):
+                value = getattr(value, attribute)
+            if name in asked and callable(value) and not isinstance(value, Tensor | type):
+                live[name] = Recorder(value, asked[name])
             else:
-                exported[name] = encode(value)
-                live[name] = decode(exported[name])
-        return live, exported
+                live[name] = decode(encode(value))
+        return live
 
     def run(self, arguments: Mapping[str, object], seed: int = 0) -> None:
         """The judge on prepared arguments: prints ``Correct: …`` or raises CheckFailed."""
@@ -311,19 +284,21 @@ def check_of(
     *,
     points: float = 1.0,
     context: tuple[str, ...] = (),
-    prepare: Mapping[str, Callable[[object], object]] | None = None,
+    prepare: Mapping[str, str] | None = None,
     reference: tuple[str, ...] = (),
+    questions: Callable[[int], Mapping[str, Sequence[tuple]]] | None = None,
 ) -> Callable[[Callable], Callable]:
-    """Make a judge a check: ``check.<name>(answer, ...)`` exports the answer and judges it (see the module)."""
+    """Make a judge a check: ``check.<name>(answer, ...)`` judges the answer as plain data (see the module)."""
 
     def wrap(judge: Callable) -> Callable:
-        spec = Spec(judge.__name__, judge, points, tuple(context), dict(prepare or {}), tuple(reference))
+        spec = Spec(
+            judge.__name__, judge, points, tuple(context), dict(prepare or {}), tuple(reference), questions
+        )
         REGISTRY[spec.name] = spec
 
         @functools.wraps(judge)
         def check(*args: object, **kwargs: object) -> None:
-            live, _ = spec.export(spec.bind(args, kwargs))
-            spec.run(live)
+            spec.run(spec.live(spec.bind(args, kwargs)))
 
         check.__signature__ = inspect.signature(  # type: ignore[attr-defined]
             judge, follow_wrapped=False

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from .. import basic_self_attention
-from ._core import CheckFailed, _answer, _close, _ok, _try, check_of
+from ._core import CheckFailed, _answer, _close, _ok, _shapes, _try, check_of
 
 __all__ = ["basic_attention_weights", "off_diagonal_maximum", "kernel_regression_as_attention"]
 
@@ -19,29 +19,39 @@ def _rows_softmax_of(answer: object, scores: Tensor) -> bool:
     return _close(answer, torch.softmax(scores, dim=-1))
 
 
-@check_of(reference=("basic_self_attention",))
+def _weights_inputs(seed: int) -> tuple[Tensor, Tensor]:
+    """x (N, C) with N ≠ C (xᵀx has the wrong shape) and a batch (B, N, C): N = 5, C = 3 at seed 0."""
+    n, c = (5, 3) if seed == 0 else _shapes(seed).sample(range(2, 8), 2)
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, c, generator=gen, dtype=torch.float64)  # (N, C)
+    xb = torch.randn(2, n, c, generator=gen, dtype=torch.float64)  # a batch (B, N, C)
+    return x, xb
+
+
+@check_of(
+    reference=("basic_self_attention",), questions=lambda seed: {"fn": [(x,) for x in _weights_inputs(seed)]}
+)
 def basic_attention_weights(fn: Callable[[Tensor], Tensor], seed: int = 0) -> None:
     """Check a learner's ``fn(x)`` returning the weights softmaxⱼ(xᵢ · xⱼ) of basic self-attention for x (N, C)."""
     if not callable(fn):
         raise CheckFailed(f"pass your function itself (e.g. my_weights), not {type(fn).__name__}")
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(5, 3, generator=gen, dtype=torch.float64)  # (N, C) with N ≠ C: xᵀx has the wrong shape
-    xb = torch.randn(2, 5, 3, generator=gen, dtype=torch.float64)  # a batch (B, N, C)
+    x, xb = _weights_inputs(seed)
+    n, c = x.shape
     _, expected = basic_self_attention(x)
-    w = _answer(fn, x, what="x of shape (5, 3)")
+    w = _answer(fn, x, what=f"x of shape ({n}, {c})")
     if isinstance(w, tuple):
         raise CheckFailed("return only the weights (an (N, N) tensor), not a tuple")
     if not isinstance(w, Tensor):
         raise CheckFailed(f"your function should return a tensor; it returned {type(w).__name__}")
     scores = x @ x.T  # (N, N)
-    if w.shape == (3, 3):
+    if w.shape == (c, c):
         raise CheckFailed(
-            "your weights are (C, C) = (3, 3): you compared features (xᵀ x), not tokens. Attention compares "
+            f"your weights are (C, C) = ({c}, {c}): you compared features (xᵀ x), not tokens. Attention compares "
             "token i with token j: x @ x.T is (N, N)."
         )
     if w.shape != expected.shape:
         raise CheckFailed(
-            f"for x of shape (N, C) = (5, 3) the weights should be (N, N) = (5, 5); got {tuple(w.shape)}"
+            f"for x of shape (N, C) = ({n}, {c}) the weights should be (N, N) = ({n}, {n}); got {tuple(w.shape)}"
         )
     if not _close(w, expected):
         if _close(w, scores):
@@ -51,7 +61,7 @@ def basic_attention_weights(fn: Callable[[Tensor], Tensor], seed: int = 0) -> No
                 "softmax over the wrong axis: your columns sum to 1. Each output i averages over the inputs j, "
                 "so normalise each row: softmax(x @ x.T, dim=-1)."
             )
-        if _rows_softmax_of(w, scores / 3**0.5):
+        if _rows_softmax_of(w, scores / c**0.5):
             raise CheckFailed(
                 "you divided by √C: that is chapter 4's scaled attention. Basic attention uses the raw dot "
                 "product x @ x.T."
@@ -112,7 +122,19 @@ def _gaussian_kernel_weights(x_query: Tensor, x_data: Tensor, h: float) -> Tenso
     return torch.softmax(-((x_query[:, None] - x_data[None, :]) ** 2) / (2 * h * h), dim=-1)
 
 
-@check_of()
+def _kernel_regression_inputs(seed: int) -> tuple[Tensor, Tensor, float]:
+    """M queries on [−1, 4], N positive data points and a bandwidth h: M = 7, N = 11, h = 0.7 at seed 0."""
+    m, n, h = 7, 11, 0.7
+    if seed:
+        shapes = _shapes(seed)
+        m, n, h = shapes.randint(5, 9), shapes.randint(10, 14), round(shapes.uniform(0.5, 1.0), 2)
+    gen = torch.Generator().manual_seed(seed)
+    x_query = torch.linspace(-1.0, 4.0, m, dtype=torch.float64)  # M queries
+    x_data = 3 * torch.rand(n, generator=gen, dtype=torch.float64)  # N keys, all positive
+    return x_query, x_data, h
+
+
+@check_of(questions=lambda seed: {"fn": [_kernel_regression_inputs(seed)]})
 def kernel_regression_as_attention(fn: Callable[[Tensor, Tensor, float], object], seed: int = 0) -> None:
     """Check ``fn(x_query, x_data, h) -> (q, k, bias)`` with softmax(q kᵀ + bias) the Gaussian kernel weights.
 
@@ -120,22 +142,20 @@ def kernel_regression_as_attention(fn: Callable[[Tensor, Tensor, float], object]
     """
     if not callable(fn):
         raise CheckFailed(f"pass your function itself (e.g. nw_as_attention), not {type(fn).__name__}")
-    gen = torch.Generator().manual_seed(seed)
-    x_query = torch.linspace(-1.0, 4.0, 7, dtype=torch.float64)  # M = 7 queries
-    x_data = 3 * torch.rand(11, generator=gen, dtype=torch.float64)  # N = 11 keys, all positive
-    h = 0.7
-    answer = _answer(fn, x_query, x_data, h, what="7 queries and 11 data points")
+    x_query, x_data, h = _kernel_regression_inputs(seed)
+    m, n = len(x_query), len(x_data)
+    answer = _answer(fn, x_query, x_data, h, what=f"{m} queries and {n} data points")
     if not (isinstance(answer, tuple) and len(answer) == 3 and all(isinstance(t, Tensor) for t in answer)):
         raise CheckFailed("return three tensors (q, k, bias): queries, keys and the bias added to the scores")
     q, k, bias = (t.to(torch.float64) for t in answer)
-    if q.ndim != 2 or k.ndim != 2 or q.shape[0] != 7 or k.shape[0] != 11 or q.shape[1] != k.shape[1]:
+    if q.ndim != 2 or k.ndim != 2 or q.shape[0] != m or k.shape[0] != n or q.shape[1] != k.shape[1]:
         raise CheckFailed(
-            "q should be (M, d) and k (N, d) with the same d, here M = 7 queries and N = 11 data points; "
+            f"q should be (M, d) and k (N, d) with the same d, here M = {m} queries and N = {n} data points; "
             f"got q {tuple(q.shape)} and k {tuple(k.shape)} (a 1-D input needs [:, None] to become (M, 1))"
         )
-    if bias.shape != (7, 11):
+    if bias.shape != (m, n):
         raise CheckFailed(
-            f"bias should be (M, N) = (7, 11), one entry per query and key; got {tuple(bias.shape)}"
+            f"bias should be (M, N) = ({m}, {n}), one entry per query and key; got {tuple(bias.shape)}"
         )
     weights = torch.softmax(q @ k.T + bias, dim=-1)
     expected = _gaussian_kernel_weights(x_query, x_data, h)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ._core import CheckFailed, _answer, _number, _ok, _same, check_of
+from ._core import CheckFailed, _answer, _number, _ok, _same, _shapes, check_of
 
 __all__ = ["dilated_receptive_field_function", "uniform_attention_distance_function"]
 
@@ -17,12 +17,25 @@ def _int_answer(fn: Callable, args: tuple, what: str) -> int | float:
     return number
 
 
-@check_of()
-def dilated_receptive_field_function(fn: Callable[[int, Sequence[int]], int]) -> None:
+def _dilation_cases(seed: int) -> list[tuple[int, tuple[int, ...]]]:
+    """(kernel_size, dilations) of six stacks, the second one deep (it explains the last hint)."""
+    if seed == 0:
+        return [(3, (1, 1, 1)), (3, (1, 2, 4, 8)), (5, (1,)), (3, (2,)), (5, (1, 3)), (3, ())]
+    shapes = _shapes(seed)
+    deep = (shapes.choice((2, 3, 5)), tuple(2**i for i in range(shapes.randint(3, 5))))
+    others = [
+        (shapes.randint(2, 7), tuple(shapes.choice((1, 2, 3, 4)) for _ in range(shapes.randint(1, 3))))
+        for _ in range(4)
+    ]
+    return [others[0], deep, *others[1:], (shapes.randint(2, 7), ())]
+
+
+@check_of(questions=lambda seed: {"fn": [(k, list(ds)) for k, ds in _dilation_cases(seed)]})
+def dilated_receptive_field_function(fn: Callable[[int, Sequence[int]], int], seed: int = 0) -> None:
     """fn(kernel_size, dilations) = tokens seen by one output of a stack of stride-1 dilated convolutions."""
     if not callable(fn):
         raise CheckFailed(f"pass your function itself, e.g. check.{'dilated_receptive_field_function'}(rf)")
-    cases = [(3, (1, 1, 1)), (3, (1, 2, 4, 8)), (5, (1,)), (3, (2,)), (5, (1, 3)), (3, ())]
+    cases = _dilation_cases(seed)
     answers, expected = [], []
     for k, dilations in cases:
         answers.append(_int_answer(fn, (k, list(dilations)), f"kernel_size={k}, dilations={list(dilations)}"))
@@ -55,12 +68,16 @@ def dilated_receptive_field_function(fn: Callable[[int, Sequence[int]], int]) ->
     )
 
 
-@check_of()
-def uniform_attention_distance_function(fn: Callable[[int], float]) -> None:
+def _distance_sizes(seed: int) -> tuple[int, ...]:
+    return (1, 2, 3, 5, 10, 17) if seed == 0 else tuple(sorted(_shapes(seed).sample(range(1, 41), 6)))
+
+
+@check_of(questions=lambda seed: {"fn": [(n,) for n in _distance_sizes(seed)]})
+def uniform_attention_distance_function(fn: Callable[[int], float], seed: int = 0) -> None:
     """fn(n) = mean |i − j| of a head that gives every one of n positions the weight 1/n (queries averaged)."""
     if not callable(fn):
         raise CheckFailed("pass your function itself, e.g. check.uniform_attention_distance_function(dist)")
-    ns = (1, 2, 3, 5, 10, 17)
+    ns = _distance_sizes(seed)
     answers = [_int_answer(fn, (n,), f"n={n}") for n in ns]
     expected = [(n * n - 1) / (3 * n) for n in ns]
     if all(_same(a, b) for a, b in zip(answers, expected, strict=True)):

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from .. import conv1d, conv2d_params, conv_output_size, fc_params
-from ._core import CheckFailed, _answer, _close, _ok, check_of
+from ._core import CheckFailed, _answer, _close, _ok, _shapes, check_of
 
 __all__ = [
     "conv1d_function",
@@ -33,7 +33,28 @@ def _reference_conv1d(x: Tensor, w: Tensor, left: int, right: int) -> Tensor:
     return conv1d(xp[None, None], w[None, None])[0, 0]
 
 
-@check_of(reference=("conv1d", "F.conv1d", "functional.conv1d"))
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _conv1d_inputs(seed: int) -> tuple[Tensor, Tensor]:
+    """One signal x (N,) and one kernel w (k,) that is not symmetric (a flipped kernel shows): N = 10, k = 3 at
+    seed 0."""
+    gen = torch.Generator().manual_seed(seed)
+    if seed == 0:
+        x = torch.randn(10, generator=gen, dtype=torch.float64)
+        return x, torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    shapes = _shapes(seed)
+    n, k = shapes.randint(8, 14), shapes.randint(3, 5)
+    x = torch.randn(n, generator=gen, dtype=torch.float64)
+    w = torch.randn(k, generator=gen, dtype=torch.float64)
+    w[-1] = w[0] + 1.0 + w[-1].abs()  # w[0] ≠ w[-1]: never symmetric
+    return x, w
+
+
+@check_of(
+    reference=("conv1d", "F.conv1d", "functional.conv1d"),
+    questions=lambda seed: {"fn": [(*_conv1d_inputs(seed), p) for p in (0, 2)]},
+)
 def conv1d_function(fn: Callable[[Tensor, Tensor, int], Tensor], seed: int = 0) -> None:
     """Check a learner's ``fn(x, w, padding)``: one signal x (N,), one kernel w (k,), zero padding on both sides.
 
@@ -42,9 +63,7 @@ def conv1d_function(fn: Callable[[Tensor, Tensor, int], Tensor], seed: int = 0) 
     """
     if not callable(fn):
         raise CheckFailed(f"pass your function itself (e.g. my_conv1d), not {type(fn).__name__}")
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(10, generator=gen, dtype=torch.float64)
-    w = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)  # not symmetric: a flipped kernel shows
+    x, w = _conv1d_inputs(seed)
     n, k = len(x), len(w)
     answers = {}
     for p in (0, 2):
@@ -110,25 +129,34 @@ def conv1d_function(fn: Callable[[Tensor, Tensor, int], Tensor], seed: int = 0) 
         )
     raise CheckFailed(
         "padding 0 is right, but with padding 2 the numbers differ: the padded signal is "
-        "[0, 0, x₀, …, x₉, 0, 0] and y[i] = Σ_t w[t]·x_padded[i + t].",
+        f"[0, 0, x₀, …, x{str(n - 1).translate(_SUBSCRIPTS)}, 0, 0] and y[i] = Σ_t w[t]·x_padded[i + t].",
         credit=0.5,
     )
 
 
-@check_of(reference=("conv_output_size", "same_padding"))
-def output_size_function(fn: Callable[[int, int, int, int, int], int]) -> None:
-    """Check a learner's ``fn(n, k, s, p, d)``: the output length ⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1."""
-    if not callable(fn):
-        raise CheckFailed(f"pass your function itself (e.g. my_output_size), not {type(fn).__name__}")
-    cases = [
+def _output_size_cases(seed: int) -> list[tuple[int, int, int, int, int]]:
+    """Every (n, k, s, p, d) with k ∈ {1, 2, 3, 5}, s ∈ {1, 2, 3}, p ∈ {0, 1, 2}, d ∈ {1, 2} that fits, for four
+    lengths n (7, 8, 28, 33 at seed 0)."""
+    lengths = (7, 8, 28, 33) if seed == 0 else sorted(_shapes(seed).sample(range(5, 41), 4))
+    return [
         (n, k, s, p, d)
-        for n in (7, 8, 28, 33)
+        for n in lengths
         for k in (1, 2, 3, 5)
         for s in (1, 2, 3)
         for p in (0, 1, 2)
         for d in (1, 2)
         if n + 2 * p >= d * (k - 1) + 1
     ]
+
+
+@check_of(
+    reference=("conv_output_size", "same_padding"), questions=lambda seed: {"fn": _output_size_cases(seed)}
+)
+def output_size_function(fn: Callable[[int, int, int, int, int], int], seed: int = 0) -> None:
+    """Check a learner's ``fn(n, k, s, p, d)``: the output length ⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1."""
+    if not callable(fn):
+        raise CheckFailed(f"pass your function itself (e.g. my_output_size), not {type(fn).__name__}")
+    cases = _output_size_cases(seed)
     got = []
     for case in cases:
         try:
@@ -247,29 +275,43 @@ def conv_param_count(
     )
 
 
-@check_of(reference=("conv2d", "F.conv2d", "functional.conv2d"))
+def _pointwise_inputs(seed: int) -> tuple[Tensor, Tensor, Tensor]:
+    """x (B, C, H, W), W (C_out, C), b (C_out,), all sizes different: (2, 3, 4, 5) and C_out = 6 at seed 0."""
+    batch, c, h, w_, c_out = 2, 3, 4, 5, 6
+    if seed:
+        shapes = _shapes(seed)
+        batch, (c, h, w_, c_out) = shapes.randint(1, 3), shapes.sample(range(2, 8), 4)
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, c, h, w_, generator=gen, dtype=torch.float64)
+    w = torch.randn(c_out, c, generator=gen, dtype=torch.float64)  # (C_out, C)
+    b = torch.randn(c_out, generator=gen, dtype=torch.float64)
+    return x, w, b
+
+
+@check_of(
+    reference=("conv2d", "F.conv2d", "functional.conv2d"),
+    questions=lambda seed: {"fn": [_pointwise_inputs(seed)]},
+)
 def pointwise_conv_function(fn: Callable[[Tensor, Tensor, Tensor], Tensor], seed: int = 0) -> None:
     """Check ``fn(x, W, b)`` for x (B, C, H, W) and W (C_out, C): a 1×1 convolution computed as one linear
     layer applied to every pixel's channel vector, equal to ``F.conv2d(x, W[:, :, None, None], b)``."""
     if not callable(fn):
         raise CheckFailed(f"pass your function itself (e.g. my_pointwise), not {type(fn).__name__}")
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(2, 3, 4, 5, generator=gen, dtype=torch.float64)  # (B, C, H, W): all sizes different
-    w = torch.randn(6, 3, generator=gen, dtype=torch.float64)  # (C_out, C)
-    b = torch.randn(6, generator=gen, dtype=torch.float64)
-    expected = torch.nn.functional.conv2d(x, w[:, :, None, None], b)  # (2, 6, 4, 5)
-    got = _answer(fn, x, w, b, what="x (2, 3, 4, 5), W (6, 3), b (6,)")
+    x, w, b = _pointwise_inputs(seed)
+    (batch, c, h, w_), c_out = x.shape, len(b)
+    expected = torch.nn.functional.conv2d(x, w[:, :, None, None], b)  # (B, C_out, H, W)
+    got = _answer(fn, x, w, b, what=f"x {tuple(x.shape)}, W ({c_out}, {c}), b ({c_out},)")
     if not isinstance(got, Tensor):
         raise CheckFailed(f"your function should return a tensor; it returned {type(got).__name__}")
     if _close(got, expected):
         return _ok("a 1×1 convolution is one Linear(C, C_out) applied to every pixel: channel mixing.")
-    if tuple(got.shape) == (2, 4, 5, 6) and _close(got.permute(0, 3, 1, 2), expected):
+    if tuple(got.shape) == (batch, h, w_, c_out) and _close(got.permute(0, 3, 1, 2), expected):
         raise CheckFailed(
             "the numbers are right but the channels are last, (B, H, W, C_out): move them back to dimension 1 "
             "with .permute(0, 3, 1, 2)."
         )
     if tuple(got.shape) == tuple(expected.shape):
-        wrong = torch.nn.functional.linear(x.reshape(2, 4, 5, 3), w, b).reshape(2, 6, 4, 5)
+        wrong = torch.nn.functional.linear(x.reshape(batch, h, w_, c), w, b).reshape(batch, c_out, h, w_)
         if _close(got, wrong):
             raise CheckFailed(
                 "reshape is not a transpose: x.reshape(B, H, W, C) regroups the values in memory order, so each "

@@ -114,17 +114,22 @@ def longest_sequence(
     )
 
 
-@check_of(reference=("loglog_slope", "polyfit"))
+def _slope_inputs(seed: int) -> tuple[list[int], list[float]]:
+    """Six sizes and measurements that scatter around a power law ∝ n² (other scatter at every seed but 0)."""
+    sizes = [64, 128, 256, 512, 1024, 2048]
+    noise = [1.3, 0.8, 1.1, 0.9, 1.25, 0.95]
+    if seed:
+        rng = random.Random(seed)
+        noise = [rng.uniform(0.75, 1.35) for _ in sizes]
+    return sizes, [3e-6 * n**2 * e for n, e in zip(sizes, noise, strict=True)]
+
+
+@check_of(reference=("loglog_slope", "polyfit"), questions=lambda seed: {"fn": [_slope_inputs(seed)]})
 def loglog_slope_function(fn: Callable[[Sequence[float], Sequence[float]], float], seed: int = 0) -> None:
     """Check a learner's ``fn(sizes, values)``: the least-squares slope of log(values) against log(sizes)."""
     if not callable(fn):
         raise CheckFailed(f"pass your function itself (e.g. my_slope), not {type(fn).__name__}")
-    sizes = [64, 128, 256, 512, 1024, 2048]
-    noise = [1.3, 0.8, 1.1, 0.9, 1.25, 0.95]  # measurements scatter around a power law ∝ n²
-    if seed:  # the grader's questions: other scatter each time
-        rng = random.Random(seed)
-        noise = [rng.uniform(0.75, 1.35) for _ in sizes]
-    values = [3e-6 * n**2 * e for n, e in zip(sizes, noise, strict=True)]
+    sizes, values = _slope_inputs(seed)
     try:
         value = _number(fn(list(sizes), list(values)))
     except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from .. import image_fc_params, linear
-from ._core import CheckFailed, _answer, _close, _ok, _try, check_of
+from ._core import CheckFailed, _answer, _close, _ok, _shapes, _try, check_of
 
 __all__ = [
     "fc_param_count",
@@ -51,18 +51,34 @@ def fc_param_count(answer: object, side: int, channels: int = 1) -> None:
     )
 
 
-@check_of(reference=("linear", "F.linear", "functional.linear"))
+def _linear_inputs(seed: int) -> tuple[Tensor, ...]:
+    """x (batch, n_in), W (n_out, n_in), b (n_out,) and a square case (4, 5, 3 at seed 0; n_in ≠ n_out)."""
+    batch, n_in, n_out = 4, 5, 3
+    if seed:
+        shapes = _shapes(seed)
+        batch, (n_in, n_out) = shapes.randint(2, 6), shapes.sample(range(2, 8), 2)
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, n_in, generator=gen, dtype=torch.float64)  # (batch, n_in)
+    w = torch.randn(n_out, n_in, generator=gen, dtype=torch.float64)  # (n_out, n_in)
+    b = torch.randn(n_out, generator=gen, dtype=torch.float64)
+    xs = torch.randn(batch, n_out, generator=gen, dtype=torch.float64)
+    ws = torch.randn(n_out, n_out, generator=gen, dtype=torch.float64)  # a square W hides shape mistakes
+    bs = torch.randn(n_out, generator=gen, dtype=torch.float64)
+    return x, w, b, xs, ws, bs
+
+
+def _linear_questions(seed: int) -> dict[str, list[tuple]]:
+    x, w, b, xs, ws, bs = _linear_inputs(seed)
+    return {"fn": [(x, w, b), (x[0], w, b), (xs, ws, bs)]}
+
+
+@check_of(reference=("linear", "F.linear", "functional.linear"), questions=_linear_questions)
 def linear_function(fn: Callable[[Tensor, Tensor, Tensor], Tensor], seed: int = 0) -> None:
     """Check a learner's ``fn(x, W, b)`` against ``y = x Wᵀ + b`` for batched x and a non-square W."""
     if not callable(fn):
         raise CheckFailed(f"pass your function itself (e.g. my_linear), not {type(fn).__name__}")
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(4, 5, generator=gen, dtype=torch.float64)  # (batch, n_in)
-    w = torch.randn(3, 5, generator=gen, dtype=torch.float64)  # (n_out, n_in)
-    b = torch.randn(3, generator=gen, dtype=torch.float64)
-    xs = torch.randn(4, 3, generator=gen, dtype=torch.float64)
-    ws = torch.randn(3, 3, generator=gen, dtype=torch.float64)  # a square W hides shape mistakes
-    bs = torch.randn(3, generator=gen, dtype=torch.float64)
+    x, w, b, xs, ws, bs = _linear_inputs(seed)
+    (batch, n_in), n_out = x.shape, len(b)
     try:
         y = fn(x, w, b)
     except Exception as e:  # noqa: BLE001 - a learner's function may fail in any way; explain it
@@ -77,15 +93,18 @@ def linear_function(fn: Callable[[Tensor, Tensor, Tensor], Tensor], seed: int = 
                 "holds the weights of output i, so y = x @ W.T + b."
             ) from None
         raise CheckFailed(
-            f"your function raised {type(e).__name__} for x (4, 5), W (3, 5), b (3,): {e}"
+            f"your function raised {type(e).__name__} for x ({batch}, {n_in}), W ({n_out}, {n_in}), "
+            f"b ({n_out},): {e}"
         ) from None
     expected = linear(x, w, b)
     if _close(y, expected):
-        return _ok("y = x Wᵀ + b, for a batch of 4 inputs of size 5 and 3 outputs.")
+        return _ok(f"y = x Wᵀ + b, for a batch of {batch} inputs of size {n_in} and {n_out} outputs.")
     if not isinstance(y, Tensor):
         raise CheckFailed(f"your function should return a tensor; it returned {type(y).__name__}")
     if y.shape != expected.shape:
-        raise CheckFailed(f"the output should have shape (batch, n_out) = (4, 3); yours has {tuple(y.shape)}")
+        raise CheckFailed(
+            f"the output should have shape (batch, n_out) = ({batch}, {n_out}); yours has {tuple(y.shape)}"
+        )
     if _close(y, x @ w.T):
         raise CheckFailed("almost: you forgot to add the bias b.")
     if _close(y, x @ w.T - b):
@@ -134,13 +153,21 @@ def unpermuted_weights(answer: object, weight_permuted: Tensor, perm: Tensor) ->
     )
 
 
-@check_of()
-def fc_doubling_ratio(fn: Callable[[int, int], float]) -> None:
+def _doubling_cases(seed: int) -> list[tuple[int, int]]:
+    """(side, channels) pairs: from a 1-pixel image to 32×32×3 at seed 0, others drawn at any other seed."""
+    if seed == 0:
+        return [(1, 1), (2, 3), (8, 1), (32, 3)]
+    pairs = _shapes(seed).sample([(s, c) for s in range(1, 41) for c in range(1, 5)], 4)
+    return sorted(pairs)
+
+
+@check_of(questions=lambda seed: {"fn": _doubling_cases(seed)})
+def fc_doubling_ratio(fn: Callable[[int, int], float], seed: int = 0) -> None:
     """Check ``fn(side, channels)``: the factor by which an image-to-image FC layer's parameters (weights and
     biases) grow when the image side doubles, (16n² + 4n) / (n² + n) with n = side²·channels."""
     if not callable(fn):
         raise CheckFailed(f"pass your function itself (e.g. doubling_ratio), not {type(fn).__name__}")
-    for side, channels in [(1, 1), (2, 3), (8, 1), (32, 3)]:
+    for side, channels in _doubling_cases(seed):
         n = side * side * channels
         expected = (16 * n * n + 4 * n) / (n * n + n)
         try:
@@ -172,25 +199,34 @@ def fc_doubling_ratio(fn: Callable[[int, int], float]) -> None:
     _ok("the factor is (16n² + 4n)/(n² + n): 10 for a 1-pixel image, within 0.1 % of 16 from 32×32×3 on.")
 
 
-@check_of()
+def _token_mixing_inputs(seed: int) -> tuple[Tensor, int, Tensor]:
+    n, c = 4, 3
+    if seed:
+        shapes = _shapes(seed)
+        n, c = shapes.randint(2, 6), shapes.randint(2, 5)
+    gen = torch.Generator().manual_seed(seed)
+    w = torch.randn(n, n, generator=gen, dtype=torch.float64)
+    x = torch.randn(n, c, generator=gen, dtype=torch.float64)
+    return w, c, x
+
+
+@check_of(questions=lambda seed: {"fn": [_token_mixing_inputs(seed)[:2]]})
 def token_mixing_matrix(fn: Callable[[Tensor, int], Tensor], seed: int = 0) -> None:
     """Check ``fn(W, C)``: the (N·C, N·C) matrix of token mixing with an (N, N) weight W on N tokens of C
     channels, flattened token by token (index n·C + c): torch.kron(W, I_C)."""
     if not callable(fn):
         raise CheckFailed(f"pass your function itself (e.g. token_mixing_matrix), not {type(fn).__name__}")
-    gen = torch.Generator().manual_seed(seed)
-    n, c = 4, 3
-    w = torch.randn(n, n, generator=gen, dtype=torch.float64)
-    x = torch.randn(n, c, generator=gen, dtype=torch.float64)
+    w, c, x = _token_mixing_inputs(seed)
+    n = len(w)
     expected = torch.kron(w, torch.eye(c, dtype=torch.float64))
     torch.testing.assert_close(expected @ x.flatten(), (w @ x).flatten())  # the definition, on one input
-    got = _answer(fn, w, c, what="W (4, 4) and C = 3")
+    got = _answer(fn, w, c, what=f"W ({n}, {n}) and C = {c}")
     if not isinstance(got, Tensor):
         raise CheckFailed(f"your function should return a tensor; it returned {type(got).__name__}")
     if tuple(got.shape) != (n * c, n * c):
         raise CheckFailed(
-            f"for N = 4 tokens of C = 3 channels the matrix maps 12 values to 12: shape (12, 12); yours has "
-            f"{tuple(got.shape)}"
+            f"for N = {n} tokens of C = {c} channels the matrix maps {n * c} values to {n * c}: shape "
+            f"({n * c}, {n * c}); yours has {tuple(got.shape)}"
         )
     if _close(got, expected):
         return _ok("token mixing is torch.kron(W, I_C): block (i, j) is W[i, j] times the C × C identity.")

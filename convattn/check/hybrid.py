@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from .. import relative_position_index
-from ._core import CheckFailed, _answer, _ok, check_of
+from ._core import CheckFailed, _answer, _ok, _shapes, check_of
 
 __all__ = ["relative_index_function", "bias_conv_kernel", "tap_table_function"]
 
@@ -18,12 +18,22 @@ def _call(fn: Callable, *args: object) -> object:
     return _answer(fn, *args, what="(" + ", ".join(repr(a) for a in args) + ")")
 
 
-@check_of(reference=("relative_position_index",))
-def relative_index_function(fn: Callable[[int], Tensor]) -> None:
+def _relative_index_sizes(seed: int) -> tuple[int, ...]:
+    if seed == 0:
+        return (1, 4, 7)
+    shapes = _shapes(seed)
+    return (1, shapes.randint(2, 5), shapes.randint(6, 10))
+
+
+@check_of(
+    reference=("relative_position_index",),
+    questions=lambda seed: {"fn": [(n,) for n in _relative_index_sizes(seed)]},
+)
+def relative_index_function(fn: Callable[[int], Tensor], seed: int = 0) -> None:
     """Check ``fn(n)``: the (n, n) index of the offset i − j into a table of 2n − 1 biases."""
     if not callable(fn):
         raise CheckFailed(f"pass your function itself (e.g. rel_index), not {type(fn).__name__}")
-    for n in (1, 4, 7):
+    for n in _relative_index_sizes(seed):
         expected = relative_position_index(n)
         i, j = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
         answer = _call(fn, n)
@@ -101,12 +111,23 @@ def bias_conv_kernel(answer: object, w: Tensor) -> None:
     raise CheckFailed("these taps do not match: compute softmax(w) and put the weight of offset +1 at tap 0.")
 
 
-@check_of(reference=("attention_from_conv2d",))
-def tap_table_function(fn: Callable[[int, int, int, int], Tensor]) -> None:
+def _tap_cases(seed: int) -> list[tuple[int, int, int, int]]:
+    """(a, b, H, W): a kernel tap and an image size; four cases."""
+    if seed == 0:
+        return [(0, 0, 4, 5), (2, 1, 5, 4), (1, 1, 3, 3), (0, 2, 6, 6)]
+    shapes = _shapes(seed)
+    return [
+        (shapes.randint(0, 2), shapes.randint(0, 2), shapes.randint(3, 7), shapes.randint(3, 7))
+        for _ in range(4)
+    ]
+
+
+@check_of(reference=("attention_from_conv2d",), questions=lambda seed: {"fn": _tap_cases(seed)})
+def tap_table_function(fn: Callable[[int, int, int, int], Tensor], seed: int = 0) -> None:
     """Check ``fn(a, b, H, W)``: the (H, W) circular table of the head that reads kernel tap (a, b) of a 3×3 conv."""
     if not callable(fn):
         raise CheckFailed(f"pass your function itself (e.g. tap_table), not {type(fn).__name__}")
-    for a, b, H, W in [(0, 0, 4, 5), (2, 1, 5, 4), (1, 1, 3, 3), (0, 2, 6, 6)]:
+    for a, b, H, W in _tap_cases(seed):
         table = _call(fn, a, b, H, W)
         if not isinstance(table, Tensor):
             raise CheckFailed(f"tap_table should return a tensor; it returned {type(table).__name__}")

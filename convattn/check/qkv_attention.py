@@ -9,23 +9,45 @@ import torch
 from torch import Tensor
 
 from .. import scaled_dot_product_attention
-from ._core import CheckFailed, _answer, _close, _ok, _try, check_of
+from ._core import CheckFailed, _answer, _close, _ok, _shapes, _try, check_of
 
 __all__ = ["attention_function", "causal_mask", "in_proj_split", "previous_token_head"]
 
 
-@check_of(reference=("scaled_dot_product_attention", "MultiHeadSelfAttention", "SelfAttention"))
+def _attention_inputs(seed: int) -> tuple[Tensor, ...]:
+    """q (B, N, d), k (B, M, d), v (B, M, dv) with N ≠ M, and a square case: 2, 4, 6, 8, 3 and 5 at seed 0."""
+    batch, n, m, d, dv, square = 2, 4, 6, 8, 3, 5
+    if seed:
+        shapes = _shapes(seed)
+        batch, (n, m), d = shapes.randint(1, 3), shapes.sample(range(2, 8), 2), shapes.choice((4, 8, 16))
+        dv, square = shapes.randint(2, 5), shapes.randint(3, 6)
+    gen = torch.Generator().manual_seed(seed)
+    q = 2 * torch.randn(batch, n, d, generator=gen, dtype=torch.float64)  # N queries ≠ M keys
+    k = 2 * torch.randn(batch, m, d, generator=gen, dtype=torch.float64)
+    v = torch.randn(batch, m, dv, generator=gen, dtype=torch.float64)
+    qs = 2 * torch.randn(
+        batch, square, d, generator=gen, dtype=torch.float64
+    )  # square N = M: shape mistakes run
+    ks = 2 * torch.randn(batch, square, d, generator=gen, dtype=torch.float64)
+    vs = torch.randn(batch, square, dv, generator=gen, dtype=torch.float64)
+    return q, k, v, qs, ks, vs
+
+
+def _attention_questions(seed: int) -> dict[str, list[tuple]]:
+    q, k, v, qs, ks, vs = _attention_inputs(seed)
+    return {"fn": [(q, k, v), (q[0], k[0], v[0]), (qs, ks, vs)]}
+
+
+@check_of(
+    reference=("scaled_dot_product_attention", "MultiHeadSelfAttention", "SelfAttention"),
+    questions=_attention_questions,
+)
 def attention_function(fn: Callable[[Tensor, Tensor, Tensor], object], seed: int = 0) -> None:
     """Check a learner's ``fn(q, k, v)`` for softmax(q kᵀ/√d) v on batched (B, N, d), (B, M, d), (B, M, dv)."""
     if not callable(fn):
         raise CheckFailed(f"pass your function itself (e.g. my_attention), not {type(fn).__name__}")
-    gen = torch.Generator().manual_seed(seed)
-    q = 2 * torch.randn(2, 4, 8, generator=gen, dtype=torch.float64)  # N = 4 queries ≠ M = 6 keys, d = 8
-    k = 2 * torch.randn(2, 6, 8, generator=gen, dtype=torch.float64)
-    v = torch.randn(2, 6, 3, generator=gen, dtype=torch.float64)
-    qs = 2 * torch.randn(2, 5, 8, generator=gen, dtype=torch.float64)  # square N = M: shape mistakes run
-    ks = 2 * torch.randn(2, 5, 8, generator=gen, dtype=torch.float64)
-    vs = torch.randn(2, 5, 3, generator=gen, dtype=torch.float64)
+    q, k, v, qs, ks, vs = _attention_inputs(seed)
+    (batch, n, d), m, dv = q.shape, k.shape[1], v.shape[2]
 
     def out_of(result: object) -> object:
         return result[0] if isinstance(result, tuple) and len(result) == 2 else result
@@ -41,13 +63,14 @@ def attention_function(fn: Callable[[Tensor, Tensor, Tensor], object], seed: int
                 "it works for 2-D q, k, v but not for a batch: k.T reverses every dimension of a 3-D tensor. "
                 "Use k.transpose(-2, -1)."
             ) from None
-        if _close(out_of(_try(fn, qs, ks, vs)), torch.softmax(ks @ qs.transpose(-2, -1) / 8**0.5, -1) @ vs):
+        if _close(out_of(_try(fn, qs, ks, vs)), torch.softmax(ks @ qs.transpose(-2, -1) / d**0.5, -1) @ vs):
             raise CheckFailed(
                 "transposed weights: you computed k qᵀ, which is (M, N). Row i of the weights belongs to query i: "
                 "q @ k.transpose(-2, -1) is (N, M)."
             ) from None
         raise CheckFailed(
-            f"your function raised {type(e).__name__} for q (2, 4, 8), k (2, 6, 8), v (2, 6, 3): {e}"
+            f"your function raised {type(e).__name__} for q {tuple(q.shape)}, k {tuple(k.shape)}, "
+            f"v {tuple(v.shape)}: {e}"
         ) from None
     if not isinstance(out, Tensor):
         raise CheckFailed(
@@ -55,24 +78,25 @@ def attention_function(fn: Callable[[Tensor, Tensor, Tensor], object], seed: int
         )
     if out.shape != expected.shape:
         raise CheckFailed(
-            f"the output should be (B, N, dv) = (2, 4, 3), one row per query; got {tuple(out.shape)}"
+            f"the output should be (B, N, dv) = ({batch}, {n}, {dv}), one row per query; got {tuple(out.shape)}"
         )
     if _close(out, expected):
-        return _ok("softmax(q kᵀ / √d) v, with N = 4 queries, M = 6 keys, d = 8 and dv = 3.")
+        return _ok(f"softmax(q kᵀ / √d) v, with N = {n} queries, M = {m} keys, d = {d} and dv = {dv}.")
     scores = q @ k.transpose(-2, -1)  # (B, N, M)
     if _close(out, torch.softmax(scores, -1) @ v):
         raise CheckFailed(
-            "missing √d: divide the logits q kᵀ by √d = √8 before the softmax, or the softmax saturates as d grows."
+            f"missing √d: divide the logits q kᵀ by √d = √{d} before the softmax, or the softmax saturates as d "
+            "grows."
         )
-    if _close(out, torch.softmax(scores / 8, -1) @ v):
-        raise CheckFailed("you divided by d = 8; the scale is 1/√d = 1/√8.")
-    if _close(out, torch.softmax(scores / 8**0.5, -2) @ v):
+    if _close(out, torch.softmax(scores / d, -1) @ v):
+        raise CheckFailed(f"you divided by d = {d}; the scale is 1/√d = 1/√{d}.")
+    if _close(out, torch.softmax(scores / d**0.5, -2) @ v):
         raise CheckFailed(
             "softmax over the wrong axis: normalise over the keys (dim=-1), so each query's weights sum to 1."
         )
-    if _close(out, scores / 8**0.5 @ v):
+    if _close(out, scores / d**0.5 @ v):
         raise CheckFailed("you forgot the softmax: the weights must be positive and each row must sum to 1.")
-    if _close(out_of(_try(fn, qs, ks, vs)), torch.softmax(ks @ qs.transpose(-2, -1) / 8**0.5, -1) @ vs):
+    if _close(out_of(_try(fn, qs, ks, vs)), torch.softmax(ks @ qs.transpose(-2, -1) / d**0.5, -1) @ vs):
         raise CheckFailed("transposed weights: use q kᵀ (queries as rows), not k qᵀ.")
     raise CheckFailed("the numbers differ from softmax(q @ k.transpose(-2, -1) / √d, dim=-1) @ v.")
 
@@ -111,15 +135,11 @@ def causal_mask(answer: object, n: int) -> None:
     raise CheckFailed("a causal mask is True on and below the diagonal (key j ≤ query i), False above it.")
 
 
-def _in_proj_weight(mha: object) -> object:
-    """What in_proj_split judges of the module: its in_proj_weight (the module itself is not plain data)."""
-    return mha.in_proj_weight.detach() if isinstance(mha, torch.nn.MultiheadAttention) else mha
-
-
-@check_of(context=("mha",), prepare={"mha": _in_proj_weight})
+# What in_proj_split judges of the module: its in_proj_weight (the module itself is not plain data).
+@check_of(context=("mha",), prepare={"mha": "in_proj_weight"})
 def in_proj_split(w_q: object, w_k: object, w_v: object, mha: torch.nn.MultiheadAttention) -> None:
     """Check W_Q, W_K, W_V cut from ``mha.in_proj_weight`` so that q = x @ W_Q.T, as in nn.Linear."""
-    if type(mha) is not Tensor or mha.ndim != 2:  # the module's in_proj_weight, see _in_proj_weight
+    if type(mha) is not Tensor or mha.ndim != 2:  # the module's in_proj_weight (prepare, above)
         raise CheckFailed(f"pass the nn.MultiheadAttention itself as mha; got {type(mha).__name__}")
     whole = mha  # (3C, C)
     C = whole.shape[1]
@@ -163,12 +183,17 @@ def _previous_token_weights(fn: Callable[[int], object], n: int) -> Tensor:
     return torch.softmax(scores, dim=-1)
 
 
-@check_of()
-def previous_token_head(fn: Callable[[int], object]) -> None:
+def _previous_token_sizes(seed: int) -> tuple[int, int]:
+    return (6, 9) if seed == 0 else tuple(sorted(_shapes(seed).sample(range(4, 15), 2)))
+
+
+@check_of(questions=lambda seed: {"fn": [(n,) for n in _previous_token_sizes(seed)]})
+def previous_token_head(fn: Callable[[int], object], seed: int = 0) -> None:
     """Check ``fn(n) -> (W_Q, W_K)``: on one-hot positions every token i ≥ 1 puts ≥ 0.9 of its weight on i − 1."""
     if not callable(fn):
         raise CheckFailed(f"pass your function itself (e.g. previous_token_qk), not {type(fn).__name__}")
-    for n in (6, 9):
+    sizes = _previous_token_sizes(seed)
+    for n in sizes:
         w = _previous_token_weights(fn, n)
         best = w[1:].argmax(-1)  # the key each query i ≥ 1 attends to most
         rows = torch.arange(1, n)
@@ -194,4 +219,6 @@ def previous_token_head(fn: Callable[[int], object]) -> None:
             f"for n = {n} some token i ≥ 1 does not attend most to i − 1 (it chose keys {best.tolist()} for "
             f"i = 1 … {n - 1}). Let the query of token i be its position and the key of token j be position j + 1."
         )
-    return _ok("every token i ≥ 1 puts at least 0.9 of its weight on token i − 1, for n = 6 and n = 9.")
+    return _ok(
+        f"every token i ≥ 1 puts at least 0.9 of its weight on token i − 1, for n = {sizes[0]} and n = {sizes[1]}."
+    )

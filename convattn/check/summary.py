@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
-from ._core import CheckFailed, _answer, _number, _ok, check_of
+from ._core import CheckFailed, _answer, _number, _ok, _shapes, check_of
+from .export import Made
 
 __all__ = [
     "permutation_equivariant_layers",
@@ -83,21 +84,48 @@ def _roll(v: Tensor, dims: int = 0, shifts: int = 1) -> Tensor:
     return torch.roll(v, shifts, dims=dims)
 
 
-@check_of(points=1)
-def translation_error_function(fn: Callable[[Callable[[Tensor], Tensor], Tensor], object]) -> None:
+_KINDS = ("fc", "conv", "qkv attention")
+
+
+def _translation_inputs(seed: int) -> tuple[Tensor, dict[str, Made]]:
+    """x (N, C) and three layers of :func:`convattn.make_layer` on it: N = 8, C = 3, the layers' seed 0 at seed 0.
+
+    At any other seed the layers' seed is the first whose FC layer has a negative largest difference (so a
+    forgotten abs() gives another number), as at seed 0.
+    """
+    n, c, layer_seed = 8, 3, 0
+    if seed:
+        shapes = _shapes(seed)
+        n, c = shapes.randint(6, 10), shapes.randint(2, 4)
+    x = torch.randn(n, c, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    if seed:
+        for layer_seed in range(seed % 1000, seed % 1000 + 50):
+            fc = Made("make_layer", "fc", n, c, layer_seed)
+            with torch.no_grad():
+                diff = fc(_roll(x)) - _roll(fc(x))
+            if float(diff.max()) < float(diff.abs().max()) - 1e-6:
+                break
+    return x, {kind: Made("make_layer", kind, n, c, layer_seed) for kind in _KINDS}
+
+
+def _translation_questions(seed: int) -> dict[str, list[tuple]]:
+    x, layers = _translation_inputs(seed)
+    return {"fn": [(layer, x) for layer in layers.values()]}
+
+
+@check_of(points=1, questions=_translation_questions)
+def translation_error_function(
+    fn: Callable[[Callable[[Tensor], Tensor], Tensor], object], seed: int = 0
+) -> None:
     """Check a learner's ``fn(layer, x)`` = max |layer(shift x) − shift layer(x)| for x (N, C), shift by one position.
 
     It is tried on three layers of :mod:`convattn.compare` (FC, a circular convolution, QKV attention), where the
     right answer, the invariance error and a shift along the channels give different numbers.
     """
-    from .. import make_layer
-
     if not callable(fn):
         raise CheckFailed(f"pass your function itself (e.g. translation_error), not {type(fn).__name__}")
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(8, 3, generator=gen, dtype=torch.float64)  # (N, C)
-    # seed 0: the FC layer's largest difference is negative, so a forgotten abs() gives another number
-    layers = {kind: make_layer(kind, 8, 3, seed=0).fn for kind in ("fc", "conv", "qkv attention")}
+    x, layers = _translation_inputs(seed)
+    n, c = x.shape
 
     def error(layer: Callable[[Tensor], Tensor], shifted_in: Tensor, shifted_out: Tensor) -> float:
         return (layer(shifted_in) - shifted_out).abs().max().item()
@@ -113,7 +141,7 @@ def translation_error_function(fn: Callable[[Callable[[Tensor], Tensor], Tensor]
         expected = {name: [v(layer) for layer in layers.values()] for name, v in variants.items()}
         answers = []
         for kind, layer in layers.items():
-            what = f"the {kind} layer and x of shape (8, 3)"
+            what = f"the {kind} layer and x of shape ({n}, {c})"
             value = _answer(fn, layer, x.clone(), what=what)
             number = _number(value)
             if isinstance(value, Tensor) and value.numel() != 1:

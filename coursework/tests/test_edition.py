@@ -1,8 +1,9 @@
-"""The student edition and its selftest (coursework/src/coursework/edition.py); the grader has test_grader.py.
+"""The student edition and its selftest (coursework/src/coursework/edition.py), and the notebook runner they share
+with the grader (notebook.py); the grader has test_grader.py and test_grader_parts.py.
 
 Most tests use a tiny synthetic chapter built with nbformat: its checks are defined in its first cell, so a
 kernel starts in about a second without importing torch. The real chapters' student editions are executed by
-`python -m convattn.coursework selftest` (`make coursework`, part of `make test`), not here.
+`python -m coursework selftest` (`make coursework`, part of `make test`), not here.
 """
 
 import copy
@@ -14,6 +15,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from coursework import edition as coursework
+from coursework import notebook
+from coursework.cli import main
 from coursework.edition import (
     MARKER,
     find_exercises,
@@ -312,14 +315,14 @@ def test_verify_student_notebook_finds_a_chapter_that_needs_a_solution_later(tmp
 
 
 def test_command_line_student_edition_and_its_refusal(book, tmp_path, capsys):
-    assert coursework.main(["student", str(tmp_path / "out"), "--book", str(book)]) == 0
+    assert main(["student", str(tmp_path / "out"), "--book", str(book)]) == 0
     (tmp_path / "out" / "mine.txt").write_text("x")
-    assert coursework.main(["student", str(tmp_path / "out"), "--book", str(book)]) == 2
+    assert main(["student", str(tmp_path / "out"), "--book", str(book)]) == 2
     assert "refusing to write" in capsys.readouterr().err
 
 
 def test_the_grader_keeps_only_the_first_million_characters_a_cell_prints():
-    client = coursework._Client(new_notebook())
+    client = notebook._Client(new_notebook())
     client.clear_before_next_output = False  # as nbclient sets it before it runs a cell
     outs = []
     for _ in range(3):  # what `while True: print(...)` sends: large batched stream messages

@@ -896,3 +896,180 @@ def test_uniform_attention_distance_function(capsys):
 def test_uniform_attention_distance_function_hints(fn, hint):
     with pytest.raises(CheckFailed, match=hint):
         check.uniform_attention_distance_function(fn)
+
+
+# ---------------------------------------------------------------- the grader's view: other seeds, other shapes
+
+from convattn.check import export, grading  # noqa: E402
+
+
+def _conv1d(x, w, p):
+    z = x.new_zeros(p)
+    xp = torch.cat([z, x, z])
+    return torch.stack([(xp[i : i + len(w)] * w).sum() for i in range(len(xp) - len(w) + 1)])
+
+
+def _nadaraya_watson(q, x, h):
+    return (q / h)[:, None], (x / h)[:, None], (-(x**2) / (2 * h**2)).expand(len(q), -1)
+
+
+def _tap_table(a, b, H, W):
+    table = torch.full((H, W), -torch.inf)
+    table[(1 - a) % H, (1 - b) % W] = 0.0
+    return table
+
+
+def _uniform(n):
+    i = torch.arange(n, dtype=torch.float64)
+    return (i[:, None] - i[None, :]).abs().mean().item()
+
+
+def _slope(sizes, values):
+    xs, ys = [math.log(s) for s in sizes], [math.log(v) for v in values]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((a - mx) * (b - my) for a, b in zip(xs, ys, strict=True)) / sum((a - mx) ** 2 for a in xs)
+
+
+RIGHT = {  # one right function per check that takes one, written for any size
+    "linear_function": lambda x, w, b: x @ w.T + b,
+    "fc_doubling_ratio": _fc_ratio,
+    "token_mixing_matrix": lambda w, c: torch.kron(w, torch.eye(c, dtype=w.dtype)),
+    "conv1d_function": _conv1d,
+    "output_size_function": lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s + 1,
+    "pointwise_conv_function": lambda x, w, b: (x.permute(0, 2, 3, 1) @ w.T + b).permute(0, 3, 1, 2),
+    "basic_attention_weights": lambda x: torch.softmax(x @ x.transpose(-2, -1), dim=-1),
+    "kernel_regression_as_attention": _nadaraya_watson,
+    "attention_function": lambda q, k, v: torch.softmax(q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5, -1) @ v,
+    "previous_token_head": lambda n: (
+        3 * n**0.25 * torch.eye(n),
+        3 * n**0.25 * torch.eye(n).roll(-1, dims=1),
+    ),
+    "relative_index_function": lambda n: torch.arange(n)[:, None] - torch.arange(n)[None, :] + n - 1,
+    "tap_table_function": _tap_table,
+    "loglog_slope_function": _slope,
+    "dilated_receptive_field_function": lambda k, ds: 1 + sum((k - 1) * d for d in ds),
+    "uniform_attention_distance_function": _uniform,
+    "translation_error_function": lambda f, x: (
+        (f(torch.roll(x, 1, 0)) - torch.roll(f(x), 1, 0)).abs().max().item()
+    ),
+}
+WRONG = {  # a typical mistake per check, with the hint the notebook gives for it
+    "linear_function": (lambda x, w, b: x @ w.T, "forgot to add the bias"),
+    "fc_doubling_ratio": (lambda s, c: 16, "weights alone"),
+    "token_mixing_matrix": (lambda w, c: torch.kron(torch.eye(c, dtype=w.dtype), w), "factors are swapped"),
+    "conv1d_function": (lambda x, w, p: _conv1d(x, w.flip(0), p), "flipped the kernel"),
+    "output_size_function": (lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s, "off by one"),
+    "pointwise_conv_function": (lambda x, w, b: x.permute(0, 2, 3, 1) @ w.T + b, "channels are last"),
+    "basic_attention_weights": (lambda x: x @ x.transpose(-2, -1), "raw similarities"),
+    "attention_function": (lambda q, k, v: torch.softmax(q @ k.transpose(-2, -1), -1) @ v, "missing √d"),
+    "relative_index_function": (
+        lambda n: torch.arange(n)[:, None] - torch.arange(n)[None, :],
+        "not a valid index",
+    ),
+    "dilated_receptive_field_function": (lambda k, ds: sum((k - 1) * d for d in ds), "starts at 1"),
+    "translation_error_function": (
+        lambda f, x: (f(torch.roll(x, 1, 0)) - f(x)).abs().max().item(),
+        "invariance",
+    ),
+}
+
+
+def test_every_check_that_takes_a_function_declares_its_questions():
+    takes = {
+        n
+        for n, s in check.REGISTRY.items()
+        if any("Callable" in str(p) for p in s.judge.__annotations__.values())
+    }
+    assert takes == set(RIGHT) == {n for n, c in grading.checks().items() if c.functions}
+
+
+@pytest.mark.parametrize("name", sorted(RIGHT))
+def test_the_grader_passes_a_right_function_on_its_own_questions(name):
+    for seed in (1, 2, 987_654_321):
+        verdict = grading.grade_locally(name, RIGHT[name], seed=seed)
+        assert verdict.status == "passed", (seed, verdict)
+
+
+@pytest.mark.parametrize("name", sorted(WRONG))
+def test_the_grader_gives_the_notebooks_hint_on_other_questions(name):
+    fn, hint = WRONG[name]
+    for seed in (3, 4):
+        verdict = grading.grade_locally(name, fn, seed=seed)
+        assert verdict.status == "failed" and hint in verdict.message, (seed, verdict)
+
+
+@pytest.mark.parametrize("name", sorted(RIGHT))
+def test_a_table_of_the_chapters_own_answers_passes_the_notebook_but_never_the_grader(name):
+    questions = grading.checks()[name].questions(0)
+    (argument,) = questions
+    table = {}
+    for question in questions[argument]:
+        args = export.materialize(question)
+        table[export.to_wire(export.encode(args))] = RIGHT[name](*args)
+
+    def lookup(*args):
+        return table[export.to_wire(export.encode(args))]
+
+    getattr(check, name)(lookup)  # seed 0: the inputs the chapter shows
+    assert grading.grade_locally(name, lookup, seed=5).status != "passed"
+
+
+# ---------------------------------------------------------------- plain data, the wire, declared questions
+
+import base64  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+
+from convattn.check import _core  # noqa: E402
+
+
+def test_plain_data_refuses_subclasses_and_foreign_types_by_name():
+    class LyingInt(int):
+        def __eq__(self, other):
+            return True
+
+        __hash__ = int.__hash__
+
+    class Sub(torch.Tensor):
+        pass
+
+    assert type(_core.decode(export.encode(LyingInt(3)))).__name__ == "LyingInt"
+    assert isinstance(_core.decode(export.encode(torch.ones(2).as_subclass(Sub))), _core.Refused)
+    assert type(_core.decode(export.encode(torch.nn.Parameter(torch.ones(2))))) is torch.Tensor
+    number, array = _core.decode(export.encode((np.float64(1.5), np.arange(3))))
+    assert type(number) is float and type(array) is torch.Tensor and array.tolist() == [0, 1, 2]
+    value = _core.decode(export.encode({"a": [1, (2.0, None)], "b": np.arange(3.0)}))
+    assert value["a"] == [1, (2.0, None)] and torch.equal(value["b"], torch.arange(3.0, dtype=torch.float64))
+    with pytest.raises(ValueError, match="not plain data"):
+        _core.decode({"a": LyingInt(3)})
+
+
+def test_the_wire_is_json_and_npy_and_refuses_anything_else():
+    data = {"x": export.encode(torch.arange(6.0).reshape(2, 3).to(torch.bfloat16)), "n": [1, 2.5, "s", None]}
+    back = export.from_wire(export.to_wire(data))
+    assert export.same(back["x"], data["x"]) and back["n"] == data["n"]
+    assert _core.decode(back["x"]).dtype == torch.bfloat16
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([object()], dtype=object), allow_pickle=True)  # a pickle inside a .npy
+
+    pickled = {
+        "__array__": base64.b64encode(buffer.getvalue()).decode(),
+        "kind": "ndarray",
+        "dtype": "float64",
+    }
+    for text in (json.dumps(pickled), "not json", json.dumps({"__array__": "!!", "kind": "x", "dtype": "f"})):
+        with pytest.raises(ValueError):
+            export.from_wire(text)
+    with pytest.raises(ValueError):
+        export.from_wire("[" * 10 + "]" * 10, max_chars=5)
+
+
+def test_a_judge_may_ask_only_the_questions_its_check_declares():
+    recorder = _core.Recorder(lambda x: x + 1, allowed=[export.encode((torch.ones(2),))])
+    assert recorder(torch.ones(2)).tolist() == [2, 2]
+    with pytest.raises(_core.Unasked):
+        recorder(torch.zeros(2))
+    replay = _core.Replayer([export.encode((torch.ones(2),))], [{"out": export.encode(torch.ones(2) * 3)}])
+    assert replay(torch.ones(2)).tolist() == [3, 3]
+    with pytest.raises(_core.Unasked):
+        replay(torch.zeros(2))

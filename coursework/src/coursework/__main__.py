@@ -1,8 +1,8 @@
-"""``python -m coursework {student,grade,selftest} ...``."""
+"""``python -m coursework {student,grade,reference,selftest} ...``."""
 
 import sys
 
-from .edition import main
+from .cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

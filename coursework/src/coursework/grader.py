@@ -1,52 +1,80 @@
-"""The grader: run each submission apart, export its answers as data, judge the data in this process.
+"""The grader: run each submission apart, ask its functions fresh questions, judge the answers here.
 
-For each submission:
+For a batch of submissions of one chapter:
 
-1. its chapter is recognised by its exercise labels; every check cell is replaced by the book's check, turned
-   into an *export* cell (:func:`convattn.check.export.save`) with a fresh random seed for the inputs;
-2. it runs in its own :class:`~coursework.sandbox.Sandbox` (bubblewrap where available), so nothing it
-   does reaches the next submission, the instructor's files or the package;
-3. each export is read with ``torch.load(weights_only=True)``, checked to hold plain data only, and judged
-   here by the check's own judge (:mod:`convattn.check`): the learner's functions are replayed from their
-   recorded answers, never called; the arguments that are the chapter's data (``context``) come from the
-   grader's own run of the book, and constant arguments from the book's check cell;
-4. an exercise whose solution cell raised is never passed, and what looks like an attempt to fool the checks
-   (rebinding ``check``, patching ``convattn.check``, IPython's transformers, ``sys.modules``, builtins or
-   torch, calling the reference implementation, an export that does not answer the grader's questions) is
-   **flagged** for review.
-
-The submission's own kernel never decides a verdict; its printed "Correct" means nothing here.
+1. each submission is opened without trusting its path (:func:`read_submission`: ``lstat`` and
+   ``O_NOFOLLOW|O_NONBLOCK``, regular files under a size limit only) and its chapter is recognised by its
+   exercise labels;
+2. every check call of the book's check cells gets a seed drawn from the batch's secret; the submission's
+   check cells are replaced by the grader's *answer cells* (:meth:`convattn.check.grading.Check.cell_source`),
+   each right after its exercise's solution, which ask the learner's functions the questions of that seed and
+   display the answers as plain data (JSON and ``.npy``);
+3. the notebook runs in its own :class:`~coursework.sandbox.Sandbox` under the batch's
+   :class:`~coursework.sandbox.Limits`; each answer output is taken out of its cell as soon as the cell has
+   finished (nothing a later cell does can change it), and the kernel and all it started are killed when the
+   notebook is done;
+4. the answers are judged here (:meth:`~convattn.check.grading.Check.judge`), where the expected values are
+   computed: they never exist in the learner's kernel. Arguments that are the chapter's data (``context``)
+   come from the grader's own run of the book (:func:`reference_run`), which must reproduce the book's stored
+   outputs; constants come from the book's check cell;
+5. an exercise that depends on a cell that did not finish (an error, a timeout, a limit reached) is **not
+   judged**, never failed; what looks like an attempt to fool the grader is **flagged** for review
+   (:mod:`coursework.flags`).
 """
 
 from __future__ import annotations
 
 import ast
-import contextlib
 import copy
-import csv
 import dataclasses
-import inspect
-import io
-import json
+import hashlib
 import os
 import re
 import secrets
+import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-import torch
+import nbformat
 from nbformat import NotebookNode
 
-from convattn.check import _core
+from convattn.check import grading
 
-from . import edition as cw
-from .sandbox import Sandbox
+from .flags import source_flags
+from .notebook import (
+    CHECK_TAG,
+    DATA,
+    DEFAULT_TIMEOUT,
+    MAX_ANSWER,
+    TIMEOUT_ENAME,
+    Exercise,
+    Run,
+    book_notebooks,
+    check_timeout,
+    error_text,
+    execute,
+    find_exercises,
+    read_sanitizers,
+    short,
+    tags,
+    text_outputs,
+)
+from .reports import GradeRow, format_report, write_csv, write_feedback, write_gradescope, write_json
+from .sandbox import Limits, Sandbox, size_text
 
 __all__ = [
     "GradeRow",
+    "Limits",
+    "Chapter",
+    "Reference",
+    "load_book",
+    "hidden_folders",
+    "read_submission",
+    "reference_run",
     "grade",
+    "could_not_grade",
     "format_report",
     "write_csv",
     "write_json",
@@ -54,53 +82,52 @@ __all__ = [
     "write_feedback",
 ]
 
-PASSED, FAILED, NOT_ATTEMPTED, ERROR, TIMEOUT, MISSING, NOT_RUN = (
-    cw.PASSED,
-    cw.FAILED,
-    cw.NOT_ATTEMPTED,
-    cw.ERROR,
-    cw.TIMEOUT,
-    cw.MISSING,
-    cw.NOT_RUN,
+PASSED, FAILED, NOT_ATTEMPTED, ERROR, TIMEOUT, MISSING, NOT_JUDGED = (
+    "passed",
+    "failed",
+    "not attempted",
+    "error",
+    "timeout",
+    "missing",
+    "not judged",
 )
-GRADED, INVALID, WRONG_CHAPTER, GRADER_ERROR = cw.GRADED, cw.INVALID, cw.WRONG_CHAPTER, cw.GRADER_ERROR
+GRADED, INVALID, REFUSED, WRONG_CHAPTER, GRADER_ERROR = (
+    "graded",
+    "invalid",
+    "refused",
+    "wrong chapter",
+    "grader error",
+)
 NOT_ISOLATED = "NOT ISOLATED: no working bubblewrap (bwrap), the kernel ran with the grader's file access"
-_MAX_EXPORT = 64 * 2**20  # bytes of one export file
-TAMPERED = "the export does not answer the grader's questions (a forged or tampered export)"
+TAMPERED = "the answers do not answer the grader's questions (a forged or tampered answer)"
+MAX_SUBMISSION = 16 * 2**20  # bytes of one submitted notebook
+_ANSWER = "convattn_answer"  # metadata key of the grader's answer cells
+
+
+class Survivors(RuntimeError):
+    """A process of a graded notebook survived its kernel's end: nothing more may be graded in this batch."""
+
+
+# ---------------------------------------------------------------- the book: chapters and their check calls
 
 
 @dataclasses.dataclass(frozen=True)
-class GradeRow:
-    """One line of the gradebook.
-
-    Each submission has one summary row (``exercise == ""``; status ``graded``, ``invalid``, ``wrong chapter`` or
-    ``grader error``; its score the sum of the exercises') and, when it was run, one row per exercise of its
-    chapter (``passed``, ``failed``, ``not attempted``, ``error``, ``timeout``, ``missing`` or ``not run``).
-    ``flags`` lists what an instructor should look at (empty: nothing); ``detail`` holds the hint or the error.
-    """
-
-    submission: str
-    chapter: str
-    exercise: str
-    title: str
-    status: str
-    score: float
-    max_score: float
-    flags: str
-    detail: str
-
-
-# ---------------------------------------------------------------- check cells become export cells
-
-
-@dataclasses.dataclass(frozen=True)
-class _Call:
-    """One ``check.NAME(...)`` of a book check cell: where its export goes, and what the grader knows itself."""
+class Call:
+    """One ``check.NAME(...)`` of a book check cell: its argument expressions and the constants among them."""
 
     name: str
-    source: str  # the call's arguments as source, evaluated in the kernel
-    constants: dict  # parameter -> value, for the arguments that are constants in the book's cell
-    path: str = ""
+    expressions: dict[str, str]  # argument -> source, evaluated in the learner's kernel
+    constants: dict[str, object]  # argument -> value, for the arguments that are constants in the book's cell
+
+
+@dataclasses.dataclass(frozen=True)
+class Chapter:
+    """A chapter of the book with exercises: its notebook, its exercises and their check calls."""
+
+    name: str
+    nb: NotebookNode
+    exercises: dict[str, Exercise]
+    calls: dict[str, list[Call]]
 
 
 class _NotConstant(Exception):  # noqa: N818
@@ -135,8 +162,9 @@ def _constant(node: ast.AST) -> object:
     raise _NotConstant
 
 
-def _check_calls(source: str) -> list[_Call]:
+def check_calls(source: str) -> list[Call]:
     """The ``check.NAME(...)`` calls of a book check cell; ValueError if it holds anything else."""
+    checks = grading.checks()
     calls = []
     for statement in ast.parse(source).body:
         call = statement.value if isinstance(statement, ast.Expr) else None
@@ -146,366 +174,535 @@ def _check_calls(source: str) -> list[_Call]:
             and isinstance(func, ast.Attribute)
             and isinstance(func.value, ast.Name)
             and func.value.id == "check"
-            and func.attr in _core.REGISTRY
+            and func.attr in checks
         ):
             raise ValueError(
                 f"a check cell must hold only check.NAME(...) calls; got {ast.unparse(statement)!r}"
             )
-        spec = _core.REGISTRY[func.attr]
         placeholders = [object() for _ in call.args]
         named = {k.arg: object() for k in call.keywords}
-        bound = spec.bind(placeholders, named)
+        bound = checks[func.attr].bind(placeholders, named)
         by_object = {id(p): n for n, p in zip(call.args, placeholders, strict=True)}
         by_object |= {id(named[k.arg]): k.value for k in call.keywords}
-        constants = {}
+        expressions, constants = {}, {}
         for parameter, value in bound.items():
-            with contextlib.suppress(_NotConstant, ArithmeticError, TypeError):
-                constants[parameter] = _constant(by_object[id(value)])
-        args = ", ".join(ast.unparse(a) for a in call.args)
-        kwargs = ", ".join(f"{k.arg!r}: {ast.unparse(k.value)}" for k in call.keywords)
-        calls.append(_Call(func.attr, f"(({args}{',' if call.args else ''}), {{{kwargs}}})", constants))
+            node = by_object[id(value)]
+            try:
+                constants[parameter] = _constant(node)
+            except (_NotConstant, ArithmeticError, TypeError):
+                expressions[parameter] = ast.unparse(node)
+        calls.append(Call(func.attr, expressions, constants))
     return calls
 
 
-def _export_cell(calls: Sequence[_Call], seed: int) -> NotebookNode:
-    lines = ["from convattn.check import export as _convattn_export  # the grader's cell, not the book's"]
-    lines += [f"_convattn_export.save({c.name!r}, {c.path!r}, {seed}, lambda: {c.source})" for c in calls]
-    cell = cw.nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": [cw.CHECK_TAG]})
-    return cell
-
-
-def _with_export_cells(
-    nb: NotebookNode, chapter: cw._Chapter, export: Path, seed: int
-) -> tuple[NotebookNode, dict[str, list[_Call]]]:
-    """A copy of the submission whose check cells are the book's, as export cells; the calls per label."""
-    nb = copy.deepcopy(nb)
-    calls: dict[str, list[_Call]] = {}
-    for label, ex in chapter.exercises.items():
-        mine = cw.find_exercises(nb).get(label)
-        found = [c for i in ex.check_cells for c in _check_calls(chapter.nb.cells[i].source)]
-        calls[label] = [
-            dataclasses.replace(c, path=str(export / f"{label}-{k}.pt")) for k, c in enumerate(found)
-        ]
-        if mine is None or (not mine.solution_cells and mine.start is None):
-            continue
-        cell = _export_cell(calls[label], seed)
-        cw._replace_cells(
-            nb, mine.check_cells, [cell], mine.end if mine.end is not None else len(nb.cells) - 1
+def load_book(book_dir: str | Path) -> dict[str, Chapter]:
+    """Every chapter of ``book_dir`` with exercises; ValueError for a check cell the grader cannot read."""
+    chapters = {}
+    for path in book_notebooks(Path(book_dir)):
+        nb = nbformat.read(path, as_version=4)
+        if exercises := find_exercises(nb):
+            calls = {
+                label: [c for i in ex.check_cells for c in check_calls(nb.cells[i].source)]
+                for label, ex in exercises.items()
+            }
+            chapters[path.stem] = Chapter(path.stem, nb, exercises, calls)
+    if not chapters:
+        raise ValueError(
+            f"book_dir must hold chapters with exercises; no notebook in {str(book_dir)!r} has one"
         )
-    return nb, calls
+    return chapters
 
 
-# ---------------------------------------------------------------- reading and judging an export
+def _identify(exercises: dict[str, Exercise], book: dict[str, Chapter]) -> str | None:
+    """The chapter that shares the most exercise labels with the submission, or None."""
+    overlap = {name: len(set(exercises) & set(ch.exercises)) for name, ch in book.items()}
+    best = max(overlap, key=overlap.__getitem__)
+    return best if overlap[best] else None
 
 
-def _read_export(path: str) -> dict | str:
-    """The export at ``path`` as plain data, or a sentence saying why it cannot be used."""
+# ---------------------------------------------------------------- reading a submission without trusting it
+
+
+def read_submission(path: str | Path, max_bytes: int = MAX_SUBMISSION) -> NotebookNode | tuple[str, str]:
+    """The notebook in ``path``, or ``(status, why)`` with status ``refused`` or ``invalid``.
+
+    Only a regular file with one name, of at most ``max_bytes``, is read: it is looked at with ``lstat`` and
+    opened with ``O_NOFOLLOW | O_NONBLOCK`` (a symbolic link, a FIFO, a device, a socket or a folder is refused
+    unread), and the file opened must be the file looked at. No refusal shows any of the file's content.
+    """
     try:
         info = os.lstat(path)
-    except OSError:
-        return "no export"
-    if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_EXPORT:
-        return "the export is not a plain file of reasonable size"
-    try:
-        record = torch.load(path, weights_only=True, map_location="cpu")
-    except Exception as e:  # noqa: BLE001 - anything but plain data is refused here
-        return f"the export is not plain data ({type(e).__name__})"
-    if type(record) is not dict or type(record.get("check")) is not str:
-        return "the export is not a record of a check"
-    return record
-
-
-def _judge(call: _Call, record: dict, seed: int, context: dict | None) -> tuple[str, float, str, list[str]]:
-    """(status, credit, detail, flags) of one check call, judged here on the exported data."""
-    flags = [f"kernel: {p}" for p in record.get("probe", []) if type(p) is str][:5]
-    if record.get("check") != call.name or record.get("seed") != seed:
-        return ERROR, 0.0, "the export does not belong to this check", [*flags, TAMPERED]
-    if "args_error" in record:
-        ename, evalue = (list(record["args_error"]) + ["", ""])[:2]
-        return ERROR, 0.0, cw._short(f"{ename}: {evalue} (evaluating the check's arguments)"), flags
-    spec = _core.REGISTRY[call.name]
-    arguments: dict = {}
-    try:
-        exported = record["args"]
-        for parameter in spec.parameters:
-            if parameter in call.constants:
-                arguments[parameter] = call.constants[parameter]
-            elif context is not None and parameter in spec.context:
-                arguments[parameter] = context[parameter]
-                mine = exported.get(parameter)
-                if not _core.same_data(mine, context[parameter]):
-                    flags.append(f"`{parameter}` differs from the book's (judged with the book's)")
-            elif parameter in exported:
-                value = exported[parameter]
-                if type(value) is dict and set(value) == {"__calls__"}:
-                    arguments[parameter] = _core.Replayer(value["__calls__"])
-                else:
-                    arguments[parameter] = _core.decode(value)
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        return ERROR, 0.0, f"the export is not plain data: {e}", [*flags, "export not plain data"]
-    signature = inspect.signature(spec.judge).parameters
-    missing = [
-        p for p in spec.parameters if p not in arguments and signature[p].default is inspect.Parameter.empty
-    ]
-    if missing:
-        return ERROR, 0.0, f"the export lacks the answer ({', '.join(missing)})", [*flags, TAMPERED]
-    out = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out):
-            spec.run(arguments, seed=seed)
-    except _core.CheckFailed as e:
-        credit = e.credit if type(e.credit) in (int, float) and 0 <= e.credit <= 1 else 0.0
-        return FAILED, float(credit), cw._short(str(e), 600), flags
-    except _core.Diverged as e:
+    except OSError as e:
+        return INVALID, f"cannot read the file: {e.strerror or type(e).__name__}"
+    kinds = {stat.S_ISLNK: "a symbolic link", stat.S_ISFIFO: "a FIFO", stat.S_ISDIR: "a folder"}
+    kinds |= {stat.S_ISCHR: "a device", stat.S_ISBLK: "a device", stat.S_ISSOCK: "a socket"}
+    for test, what in kinds.items():
+        if test(info.st_mode):
+            return REFUSED, f"{what}, not a regular file: not read (hand in the notebook file itself)"
+    if not stat.S_ISREG(info.st_mode):
+        return REFUSED, "not a regular file: not read"
+    if info.st_nlink > 1:
         return (
-            ERROR,
-            0.0,
-            f"the export does not answer the grader's questions: {e}",
-            [*flags, TAMPERED],
+            REFUSED,
+            f"a file with {info.st_nlink} names (a hard link): not read (hand in a copy of the notebook)",
         )
-    except Exception as e:  # noqa: BLE001 - data the judge cannot read; never a pass
-        return ERROR, 0.0, cw._short(f"the answer could not be judged: {type(e).__name__}: {e}"), flags
-    said = [ln for ln in out.getvalue().splitlines() if ln.startswith("Correct")]
-    return PASSED, 1.0, cw._short(said[0] if said else "the check passed", 600), flags
-
-
-# ---------------------------------------------------------------- flags read from the submission's source
-
-_TOUCHES = [
-    (
-        re.compile(r"\b(get_ipython|IPython|input_transformers?\w*|ast_transformers|register_magic\w*)\b"),
-        "touches IPython's machinery",
-    ),
-    (
-        re.compile(r"\bsys\s*\.\s*modules\b|\bimportlib\b|__import__"),
-        "touches sys.modules or the import system",
-    ),
-    (re.compile(r"\bbuiltins\b|__builtins__"), "touches builtins"),
-    (re.compile(r"(?<![\w.])(exec|eval|compile)\s*\("), "runs generated code (exec/eval/compile)"),
-    (
-        re.compile(r"\bconvattn\s*\.\s*check\b|\bfrom\s+convattn\.check\b|\bconvattn\.tools\b"),
-        "touches convattn.check or the grader",
-    ),
-    (re.compile(r"\bsetattr\s*\(|\bdelattr\s*\("), "sets attributes by name (setattr/delattr)"),
-    (
-        re.compile(r"\bos\s*\.\s*(system|remove|unlink|environ|kill|fork)|\bsubprocess\b|\bshutil\b"),
-        "runs processes or changes files/environment",
-    ),
-    (
-        re.compile(r"\bopen\s*\(|\.write_(text|bytes)\s*\(|^\s*[!%]", re.MULTILINE),
-        "writes files or runs shell/magic commands",
-    ),
-    (re.compile(r"\b(sys|os)\s*\.\s*_?exit\b|\bexit\s*\(|\bquit\s*\("), "ends the kernel"),
-]
-
-
-def _assigns(source: str, name: str) -> bool:
-    """Whether ``source`` binds ``name`` or sets an attribute of it (``check = …``, ``check.x = …``)."""
+    if info.st_size > max_bytes:
+        return (
+            REFUSED,
+            f"{size_text(info.st_size)}, more than the {size_text(max_bytes)} a notebook may have: not read",
+        )
+    flags = (
+        os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    )
     try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return bool(re.search(rf"\b{name}\s*(\.\s*\w+\s*)?=[^=]", source))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store | ast.Del):
-            return True
-        if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef) and node.name == name:
-            return True
-        if isinstance(node, ast.alias) and (node.asname or node.name) == name and node.name != "check":
-            return True
-        if (
-            isinstance(node, ast.Attribute)
-            and isinstance(node.ctx, ast.Store | ast.Del)
-            and isinstance(node.value, ast.Name)
-            and node.value.id in (name, "torch", "F")
-        ):
-            return True
-    return False
-
-
-def _uses(source: str, names: Iterable[str]) -> list[str]:
-    """Which of ``names`` (plain or dotted, e.g. ``F.linear``) the code reads."""
+        fd = os.open(path, flags)
+    except OSError as e:
+        return REFUSED, f"cannot be opened as a regular file ({e.strerror or type(e).__name__}): not read"
     try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return [n for n in names if re.search(rf"\b{re.escape(n)}\b", source)]
-    seen = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            seen.add(node.id)
-        elif isinstance(node, ast.Attribute):
-            with contextlib.suppress(Exception):
-                seen.add(ast.unparse(node))
-            seen.add(node.attr)
-    found = []
-    for n in names:
-        last = n.split(".")[-1]
-        if n in seen or any(s.endswith("." + n) for s in seen) or ("." not in n and last in seen):
-            found.append(n)
-    return found
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
+            return REFUSED, "the file changed while it was opened: not read"
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            raw = f.read(max_bytes + 1)
+    finally:
+        os.close(fd)
+    if len(raw) > max_bytes:
+        return REFUSED, f"more than the {size_text(max_bytes)} a notebook may have: not read"
+    return _parse_notebook(raw)
 
 
-def _answer_code(source: str) -> str:
-    """The part of a solution cell that computes the answer: its functions' code if it defines any (what follows
-    them, such as comparing with PyTorch, is not the answer), else the whole cell."""
+def _parse_notebook(raw: bytes) -> NotebookNode | tuple[str, str]:
+    import json
+
     try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return source
-    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-    return "\n".join(ast.unparse(n) for n in functions) if functions else source
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return INVALID, "not a notebook: the file is not text (a binary file?)"
+    if not text.lstrip().startswith(("{", "[")):
+        return INVALID, "not a notebook: the file is not JSON (was another file handed in?)"
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:
+        where = f": line {e.lineno}, column {e.colno}" if isinstance(e, json.JSONDecodeError) else ""
+        return INVALID, f"malformed JSON{where}; the file is damaged or truncated"
+    if not isinstance(data, dict) or not {"cells", "nbformat"} <= data.keys():
+        return INVALID, "not a notebook: valid JSON, but without a notebook's 'cells' and 'nbformat'"
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except Exception:  # noqa: BLE001 - nbformat raises several kinds; all mean "not a valid notebook"
+        return INVALID, "not a valid notebook (nbformat 4 refuses its structure)"
+    return nb
 
 
-def _source_flags(nb: NotebookNode, chapter: cw._Chapter) -> tuple[list[str], dict[str, list[str]]]:
-    """Flags read from the submission's code: for the whole submission, and per exercise (reference calls)."""
-    book_sources = {c.source for c in chapter.nb.cells if c.cell_type == "code"}
-    changed = [
-        (i, c.source)
-        for i, c in enumerate(nb.cells)
-        if c.cell_type == "code" and c.source not in book_sources and c.source.strip()
-    ]
-    flags = []
-    for i, source in changed:
-        if _assigns(source, "check"):
-            flags.append(f"{cw._cell(i)} rebinds or patches `check` (or torch)")
-        for pattern, what in _TOUCHES:
-            if pattern.search(source):
-                flags.append(f"{cw._cell(i)} {what}")
-    per_exercise: dict[str, list[str]] = {}
-    mine = cw.find_exercises(nb)
-    for label, ex in chapter.exercises.items():
-        names = {
-            n
-            for i in ex.check_cells
-            for c in _check_calls(chapter.nb.cells[i].source)
-            for n in _core.REGISTRY[c.name].reference
-        }
-        cells = mine[label].solution_cells if label in mine else ()
-        used = sorted({u for i in cells for u in _uses(_answer_code(nb.cells[i].source), names)})
-        if used:
-            per_exercise[label] = [f"calls the reference implementation ({', '.join(used)})"]
-    return flags, per_exercise
+# ---------------------------------------------------------------- answer cells in place of check cells
 
 
-# ---------------------------------------------------------------- grading
+@dataclasses.dataclass(frozen=True)
+class _Asked:
+    """One answer cell of a run: where it is, which call it answers, with which seed and nonce."""
+
+    label: str
+    k: int
+    call: Call
+    seed: int
+    nonce: str
+    index: int = -1
 
 
-def _hidden(extra: Iterable[Path]) -> list[Path]:
-    return [Path.home(), *extra]
-
-
-def _run(
-    nb: NotebookNode,
-    chapter: cw._Chapter,
-    timeout: float,
-    data: Path | None,
-    hide: list[Path],
-    seed: int,
-    isolate: bool,
-) -> tuple[NotebookNode, dict[str, list[_Call]], cw._Run, dict[str, dict | str], bool]:
-    """Execute a submission with export cells in a fresh sandbox; returns the exports read back."""
-    with tempfile.TemporaryDirectory(prefix="convattn-sandbox-") as scratch:
-        box = Sandbox(Path(scratch), hide=hide, isolate=isolate)
-        work, calls = _with_export_cells(nb, chapter, box.export, seed)
-        run = cw._execute(work, timeout, data=data, sandbox=box)
-        exports = {c.path: _read_export(c.path) for cs in calls.values() for c in cs}
-        return work, calls, run, exports, box.isolated
+def _seed(secret: str, chapter: str, label: str, k: int) -> int:
+    digest = hashlib.sha256(f"{secret}/{chapter}/{label}/{k}".encode()).digest()
+    return (
+        int.from_bytes(digest[:4], "big") % (2**31 - 2) + 1
+    )  # never 0: seed 0 gives the chapter's own inputs
 
 
 @dataclasses.dataclass
-class _Reference:
-    context: dict[tuple[str, int], dict]  # (label, call number) -> the book's context arguments
-    probe: set[str]
+class _Work:
+    """A submission prepared for a run: the notebook, its answer cells, and where its own cells went."""
+
+    nb: NotebookNode
+    asked: list[_Asked]
+    position: dict[int, int]  # the submission's cell index -> its index in nb
+    original: dict[int, int]  # nb's index -> the submission's (answer cells: the cell they follow)
+    exercises: dict[str, Exercise]  # the submission's exercises (its own indices)
+
+    def name(self, index: int | None) -> str:
+        """How a report names a cell of the run: by its number in the submitted notebook."""
+        if index is None:
+            return "a cell"
+        for asked in self.asked:
+            if asked.index == index:
+                return f"the grader's check of {asked.label}"
+        return f"cell {self.original.get(index, index) + 1}"
 
 
-def _reference(
-    chapter: cw._Chapter, timeout: float, data: Path | None, hide: list[Path], isolate: bool
-) -> _Reference:
-    """Run the book's own chapter as a submission: its solutions must pass; its context arguments are kept."""
-    seed = secrets.randbelow(2**31 - 1) + 1
-    work, calls, run, exports, _ = _run(chapter.nb, chapter, timeout, data, hide, seed, isolate)
-    context, probe = {}, set()
-    for label, cs in calls.items():
-        for k, call in enumerate(cs):
-            record = exports[call.path]
-            if isinstance(record, str):
-                raise RuntimeError(f"the book's own {label} exported nothing ({record}); {run.stopped or ''}")
-            spec = _core.REGISTRY[call.name]
-            context[(label, k)] = {
-                p: _core.decode(record["args"][p]) for p in spec.context if p in record["args"]
+def _with_answer_cells(nb: NotebookNode, chapter: Chapter, secret: str) -> _Work:
+    """The submission with its check cells removed and the grader's answer cells after each solution."""
+    checks = grading.checks()
+    mine = find_exercises(nb)
+    drop: set[int] = set()
+    after: dict[int, list[_Asked]] = {}
+    for label in chapter.exercises:
+        ex = mine.get(label)
+        if ex is None or (not ex.solution_cells and ex.start is None):
+            continue
+        drop |= set(ex.check_cells)
+        where = ex.end if ex.end is not None else max(ex.solution_cells)
+        for k, call in enumerate(chapter.calls[label]):
+            asked = _Asked(label, k, call, _seed(secret, chapter.name, label, k), secrets.token_hex(8))
+            after.setdefault(where, []).append(asked)
+    cells, asked_all, position, original = [], [], {}, {}
+    for i, cell in enumerate(nb.cells):
+        if i not in drop:
+            position[i] = len(cells)
+            original[len(cells)] = i
+            cells.append(copy.deepcopy(cell))
+        for asked in after.get(i, []):
+            source = checks[asked.call.name].cell_source(asked.call.expressions, asked.seed, asked.nonce)
+            meta = {"tags": [CHECK_TAG], _ANSWER: {"label": asked.label, "call": asked.k}}
+            asked_all.append(dataclasses.replace(asked, index=len(cells)))
+            original[len(cells)] = i
+            cells.append(nbformat.v4.new_code_cell(source, metadata=meta))
+    work = copy.copy(nb)
+    work.cells = cells
+    return _Work(work, asked_all, position, original, mine)
+
+
+# ---------------------------------------------------------------- what depends on what
+
+
+def _names(source: str) -> tuple[set[str], set[str]] | None:
+    """(names the cell reads, names it binds or changes), or None for code that is not plain Python."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    reads, binds = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (binds if isinstance(node.ctx, ast.Store | ast.Del) else reads).add(node.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            binds |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            binds.add(node.name)
+        elif isinstance(node, ast.Attribute | ast.Subscript) and isinstance(node.ctx, ast.Store | ast.Del):
+            root = node.value
+            while isinstance(root, ast.Attribute | ast.Subscript | ast.Call):
+                root = root.func if isinstance(root, ast.Call) else root.value
+            if isinstance(root, ast.Name):
+                binds.add(root.id)
+        elif (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute)
+        ):
+            root = (
+                node.value.func.value
+            )  # a call made for its effect may change its object: torch.manual_seed(0)
+            while isinstance(root, ast.Attribute | ast.Subscript | ast.Call):
+                root = root.func if isinstance(root, ast.Call) else root.value
+            if isinstance(root, ast.Name):
+                binds.add(root.id)
+    return reads, binds
+
+
+def _dependencies(work: _Work, label: str) -> list[int]:
+    """The story cells (of no exercise) that exercise ``label`` depends on: every earlier cell that binds or
+    changes a name its cells read, and, in turn, what those read. Code that is not plain Python counts as
+    binding everything."""
+    nb, ex = work.nb, work.exercises[label]
+    answer_cells = {a.index for a in work.asked}  # the grader's own: what they read is the call's arguments
+    own = {work.position[i] for i in ex.solution_cells if i in work.position}
+    exercise_cells = {
+        work.position[i] for e in work.exercises.values() for i in e.solution_cells if i in work.position
+    }
+    sources = [nb.cells[i].source for i in own]
+    sources += [s for a in work.asked if a.label == label for s in a.call.expressions.values()]
+    needed: set[str] | None = set()
+    for source in sources:
+        found = _names(source)
+        needed = None if found is None or needed is None else needed | found[0]
+    first = min(own | {a.index for a in work.asked if a.label == label}, default=0)
+    deps = []
+    for i in range(first - 1, -1, -1):
+        cell = nb.cells[i]
+        if cell.cell_type != "code" or not cell.source.strip() or i in answer_cells:
+            continue
+        found = _names(cell.source)
+        if needed is not None and found is not None and not (found[1] & needed):
+            continue
+        if i not in exercise_cells:
+            deps.append(i)
+        if needed is not None:
+            needed = None if found is None else needed | found[0]
+    return sorted(deps)
+
+
+def _limit_text(reply: dict, limits: Limits) -> str | None:
+    """The limit an error reply shows was reached, in words; None if it shows none."""
+    ename, evalue = str(reply.get("ename", "")), str(reply.get("evalue", ""))
+    memory = ("can't allocate memory", "Cannot allocate memory", "bad_alloc", "DefaultCPUAllocator")
+    if ename == "MemoryError" or any(m in evalue for m in memory):
+        return f"ran out of memory (the limit is {size_text(limits.memory_bytes)})"
+    if "No space left on device" in evalue or "File too large" in evalue or "[Errno 28]" in evalue:
+        return f"wrote more than {size_text(limits.scratch_bytes)} to its scratch space"
+    if ename == "BlockingIOError" and "[Errno 11]" in evalue:
+        return f"tried to start more than {limits.processes} processes"
+    return None
+
+
+def _unfinished(work: _Work, run: Run, index: int, limits: Limits) -> str | None:
+    """Why cell ``index`` of the run did not finish, in words; None if it did."""
+    reply = run.replies.get(index)
+    if run.hit is not None and run.stopped_at == index:
+        return f"{work.name(index)} did not finish: it {run.hit}"
+    if reply is None:
+        if run.stopped and run.stopped_at == index:
+            return f"{work.name(index)} did not finish: {run.stopped}"
+        if run.stopped and (run.stopped_at is None or run.stopped_at < index):
+            return f"{work.name(index)} did not run: {run.stopped}"
+        return f"{work.name(index)} did not run"
+    if reply.get("status") != "error":
+        return None
+    if reply.get("ename") == TIMEOUT_ENAME:
+        return f"{work.name(index)} did not finish: it ran longer than {limits.cell_seconds:g} s and was interrupted"
+    limit = _limit_text(reply, limits)
+    return (
+        f"{work.name(index)} did not finish: it {limit}"
+        if limit
+        else f"{work.name(index)} raised {error_text(reply)}"
+    )
+
+
+# ---------------------------------------------------------------- the book's own run
+
+
+@dataclasses.dataclass
+class Reference:
+    """The grader's own run of a chapter: the context of its exercises, and what cannot be judged.
+
+    ``context``: per (label, call number), the plain data of the context arguments, as the book made them;
+    ``problems``: per label, why no submission's answer to it can be judged in this batch; ``notes``: story
+    cells whose output differs from the book's where no exercise depends on them.
+    """
+
+    context: dict[tuple[str, int], dict[str, object]]
+    problems: dict[str, str]
+    notes: list[str]
+    seconds: float = 0.0
+
+
+def _shown(cell: NotebookNode, sanitizers: Sequence[tuple[re.Pattern, str]]) -> list[str]:
+    """What nbval compares of a cell but its standard error (warnings depend on the environment)."""
+    plain = copy.copy(cell)
+    plain.outputs = [
+        o for o in cell.get("outputs", []) if not (o.output_type == "stream" and o.name == "stderr")
+    ]
+    return text_outputs(plain, sanitizers)
+
+
+def _sandboxed(
+    work: _Work, data: Path | None, hide: Sequence[str], limits: Limits, isolate: bool
+) -> tuple[Run, bool]:
+    """Run a prepared notebook in a fresh sandbox; (what happened, whether it was isolated)."""
+    root = Path(tempfile.mkdtemp(prefix="convattn-sandbox-"))
+    try:
+        box = Sandbox(root, hide=hide, data=data, limits=limits, isolate=isolate)
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    try:
+        run = execute(work.nb, limits.cell_seconds, sandbox=box, names=work.name)
+    finally:
+        try:
+            box.close()
+        except RuntimeError as e:
+            raise Survivors(str(e)) from None
+    return run, box.isolated
+
+
+def _answers_of(run: Run, asked: _Asked) -> tuple[dict | None, str, str]:
+    """(the answers of one answer cell, why there are none, the flag that asks for a look or "")."""
+    payloads = run.answers.get(asked.index, [])
+    if None in payloads:
+        return None, f"the answers were larger than the {size_text(MAX_ANSWER)} the grader reads", ""
+    valid, broken = [], False
+    for payload in payloads:
+        try:
+            valid.append(grading.read_answers(payload, check=asked.call.name, nonce=asked.nonce))
+        except ValueError:
+            broken = True
+    if len(valid) == 1 and not broken:
+        return valid[0], "", ""
+    if len(valid) > 1:
+        return None, "more than one answer arrived for one set of questions", TAMPERED
+    if broken:
+        return None, "the answers are not plain data the grader can read", TAMPERED
+    return None, "the grader's check cell sent no answers", "the grader's check cell did not run as written"
+
+
+def reference_run(
+    chapter: Chapter,
+    *,
+    secret: str,
+    data: Path | None = None,
+    hide: Sequence[str] = (),
+    limits: Limits | None = None,
+    isolate: bool = True,
+    sanitizers: Sequence[tuple[re.Pattern, str]] = (),
+) -> Reference:
+    """Run the book's own chapter as a submission, with the batch's questions (``secret``).
+
+    An exercise can be judged only if every story cell it depends on finished and printed what the book stores
+    (nbval's comparison, ``sanitizers`` applied; cells tagged ``nbval-ignore-output`` or never stored are not
+    compared), and if the book's own solution passes its check on these questions; otherwise it is listed in
+    :attr:`Reference.problems`, with the reason, and no submission's answer to it is judged.
+    """
+    limits = limits or Limits()
+    work = _with_answer_cells(chapter.nb, chapter, secret)
+    run, _ = _sandboxed(work, data, hide, limits, isolate)
+    checks = grading.checks()
+    broken: dict[int, str] = {}
+    for i, cell in enumerate(work.nb.cells):
+        if cell.cell_type != "code" or i in {a.index for a in work.asked}:
+            continue
+        why = _unfinished(work, run, i, limits)
+        stored = chapter.nb.cells[work.original[i]]
+        if (
+            why is None
+            and "nbval-ignore-output" not in tags(stored)
+            and (stored.outputs or stored.execution_count)
+        ):
+            if _shown(cell, sanitizers) != _shown(stored, sanitizers):
+                why = f"{work.name(i)} printed other output than the book stores"
+        if why is not None:
+            broken[i] = why
+    context: dict[tuple[str, int], dict[str, object]] = {}
+    problems: dict[str, str] = {}
+    used = set()
+    for label in chapter.exercises:
+        deps = [d for d in _dependencies(work, label) if d in broken]
+        used |= set(deps)
+        own = [work.position[i] for i in chapter.exercises[label].solution_cells]
+        own_broken = [broken.get(i) or _unfinished(work, run, i, limits) for i in own]
+        if deps or any(own_broken):
+            why = broken[deps[0]] if deps else next(w for w in own_broken if w)
+            problems[label] = f"the grader's own run of the book failed: {why}"
+            continue
+        for asked in [a for a in work.asked if a.label == label]:
+            answers, why, _ = _answers_of(run, asked)
+            if answers is None:
+                unfinished = _unfinished(work, run, asked.index, limits)
+                problems[label] = f"the grader's own run of the book failed: {unfinished or why}"
+                break
+            check = checks[asked.call.name]
+            context[(label, asked.k)] = {
+                p: answers[p]["value"] for p in check.context if "value" in answers.get(p, {})
             }
-            probe |= set(record.get("probe", []))
-            status, _, detail, _ = _judge(call, record, seed, context[(label, k)])
-            if status != PASSED:
-                raise RuntimeError(f"the book's own solution of {label} does not pass its check: {detail}")
-    return _Reference(context, probe)
+            verdict = check.judge(answers, seed=asked.seed, constants=asked.call.constants)
+            if verdict.status != PASSED:
+                problems[label] = (
+                    f"the book's own solution does not pass its check: {short(verdict.message, 300)}"
+                )
+                break
+    notes = [broken[i] for i in sorted(broken) if i not in used]
+    return Reference(context, problems, notes, run.seconds)
+
+
+# ---------------------------------------------------------------- grading one submission
+
+
+def _row(name: str, chapter: str, ex: Exercise, points: float) -> Callable[..., GradeRow]:
+    def row(status: str, detail: str, score: float = 0.0, flags: Sequence[str] = ()) -> GradeRow:
+        shown = "; ".join(dict.fromkeys(flags))
+        return GradeRow(name, chapter, ex.label, ex.title, status, round(score, 3), points, shown, detail)
+
+    return row
 
 
 def _exercise_row(
     name: str,
-    chapter: cw._Chapter,
+    chapter: Chapter,
     label: str,
-    work: NotebookNode,
-    calls: list[_Call],
-    run: cw._Run,
-    exports: dict,
-    reference: _Reference,
-    seed: int,
-    timeout: float,
+    work: _Work,
+    run: Run,
+    reference: Reference,
+    limits: Limits,
     flags: list[str],
 ) -> GradeRow:
-    ex = chapter.exercises[label]
-    points = sum(_core.REGISTRY[c.name].points for c in calls) or 1.0
-    mine = cw.find_exercises(work).get(label)
-
-    def row(status: str, detail: str, score: float = 0.0, more: Sequence[str] = ()) -> GradeRow:
-        shown = list(dict.fromkeys([*flags, *more]))
-        return GradeRow(
-            name, chapter.name, label, ex.title, status, round(score, 3), points, "; ".join(shown), detail
-        )
-
-    if mine is None or not (mine.solution_cells or mine.check_cells):
+    checks = grading.checks()
+    calls = chapter.calls[label]
+    points = sum(checks[c.name].points for c in calls) or 1.0
+    row = _row(name, chapter.name, chapter.exercises[label], points)
+    mine = work.exercises.get(label)
+    if mine is None or (not mine.solution_cells and mine.start is None):
         return row(
             MISSING, "no solution cell for this exercise (its cells, or their labels and tags, were removed)"
         )
-    solution = [run.replies.get(i) for i in mine.solution_cells]
-    for reply in solution:
-        if reply and reply.get("ename") == "NotImplementedError":
-            return row(NOT_ATTEMPTED, "the stub still raises NotImplementedError")
-    if all(not work.cells[i].source.strip() for i in mine.solution_cells):
-        return row(NOT_ATTEMPTED, "the solution cell is empty")
-    for reply in solution:
-        if reply and reply.get("ename") == cw._TIMEOUT_ENAME:
+    if label in reference.problems:
+        return row(NOT_JUDGED, f"not judged: {reference.problems[label]}")
+    solution = [work.position[i] for i in mine.solution_cells]
+    for i in solution:
+        if run.replies.get(i, {}).get("ename") == "NotImplementedError":
+            return row(NOT_ATTEMPTED, "the stub still raises NotImplementedError", flags=flags)
+    if all(not work.nb.cells[i].source.strip() for i in solution):
+        return row(NOT_ATTEMPTED, "the solution cell is empty", flags=flags)
+    for d in _dependencies(work, label):
+        why = _unfinished(work, run, d, limits)
+        if why is not None:
+            return row(NOT_JUDGED, f"not judged: {why}, and this exercise depends on it", flags=flags)
+    for i in solution:
+        reply = run.replies.get(i)
+        if run.hit is not None and run.stopped_at == i:
+            return row(ERROR, f"the solution {run.hit}; the cells after it did not run", flags=flags)
+        if reply is None and run.stopped_at == i:
             return row(
-                TIMEOUT, f"the solution ran longer than {timeout:g} s and was interrupted (an endless loop?)"
+                ERROR, f"{run.stopped} (the solution ended its kernel, or never finished)", flags=flags
             )
-        if reply and reply.get("status") == "error":
-            return row(ERROR, f"{cw._error_text(reply)} (in the solution cell; no pass while it raises)")
-    if run.stopped_at is not None and run.stopped_at in mine.solution_cells:
-        return row(ERROR, f"{run.stopped} (in the solution cell)")
-    if any(reply is None for reply in solution):
-        return row(NOT_RUN, run.stopped or "its cells were not run")
-    results, more = [], []
-    check_replies = [run.replies.get(i) for i in mine.check_cells]
-    for k, call in enumerate(calls):
-        record = exports.get(call.path)
-        if isinstance(record, str):
-            reply = next((r for r in check_replies if r and r.get("status") == "error"), None)
-            if not check_replies or all(r is None for r in check_replies):
-                return row(NOT_RUN, run.stopped or "its check was not run")
-            if reply and reply.get("ename") == cw._TIMEOUT_ENAME:
-                return row(
-                    TIMEOUT, f"the check ran longer than {timeout:g} s (the learner's function loops?)"
-                )
-            if reply:
-                return row(ERROR, f"{cw._error_text(reply)} (in the check)")
+        if reply is None:
+            return row(NOT_JUDGED, f"not judged: {_unfinished(work, run, i, limits)}", flags=flags)
+        if reply.get("ename") == TIMEOUT_ENAME:
             return row(
-                ERROR,
-                f"the check exported nothing ({record})",
-                more=["the grader's check cell did not run as written"],
+                TIMEOUT,
+                f"the solution ran longer than {limits.cell_seconds:g} s and was interrupted",
+                flags=flags,
             )
-        status, credit, detail, extra = _judge(call, record, seed, reference.context.get((label, k)))
-        more += [f for f in extra if f.removeprefix("kernel: ") not in reference.probe]
-        results.append((status, credit * _core.REGISTRY[call.name].points, detail))
+        if reply.get("status") == "error":
+            limit = _limit_text(reply, limits)
+            what = f"the solution {limit}" if limit else f"{error_text(reply)} (in the solution cell)"
+            return row(ERROR, f"{what}; no pass while it raises", flags=flags)
+    results, more = [], list(flags)
+    for asked in [a for a in work.asked if a.label == label]:
+        reply = run.replies.get(asked.index)
+        if run.hit is not None and run.stopped_at == asked.index:
+            return row(ERROR, f"answering the check's questions, your code {run.hit}", flags=more)
+        if reply is None and run.stopped_at == asked.index:
+            return row(ERROR, f"{run.stopped} (answering the check's questions)", flags=more)
+        if reply is None:
+            return row(NOT_JUDGED, f"not judged: {_unfinished(work, run, asked.index, limits)}", flags=more)
+        if reply.get("ename") == TIMEOUT_ENAME:
+            return row(
+                TIMEOUT,
+                f"the check ran longer than {limits.cell_seconds:g} s (the learner's function loops?)",
+                flags=more,
+            )
+        answers, why, flag = _answers_of(run, asked)
+        if answers is None:
+            if reply.get("status") == "error":
+                return row(ERROR, f"{error_text(reply)} (in the check)", flags=more)
+            return row(ERROR, why, flags=[*more, flag] if flag else more)
+        check = checks[asked.call.name]
+        context = reference.context.get((label, asked.k), {})
+        for p in check.context:
+            mine_value = answers.get(p, {}).get("value")
+            if p in context and (mine_value is None or not grading.same(mine_value, context[p])):
+                more.append(f"`{p}` differs from the book's (judged with the book's)")
+        verdict = check.judge(answers, seed=asked.seed, constants=asked.call.constants, context=context)
+        if verdict.tampered:
+            more.append(TAMPERED)
+        status = {"passed": PASSED, "failed": FAILED}.get(verdict.status, ERROR)
+        results.append((status, verdict.credit * check.points, short(verdict.message, 600)))
     score = sum(r[1] for r in results)
     for status in (ERROR, FAILED):
         if any(r[0] == status for r in results):
@@ -513,247 +710,174 @@ def _exercise_row(
     return row(PASSED, results[0][2] if results else "the check passed", score, more)
 
 
-def _grade_one(
-    path: Path,
-    book: dict[str, cw._Chapter],
-    timeout: float,
-    chapter: str | None,
-    data: Path | None,
-    hide: list[Path],
-    references: dict[str, _Reference],
-    seed: int | None,
-    isolate: bool,
-) -> list[GradeRow]:
+def _summary(name: str, status: str, detail: str, chapter: str = "") -> GradeRow:
+    return GradeRow(name, chapter, "", "", status, 0.0, 0.0, "", detail)
+
+
+def _grade_one(path: Path, batch: _Batch) -> list[GradeRow]:
     name = str(path)
-    nb = cw._read_submission(path)
-    if isinstance(nb, str):
-        return [GradeRow(name, "", "", "", INVALID, 0.0, 0.0, "", nb)]
-    found = cw._identify(cw.find_exercises(nb), book)
+    nb = read_submission(path)
+    if isinstance(nb, tuple):
+        return [_summary(name, *nb)]
+    found = _identify(find_exercises(nb), batch.book)
     if found is None:
-        labels = ", ".join(cw.find_exercises(nb)) or "none"
+        labels = ", ".join(find_exercises(nb)) or "none"
         return [
-            GradeRow(
-                name,
-                "",
-                "",
-                "",
-                WRONG_CHAPTER,
-                0.0,
-                0.0,
-                "",
-                f"no exercise of this course's chapters (labels: {labels})",
+            _summary(
+                name, WRONG_CHAPTER, f"no exercise of this course's chapters (labels: {short(labels, 200)})"
             )
         ]
-    if chapter is not None and found != chapter:
-        detail = f"holds the exercises of {found} ({', '.join(book[found].exercises)}), not of {chapter}"
-        return [GradeRow(name, found, "", "", WRONG_CHAPTER, 0.0, 0.0, "", detail)]
-    reference = book[found]
-    if found not in references:
-        references[found] = _reference(reference, timeout, data, hide, isolate)
-    seed = seed if seed is not None else secrets.randbelow(2**31 - 1) + 1
-    flags, per_exercise = _source_flags(nb, reference)
-    work, calls, run, exports, isolated = _run(nb, reference, timeout, data, hide, seed, isolate)
+    if batch.chapter is not None and found != batch.chapter:
+        detail = f"holds the exercises of {found} ({', '.join(batch.book[found].exercises)}), not of {batch.chapter}"
+        return [_summary(name, WRONG_CHAPTER, detail, found)]
+    chapter = batch.book[found]
+    reference = batch.reference(found)
+    checks = grading.checks()
+    references = {
+        label: [r for c in calls for r in checks[c.name].reference] for label, calls in chapter.calls.items()
+    }
+    flags, per_exercise = source_flags(nb, chapter.nb, chapter.exercises, references)
+    work = _with_answer_cells(nb, chapter, batch.secret)
+    run, isolated = _sandboxed(work, batch.data, batch.hide, batch.limits, batch.isolate)
+    asked_cells = {a.index for a in work.asked}
+    for index in sorted(set(run.answers) - asked_cells):
+        flags.append(f"{work.name(index)} displayed the grader's answer format (ignored)")
     rows = [
-        _exercise_row(
-            name,
-            reference,
-            label,
-            work,
-            calls[label],
-            run,
-            exports,
-            references[found],
-            seed,
-            timeout,
-            per_exercise.get(label, []),
-        )
-        for label in reference.exercises
+        _exercise_row(name, chapter, label, work, run, reference, batch.limits, per_exercise.get(label, []))
+        for label in chapter.exercises
     ]
     passed = sum(r.status == PASSED for r in rows)
     score, points = sum(r.score for r in rows), sum(r.max_score for r in rows)
     notes = [f"{passed}/{len(rows)} passed, {score:g}/{points:g} points"]
     if run.stopped:
         notes.append(run.stopped)
+    exercise_cells = {
+        work.position[i] for e in work.exercises.values() for i in e.solution_cells if i in work.position
+    }
+    story_errors = [
+        why
+        for i in sorted(run.replies)
+        if i not in exercise_cells | asked_cells
+        and (why := _unfinished(work, run, i, batch.limits))
+        and i != run.stopped_at
+    ]
+    notes += story_errors[:3]
     summary_flags = ([] if isolated else [NOT_ISOLATED]) + flags
     summary_flags += sorted({f for r in rows for f in r.flags.split("; ") if f and f not in flags})
-    return [
-        GradeRow(
-            name, found, "", "", GRADED, round(score, 3), points, "; ".join(summary_flags), "; ".join(notes)
-        ),
-        *rows,
-    ]
+    summary = GradeRow(
+        name, found, "", "", GRADED, round(score, 3), points, "; ".join(summary_flags), "; ".join(notes)
+    )
+    return [summary, *rows]
+
+
+@dataclasses.dataclass
+class _Batch:
+    book: dict[str, Chapter]
+    chapter: str | None
+    secret: str
+    data: Path | None
+    hide: list[str]
+    limits: Limits
+    isolate: bool
+    sanitizers: list
+    references: dict[str, Reference] = dataclasses.field(default_factory=dict)
+
+    def reference(self, chapter: str) -> Reference:
+        if chapter not in self.references:
+            self.references[chapter] = reference_run(
+                self.book[chapter],
+                secret=self.secret,
+                data=self.data,
+                hide=self.hide,
+                limits=self.limits,
+                isolate=self.isolate,
+                sanitizers=self.sanitizers,
+            )
+        return self.references[chapter]
+
+
+def hidden_folders(book_dir: Path, files: Iterable[Path]) -> list[str]:
+    """Folders the kernel must not see even inside a folder it is shown: as given, never resolved."""
+    book = os.path.abspath(book_dir)
+    folders = {str(Path.home()), os.getcwd(), book, os.path.dirname(book)}
+    folders |= {os.path.dirname(os.path.abspath(p)) for p in files}
+    return sorted(folders)
 
 
 def grade(
     paths: str | Path | Iterable[str | Path],
     *,
-    timeout: float = cw.DEFAULT_TIMEOUT,
+    timeout: float = DEFAULT_TIMEOUT,
     book_dir: str | Path = "book",
     chapter: str | None = None,
     seed: int | None = None,
+    limits: Limits | None = None,
     isolate: bool = True,
     progress: Callable[[list[GradeRow]], object] | None = None,
 ) -> list[GradeRow]:
-    """Grade submitted notebooks, each in its own sandbox, judging exported answers in this process.
+    """Grade submitted notebooks, each in its own sandbox, judging their answers in this process.
 
     Args:
-        paths: the submitted ``.ipynb`` files (only read).
-        timeout: seconds a cell may run before it is interrupted and reported.
+        paths: the submitted ``.ipynb`` files (only read, never written).
+        timeout: seconds a cell may run (``limits.cell_seconds`` where ``limits`` is given).
         book_dir: the folder of the book's notebooks: labels, checks, and the reference run of each chapter.
         chapter: the assigned chapter (e.g. ``"fully_connected"``); a submission of another is reported.
-        seed: the inputs' seed for every submission (None: a fresh random one per submission).
+        seed: the batch's secret as a number, for a batch graded again with the same questions (None: a fresh
+            random secret).
+        limits: what each submission may use (:class:`~coursework.sandbox.Limits`).
         isolate: run kernels in bubblewrap where it works (False only for tests of the fallback).
         progress: called with each submission's rows as soon as it is graded.
     Returns:
-        The gradebook rows (see :class:`GradeRow`), submission by submission; never raises for a submission.
+        The gradebook rows (see :class:`~coursework.reports.GradeRow`), submission by submission.
+    Raises:
+        Survivors: a process of a graded notebook outlived it; the batch stops (the rows so far went to
+            ``progress``).
     """
-    files = cw._paths(paths)
-    timeout = cw._check_timeout(timeout)
-    book = cw._load_book(book_dir)
+    files = _paths(paths)
+    limits = limits or Limits(cell_seconds=check_timeout(timeout))
+    book = load_book(book_dir)
     if chapter is not None and chapter not in book:
         raise ValueError(f"chapter must be one of {sorted(book)}; got {chapter!r}")
-    hide = _hidden([Path(book_dir), *{p.resolve().parent for p in files}])
-    data = Path(book_dir) / cw.DATA
-    references: dict[str, _Reference] = {}
+    batch = _Batch(
+        book=book,
+        chapter=chapter,
+        secret=secrets.token_hex(16) if seed is None else f"seed-{seed}",
+        data=Path(book_dir) / DATA if (Path(book_dir) / DATA).is_dir() else None,
+        hide=hidden_folders(Path(book_dir), files),
+        limits=limits,
+        isolate=isolate,
+        sanitizers=read_sanitizers(Path(book_dir) / "sanitize.cfg"),
+    )
     rows: list[GradeRow] = []
     for path in files:
-        graded = _grade_safely(path, book, timeout, chapter, data, hide, references, seed, isolate)
+        try:
+            graded = _grade_one(path, batch)
+        except Survivors:
+            raise
+        except Exception as e:  # noqa: BLE001 - one bad submission must never stop the others
+            graded = [_summary(str(path), GRADER_ERROR, f"{type(e).__name__}: {short(str(e))}")]
         if progress is not None:
             progress(graded)
         rows += graded
     return rows
 
 
-def _grade_safely(*args: object) -> list[GradeRow]:
+def could_not_grade(rows: Sequence[GradeRow]) -> list[str]:
+    """The submissions that were not graded completely: not graded at all, or with an exercise not judged."""
+    return list(dict.fromkeys(r.submission for r in rows if r.status not in (GRADED, *_JUDGED)))
+
+
+_JUDGED = (PASSED, FAILED, NOT_ATTEMPTED, ERROR, TIMEOUT, MISSING)
+
+
+def _paths(paths: str | Path | Iterable[str | Path]) -> list[Path]:
+    if isinstance(paths, str | Path):
+        return [Path(paths)]
     try:
-        return _grade_one(*args)  # type: ignore[arg-type]
-    except Exception as e:  # noqa: BLE001 - one bad submission must never stop the others
-        return [
-            GradeRow(
-                str(args[0]),
-                "",
-                "",
-                "",
-                GRADER_ERROR,
-                0.0,
-                0.0,
-                "",
-                f"{type(e).__name__}: {cw._short(str(e))}",
-            )
-        ]
-
-
-# ---------------------------------------------------------------- reports
-
-
-def format_report(rows: Sequence[GradeRow], width: int = 100) -> str:
-    """The per-exercise table, one block per submission, as printed by the command line."""
-    lines = []
-    label_width = max([len(r.exercise) for r in rows] + [8])
-    for row in rows:
-        if not row.exercise:
-            where = f"  [{row.chapter}]" if row.chapter else ""
-            state = row.detail if row.status == GRADED else f"NOT GRADED ({row.status}): {row.detail}"
-            lines += ["", f"{row.submission}{where}  {state}"]
-            if row.flags:
-                lines.append(f"  FLAGGED for review: {row.flags}")
-        else:
-            detail = row.detail if len(row.detail) <= width else row.detail[: width - 1] + "…"
-            points = f"{row.score:g}/{row.max_score:g}"
-            lines.append(f"  {row.exercise:<{label_width}}  {row.status:<13}  {points:>5}  {detail}")
-    return "\n".join(lines[1:])
-
-
-def write_csv(rows: Sequence[GradeRow], path: str | Path) -> None:
-    """The gradebook as CSV, one row per submission summary and per exercise."""
-    with Path(path).open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=[field.name for field in dataclasses.fields(GradeRow)])
-        writer.writeheader()
-        writer.writerows(dataclasses.asdict(r) for r in rows)
-
-
-def write_json(rows: Sequence[GradeRow], path: str | Path) -> None:
-    """The gradebook as a JSON list of rows."""
-    text = json.dumps([dataclasses.asdict(r) for r in rows], indent=1, ensure_ascii=False)
-    Path(path).write_text(text + "\n", encoding="utf-8")
-
-
-def _by_submission(rows: Sequence[GradeRow]) -> list[tuple[GradeRow, list[GradeRow]]]:
-    groups: list[tuple[GradeRow, list[GradeRow]]] = []
-    for row in rows:
-        if not row.exercise:
-            groups.append((row, []))
-        elif groups:
-            groups[-1][1].append(row)
-    return groups
-
-
-def _stems(groups: Sequence[tuple[GradeRow, list[GradeRow]]]) -> list[str]:
-    seen: dict[str, int] = {}
-    stems = []
-    for summary, _ in groups:
-        stem = re.sub(r"[^\w.-]", "_", Path(summary.submission).stem) or "submission"
-        seen[stem] = seen.get(stem, 0) + 1
-        stems.append(stem if seen[stem] == 1 else f"{stem}-{seen[stem]}")
-    return stems
-
-
-def gradescope_results(summary: GradeRow, exercises: Sequence[GradeRow]) -> dict:
-    """One submission in Gradescope's ``results.json`` format."""
-    tests = [
-        {
-            "name": f"{r.exercise}: {r.title}",
-            "score": r.score,
-            "max_score": r.max_score,
-            "output": f"{r.status}: {r.detail}",
-            "status": "passed" if r.status == PASSED else "failed",
-        }
-        for r in exercises
-    ]
-    output = summary.detail + (f"\nFlagged for review: {summary.flags}" if summary.flags else "")
-    return {"score": summary.score, "output": output, "tests": tests}
-
-
-def write_gradescope(rows: Sequence[GradeRow], path: str | Path) -> list[Path]:
-    """Gradescope ``results.json``: ``path`` itself for one submission, else ``path/<name>.results.json`` each."""
-    groups = _by_submission(rows)
-    path = Path(path)
-    if len(groups) == 1 and path.suffix == ".json":
-        targets = [path]
-    else:
-        path.mkdir(parents=True, exist_ok=True)
-        targets = [path / f"{stem}.results.json" for stem in _stems(groups)]
-    for target, (summary, exercises) in zip(targets, groups, strict=True):
-        text = json.dumps(gradescope_results(summary, exercises), indent=1, ensure_ascii=False)
-        target.write_text(text + "\n", encoding="utf-8")
-    return targets
-
-
-def write_feedback(rows: Sequence[GradeRow], folder: str | Path) -> list[Path]:
-    """One Markdown feedback file per submission (``folder/<name>.md``): points, verdicts and hints."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for stem, (summary, exercises) in zip(_stems(_by_submission(rows)), _by_submission(rows), strict=True):
-        lines = [f"# Feedback: {Path(summary.submission).name}", ""]
-        if summary.status != GRADED:
-            lines += [f"Not graded ({summary.status}): {summary.detail}", ""]
-        else:
-            lines += [
-                f"Chapter `{summary.chapter}`: {summary.detail}.",
-                "",
-                "| exercise | points | verdict |",
-                "|---|---|---|",
-            ]
-            lines += [
-                f"| {r.title} (`{r.exercise}`) | {r.score:g} / {r.max_score:g} | {r.status} |"
-                for r in exercises
-            ]
-            lines.append("")
-            for r in exercises:
-                if r.status != PASSED:
-                    lines += [f"## {r.title}", "", r.detail.replace("\n", "  \n"), ""]
-        target = folder / f"{stem}.md"
-        target.write_text("\n".join(lines), encoding="utf-8")
-        written.append(target)
-    return written
+        items = list(paths)
+    except TypeError:
+        raise TypeError(f"paths must be a path or a list of paths; got {type(paths).__name__}") from None
+    for p in items:
+        if not isinstance(p, str | Path):
+            raise TypeError(f"paths must hold str or pathlib.Path; got {type(p).__name__} {p!r}")
+    return [Path(p) for p in items]

@@ -1,0 +1,203 @@
+"""``python -m coursework {student,grade,reference,selftest} ...``: the course's tooling from the command line.
+
+Exit status of ``grade``: 0 when every submission was graded completely, 1 when any could not be (not graded
+at all — refused, invalid, of another chapter, a grader error — or with an exercise *not judged*), 2 for a
+mistake in the command itself (found before anything runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import grader
+from .edition import _selftest, make_student_edition
+from .notebook import DEFAULT_TIMEOUT, check_timeout, read_sanitizers
+from .reports import Reports, format_report
+from .sandbox import Limits, bwrap, size_text
+
+__all__ = ["main"]
+
+_VALUE_OPTIONS = {"--book", "--chapter", "--timeout", "--total", "--memory", "--csv", "--json"}
+_VALUE_OPTIONS |= {"--feedback", "--gradescope", "--processes", "--output-chars", "--scratch"}
+
+
+def _as_positional(argv: Sequence[str]) -> list[str]:
+    """Shell-expanded file names that begin with ``-`` (``grade *.ipynb``) made positional: ``./-x.ipynb``."""
+    out, expect_value = [], False
+    for arg in argv:
+        if expect_value:
+            out.append(arg)
+            expect_value = False
+        elif arg in _VALUE_OPTIONS:
+            out.append(arg)
+            expect_value = True
+        elif arg.startswith("-") and arg not in ("-h", "--help") and "=" not in arg and os.path.lexists(arg):
+            out.append("./" + arg)
+        else:
+            out.append(arg)
+    return out
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    defaults = Limits()
+    return Limits(
+        cell_seconds=check_timeout(args.timeout),
+        total_seconds=args.total or defaults.total_seconds,
+        memory_bytes=int((args.memory or defaults.memory_bytes / 2**20) * 2**20),
+        processes=args.processes or defaults.processes,
+        output_chars=args.output_chars or defaults.output_chars,
+        scratch_bytes=int((args.scratch or defaults.scratch_bytes / 2**20) * 2**20),
+    )
+
+
+def _grade_command(args: argparse.Namespace) -> int:
+    limits = _limits(args)
+    book = grader.load_book(args.book)
+    if args.chapter is not None and args.chapter not in book:
+        raise ValueError(f"--chapter must be one of {sorted(book)}; got {args.chapter!r}")
+    reports = Reports(
+        args.submissions,
+        csv_path=args.csv,
+        json_path=args.json,
+        feedback=args.feedback,
+        gradescope=args.gradescope,
+    )
+    print(
+        f"Grading {len(args.submissions)} submission(s) against {args.book}/ (at most {limits.cell_seconds:g} s per "
+        f"cell, {limits.total_seconds:g} s per notebook, {size_text(limits.memory_bytes)} of memory, "
+        f"{limits.processes} processes)",
+        flush=True,
+    )
+    if bwrap() is None:
+        print(
+            "WARNING: NOT ISOLATED. bubblewrap (bwrap) is missing or does not work here, so each submission's "
+            "kernel runs with this account's file access (private HOME and folders, but no read-only system, "
+            "no network namespace). Install Debian's package `bubblewrap`, or grade in a throwaway container.",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def progress(graded: list[grader.GradeRow]) -> None:
+        reports.add(graded)
+        print(f"\n{format_report(graded)}", flush=True)
+
+    try:
+        rows = grader.grade(
+            args.submissions, book_dir=args.book, chapter=args.chapter, limits=limits, progress=progress
+        )
+    except grader.Survivors as e:
+        print(
+            f"error: {e}; grading stopped (the reports hold the submissions graded so far)", file=sys.stderr
+        )
+        return 1
+    for option in ("csv", "json", "feedback", "gradescope"):
+        if getattr(args, option):
+            print(f"{option} written to {getattr(args, option)}")
+    incomplete = grader.could_not_grade(rows)
+    if incomplete:
+        print(f"{len(incomplete)} submission(s) could not be graded completely: {', '.join(incomplete[:10])}")
+        return 1
+    return 0
+
+
+def _reference_command(args: argparse.Namespace) -> int:
+    book = grader.load_book(args.book)
+    unknown = [c for c in args.chapters if c not in book]
+    if unknown:
+        raise ValueError(f"chapters must be among {sorted(book)}; got {unknown}")
+    limits = Limits(cell_seconds=check_timeout(args.timeout))
+    sanitizers = read_sanitizers(Path(args.book) / "sanitize.cfg")
+    data = Path(args.book) / "data"
+    failures = 0
+    for name in args.chapters or sorted(book):
+        reference = grader.reference_run(
+            book[name],
+            secret=os.urandom(16).hex(),
+            data=data if data.is_dir() else None,
+            hide=grader.hidden_folders(Path(args.book), []),
+            limits=limits,
+            sanitizers=sanitizers,
+        )
+        failures += bool(reference.problems)
+        state = "ok" if not reference.problems else "FAILED"
+        print(
+            f"{name}: {state} ({len(book[name].exercises)} exercises, {reference.seconds:.1f} s)", flush=True
+        )
+        for label, problem in reference.problems.items():
+            print(f"  - {label}: {problem}")
+        for note in reference.notes:
+            print(f"  - note: {note}")
+    return 1 if failures else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m coursework {student,grade,reference,selftest} ...``; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m coursework", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("student", help="write the student edition of every chapter into OUT")
+    p.add_argument(
+        "out", metavar="OUT", type=Path, help="a new or empty folder, or an earlier student edition"
+    )
+    p.add_argument("--book", type=Path, default=Path("book"), help="the book's notebooks (default: book)")
+    p = sub.add_parser("grade", help="grade submitted notebooks in sandboxed kernels and print a table")
+    p.add_argument("submissions", metavar="SUBMISSION", nargs="+", type=Path)
+    p.add_argument("--book", type=Path, default=Path("book"), help="the book's notebooks (default: book)")
+    p.add_argument("--chapter", help="the assigned chapter (e.g. fully_connected): others are reported")
+    p.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per cell (default: %(default)s)"
+    )
+    p.add_argument("--total", type=float, help=f"seconds per notebook (default: {Limits().total_seconds:g})")
+    p.add_argument("--memory", type=float, metavar="MIB", help="memory per notebook in MiB (default: 2048)")
+    p.add_argument("--processes", type=int, help=f"processes at once (default: {Limits().processes})")
+    p.add_argument(
+        "--output-chars", type=int, help=f"characters printed (default: {Limits().output_chars:,})"
+    )
+    p.add_argument("--scratch", type=float, metavar="MIB", help="scratch disk in MiB (default: 512)")
+    p.add_argument("--csv", type=Path, metavar="PATH", help="also write the gradebook as CSV")
+    p.add_argument("--json", type=Path, metavar="PATH", help="also write the gradebook as JSON")
+    p.add_argument(
+        "--feedback", type=Path, metavar="DIR", help="write one Markdown feedback file per submission"
+    )
+    p.add_argument(
+        "--gradescope",
+        type=Path,
+        metavar="PATH",
+        help="write Gradescope results.json (PATH.json for one submission, else a folder of them)",
+    )
+    p = sub.add_parser(
+        "reference", help="run the book's own chapters as the grader does: all must be judgeable"
+    )
+    p.add_argument(
+        "chapters", nargs="*", metavar="CHAPTER", help="chapter names (default: all with exercises)"
+    )
+    p.add_argument("--book", type=Path, default=Path("book"), help="the book's notebooks (default: book)")
+    p.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per cell (default: %(default)s)"
+    )
+    p = sub.add_parser("selftest", help="execute the student edition: only the stubs may fail")
+    p.add_argument("chapters", nargs="*", metavar="CHAPTER", help="notebook names (default: all)")
+    p.add_argument("--book", type=Path, default=Path("book"), help="the book's notebooks (default: book)")
+    p.add_argument("--timeout", type=float, default=600, help="seconds per cell (default: %(default)s)")
+    args = parser.parse_args(_as_positional(list(sys.argv[1:] if argv is None else argv)))
+    try:
+        if args.command == "student":
+            written = make_student_edition(args.book, args.out)
+            n = sum(p.suffix == ".ipynb" for p in written)
+            print(f"Student edition: {n} notebook(s), a README and the book's data/ in {args.out}")
+            return 0
+        if args.command == "selftest":
+            return _selftest(args.book, args.chapters, check_timeout(args.timeout))
+        if args.command == "reference":
+            return _reference_command(args)
+        return _grade_command(args)
+    except (ValueError, TypeError, FileExistsError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
