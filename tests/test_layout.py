@@ -36,13 +36,14 @@ def imports(path: Path) -> set[str]:
             else:
                 target = node.module or ""
             if target.startswith("convattn"):
-                found.add(target)
-                found |= {f"{target}.{a.name}" for a in node.names}  # `from . import check`
-    modules = {module_name(p) for p in PACKAGE.rglob("*.py")}
-    return {m for m in found if m in modules} - {name}
+                submodules = {f"{target}.{a.name}" for a in node.names} & MODULE_NAMES
+                # `from . import export` imports the module export, not the package's names
+                found |= submodules or {target}
+    return {m for m in found if m in MODULE_NAMES} - {name}
 
 
 MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+MODULE_NAMES = set(MODULES)
 GRAPH = {name: imports(path) for name, path in MODULES.items() if name != "convattn"}
 
 

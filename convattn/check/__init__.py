@@ -14,13 +14,8 @@ from . import export, grading
 from ._core import REGISTRY, CheckFailed
 from .basic_attention import basic_attention_weights, kernel_regression_as_attention, off_diagonal_maximum
 from .bias import dilated_receptive_field_function, uniform_attention_distance_function
-from .convolution import (
-    conv1d_function,
-    conv_param_count,
-    layers_to_cover,
-    output_size_function,
-    pointwise_conv_function,
-)
+from .convolution import conv1d_function, pointwise_conv_function
+from .convolution_properties import conv_param_count, layers_to_cover, output_size_function
 from .cost import (
     crossover_length,
     depthwise_crossover,

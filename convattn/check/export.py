@@ -20,7 +20,9 @@ The module is self-contained (the standard library; NumPy and PyTorch only when 
 tensors, and ``convattn`` only for a question that hands the learner one of its layers): the grader's cell
 loads it from its file, so it behaves the same whatever the notebook did to ``convattn``, and a chapter
 that never imports PyTorch is graded without it. ``check.NAME(...)`` in a notebook uses the same
-:func:`encode`, so a learner sees exactly what the grader will judge.
+:func:`encode`, so a learner sees exactly what the grader will judge. It is longer than 300 lines because
+it must stand alone: the encoding, the answering of questions and their limits cannot be imported from
+the rest of the package in a kernel whose ``convattn`` the learner may have changed.
 """
 
 from __future__ import annotations
