@@ -30,7 +30,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from convattn.experiments import STUDIES, chosen_lrs, lr_grid_runs, run_many, sweep_runs, write_results
+from convattn.experiments import (
+    STUDIES,
+    chosen_lrs,
+    lr_grid_runs,
+    read_results,
+    run_many,
+    sweep_runs,
+    write_results,
+)
 
 __all__ = ["machine", "versions", "parse_settings", "main"]
 
@@ -81,6 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="CSV file to write, e.g. book/data/bias_results.csv")
     parser.add_argument("--workers", type=int, default=2, help="processes of one thread each (default 2)")
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE", help="the study's settings")
+    parser.add_argument(
+        "--rates-from",
+        type=Path,
+        metavar="CSV",
+        help="take every model's rate (and the grid it was chosen from) from an earlier results file of the "
+        "study, instead of searching the grid again",
+    )
     args = parser.parse_args(argv)
     try:
         study = STUDIES[args.study](**parse_settings(args.set))
@@ -89,12 +104,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     start = time.perf_counter()
     rows, curves = [], []
-    while runs := lr_grid_runs(study, rows):  # until every best rate is strictly inside its grid
+    if args.rates_from:  # the earlier file's grid rows stand for this run's (they are not written again)
+        earlier = [r for r in read_results(args.rates_from) if r["stage"] == "lr-grid"]
+    while not args.rates_from and (runs := lr_grid_runs(study, rows)):  # until every best rate is inside
         print(f"learning-rate grid: {len(runs)} runs", file=sys.stderr, flush=True)
         new_rows, new_curves = run_many(runs, study, workers=args.workers, progress=True)
         rows += new_rows
         curves += new_curves
-    lrs = chosen_lrs(study, rows)
+    lrs = chosen_lrs(study, earlier if args.rates_from else rows)
     runs = sweep_runs(study, lrs)
     print(f"sweep: {len(runs)} runs", file=sys.stderr, flush=True)
     sweep, sweep_curves = run_many(runs, study, workers=args.workers, progress=True)

@@ -237,6 +237,7 @@ def study(
     fractions: tuple[float, ...] = (0.1, 0.3, 1.0),
     lookup_models: tuple[str, ...] = LOOKUP_MODELS,
     mnist1d_models: tuple[str, ...] = MNIST1D_MODELS,
+    tasks: tuple[str, ...] = ("lookup", "mnist1d", "mnist1d-shuffled"),
 ) -> Study:
     """The study; the defaults are the committed sweep's, smaller values the chapter's
     live run (Adam steps of 64 sequences or 100 signals)."""
@@ -247,5 +248,5 @@ def study(
              mnist1d_steps, 100, tuple(fractions), "mnist1d" if shuffle else None)
         for shuffle in (False, True)
     ]  # fmt: skip
-    tasks = {"lookup": lookup, "mnist1d": signals[0], "mnist1d-shuffled": signals[1]}
-    return Study("bias", tasks, seeds)
+    every = {"lookup": lookup, "mnist1d": signals[0], "mnist1d-shuffled": signals[1]}
+    return Study("bias", {name: every[name] for name in tasks}, seeds)

@@ -32,4 +32,9 @@ def test_command_line_writes_results_curves_and_the_grid(tmp_path, capsys):
     curves = read_results(tmp_path / "digits_curves.csv")
     assert {r["stage"] for r in curves} == {"lr-grid", "sweep"} and "train_acc" in curves[0]
     assert "wrote" in capsys.readouterr().err
+    again = tmp_path / "again.csv"  # the same study at the rates of the first file: no grid search
+    assert main(["digits", str(again), "--workers", "1", "--rates-from", str(out), "--set", *settings]) == 0
+    rows_again = read_results(again)
+    assert [r["stage"] for r in rows_again] == ["sweep"] and rows_again[0]["lr"] == sweep[0]["lr"]
+    assert rows_again[0]["lr_grid"] == sweep[0]["lr_grid"]
     assert main(["digits", str(out), "--set", "no_such=1"]) == 2
