@@ -133,7 +133,7 @@ from .models.blocks import MBConv, TransformerBlock
 from .models.hybrid import HybridConfig, HybridNet
 from .models.sequence import SeqCNN, SeqMLP, SeqTransformer
 from .models.vision import MLP
-from .train import accuracy, fit
+from .train import accuracy, fit, train_run
 
 # isort: split
 # last: the exercise checks import the names above
@@ -156,6 +156,7 @@ __all__ = [
     "permute_pixels",
     "MLP",
     "fit",
+    "train_run",
     "accuracy",
     # convolution
     "conv1d",

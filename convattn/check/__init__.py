@@ -13,7 +13,6 @@ questions the learner's kernel never saw before and with expected values that ne
 from . import export, grading
 from ._core import REGISTRY, CheckFailed
 from .basic_attention import basic_attention_weights, kernel_regression_as_attention, off_diagonal_maximum
-from .bias import dilated_receptive_field_function, uniform_attention_distance_function
 from .convolution import conv1d_function, pointwise_conv_function
 from .convolution_properties import conv_param_count, layers_to_cover, output_size_function
 from .cost import (
@@ -31,6 +30,8 @@ from .fully_connected import (
     unpermuted_weights,
 )
 from .hybrid import bias_conv_kernel, relative_index_function, tap_table_function
+from .lookup import accuracy_by_distance_function, dilated_receptive_field_function
+from .mnist1d import uniform_attention_distance_function
 from .qkv_attention import attention_function, causal_mask, in_proj_split, previous_token_head
 from .summary import (
     permutation_equivariant_layers,
@@ -65,6 +66,7 @@ __all__ = [
     "receptive_field_of",
     "translation_error_function",
     "dilated_receptive_field_function",
+    "accuracy_by_distance_function",
     "uniform_attention_distance_function",
     "depthwise_crossover",
     "longest_sequence_fused",

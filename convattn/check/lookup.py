@@ -1,12 +1,15 @@
-"""The exercise checks of the chapter "Which bias wins where" (bias.ipynb)."""
+"""The exercise checks of the chapter "Which bias wins where: a lookup" (lookup.ipynb)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ._core import CheckFailed, _answer, _number, _ok, _same, _shapes, check_of
+import torch
+from torch import Tensor
 
-__all__ = ["dilated_receptive_field_function", "uniform_attention_distance_function"]
+from ._core import CheckFailed, _answer, _close, _number, _ok, _same, _shapes, check_of
+
+__all__ = ["dilated_receptive_field_function", "accuracy_by_distance_function"]
 
 
 def _int_answer(fn: Callable, args: tuple, what: str) -> int | float:
@@ -68,36 +71,47 @@ def dilated_receptive_field_function(fn: Callable[[int, Sequence[int]], int], se
     )
 
 
-def _distance_sizes(seed: int) -> tuple[int, ...]:
-    return (1, 2, 3, 5, 10, 17) if seed == 0 else tuple(sorted(_shapes(seed).sample(range(1, 41), 6)))
+def _distance_inputs(seed: int) -> tuple[Tensor, Tensor, int]:
+    """Per-sequence correctness that depends on the distance, the answers' positions, n_pairs (16 at seed 0)."""
+    n_pairs = 16 if seed == 0 else _shapes(seed).randint(4, 16)
+    gen = torch.Generator().manual_seed(seed)
+    answer = torch.randint(n_pairs, (40 * n_pairs,), generator=gen)
+    answer[:n_pairs] = torch.arange(n_pairs)  # every position at least once
+    correct = torch.rand(len(answer), generator=gen) < 0.2 + 0.7 * answer / n_pairs  # near: more often right
+    return correct, answer, n_pairs
 
 
-@check_of(questions=lambda seed: {"fn": [(n,) for n in _distance_sizes(seed)]})
-def uniform_attention_distance_function(fn: Callable[[int], float], seed: int = 0) -> None:
-    """fn(n) = mean |i − j| of a head that gives every one of n positions the weight 1/n (queries averaged)."""
+def _by_distance(correct: Tensor, distance: Tensor, n: int) -> Tensor:
+    return torch.stack([correct[distance == d].double().mean() for d in range(1, n + 1)])
+
+
+@check_of(questions=lambda seed: {"fn": [_distance_inputs(seed)]})
+def accuracy_by_distance_function(fn: Callable[[Tensor, Tensor, int], Tensor], seed: int = 0) -> None:
+    """fn(correct, answer, n_pairs)[d − 1] = accuracy on the sequences whose answer is d tokens before the query."""
     if not callable(fn):
-        raise CheckFailed("pass your function itself, e.g. check.uniform_attention_distance_function(dist)")
-    ns = _distance_sizes(seed)
-    answers = [_int_answer(fn, (n,), f"n={n}") for n in ns]
-    expected = [(n * n - 1) / (3 * n) for n in ns]
-    if all(_same(a, b) for a, b in zip(answers, expected, strict=True)):
-        return _ok("(n² − 1)/(3n): 3.3 positions for 10 tokens, about n/3 for long sequences.")
+        raise CheckFailed("pass your function itself, e.g. check.accuracy_by_distance_function(by_distance)")
+    correct, answer, n = _distance_inputs(seed)
+    got = _answer(fn, correct, answer, n, what=f"{len(answer)} sequences of n_pairs={n}")
+    if type(got) is not Tensor or got.shape != (n,):
+        shape = tuple(got.shape) if type(got) is Tensor else type(got).__name__
+        raise CheckFailed(f"return a tensor of {n} accuracies, one per distance 1 … {n}; got {shape}")
+    expected = _by_distance(correct, n - answer, n)
+    if _close(got, expected):
+        return _ok(
+            "distance = n_pairs − answer (the query sits at position n_pairs); entry d − 1 is its accuracy."
+        )
     hints = [
-        (
-            (lambda n: (n + 1) / 3 if n > 1 else 0.0),
-            "you left out j = i; a uniform head gives itself 1/n too.",
-        ),
-        ((lambda n: n / 3), "n/3 is the limit for long sequences; the exact mean is (n² − 1)/(3n)."),
-        (
-            (lambda n: (n - 1) / 2),
-            "(n − 1)/2 is the mean distance from the *first* position only; average over every query i.",
-        ),
-        ((lambda n: float(n - 1)), "n − 1 is the largest distance, not the mean."),
-    ]
+        (expected.flip(0), "your entries are in the order of the answer's position; entry d − 1 is the distance d."),
+        (_by_distance(correct, n - 1 - answer, n),
+         "off by one: the query sits at position n_pairs, so an answer at position a is n_pairs − a tokens away."),
+        (torch.stack([(correct & (n - answer == d)).sum().double() for d in range(1, n + 1)]),
+         "you counted the right answers; divide by how many sequences have that distance."),
+        (torch.full((n,), correct.double().mean().item(), dtype=torch.float64),
+         "every entry is the overall accuracy: group the sequences by distance first."),
+    ]  # fmt: skip
     for wrong, hint in hints:
-        if all(_same(a, wrong(n)) for a, n in zip(answers, ns, strict=True)):
+        if _close(got.nan_to_num(-1.0), wrong.nan_to_num(-1.0)):
             raise CheckFailed(hint)
     raise CheckFailed(
-        "average |i − j| over all n² pairs (i, j), each with weight 1/n², e.g. with "
-        "torch.arange(n) and broadcasting; for n = 3 it is 8/9."
+        "for each d in 1 … n_pairs take the sequences with n_pairs − answer == d and the mean of their correct."
     )
