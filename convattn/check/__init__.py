@@ -31,7 +31,7 @@ from .fully_connected import (
 )
 from .hybrid import bias_conv_kernel, relative_index_function, tap_table_function
 from .lookup import accuracy_by_distance_function, dilated_receptive_field_function
-from .mnist1d import uniform_attention_distance_function
+from .mnist1d import mnist1d_cnn_field, uniform_attention_distance_function
 from .qkv_attention import attention_function, causal_mask, in_proj_split, previous_token_head
 from .summary import (
     permutation_equivariant_layers,
@@ -68,6 +68,7 @@ __all__ = [
     "dilated_receptive_field_function",
     "accuracy_by_distance_function",
     "uniform_attention_distance_function",
+    "mnist1d_cnn_field",
     "depthwise_crossover",
     "longest_sequence_fused",
     "stacked_receptive_fields",

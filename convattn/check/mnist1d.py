@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from ._core import CheckFailed, _answer, _number, _ok, _same, _shapes, check_of
 
-__all__ = ["uniform_attention_distance_function"]
+__all__ = ["uniform_attention_distance_function", "mnist1d_cnn_field"]
 
 
 def _float_answer(fn: Callable, args: tuple, what: str) -> float:
@@ -49,4 +49,37 @@ def uniform_attention_distance_function(fn: Callable[[int], float], seed: int = 
     raise CheckFailed(
         "average |i − j| over all n² pairs (i, j), each with weight 1/n², e.g. with "
         "torch.arange(n) and broadcasting; for n = 3 it is 8/9."
+    )
+
+
+@check_of()
+def mnist1d_cnn_field(answer: object) -> None:
+    """answer = how many of the 40 positions one output of the MNIST-1D study's CNN sees (before pooling)."""
+    value = _number(answer)
+    if value is None:
+        raise CheckFailed(f"pass a number, e.g. check.mnist1d_cnn_field(n) with n an int; got {type(answer).__name__}")
+    # the embedding convolution (k 5, stride 1), then k 3 with strides 2, 2, 1
+    expected = 1 + (5 - 1) + (3 - 1) * 1 + (3 - 1) * 2 + (3 - 1) * 4
+    if _same(value, expected):
+        return _ok(
+            f"{expected} of 40: 1 + 4 + 2·1 + 2·2 + 2·4. Each layer adds (k − 1) times the product of the "
+            "earlier strides."
+        )
+    hints = {
+        1
+        + 4
+        + 2
+        + 2
+        + 2: "the strides multiply: after a stride-2 layer one step is 2 positions, after two, 4.",
+        1
+        + 2 * 1
+        + 2 * 2
+        + 2 * 4: "count the embedding too: it is a kernel-5 convolution, and it comes first.",
+        5 + 3 + 3 + 3: "kernel sizes do not add up like that: a layer adds k − 1 to the field, not k.",
+        40: "a CNN sees only its receptive field; global pooling comes after it and adds no neighbours.",
+    }
+    raise CheckFailed(
+        hints.get(
+            round(value), "start at 1 and add (k − 1) × (the product of the earlier strides) per layer."
+        )
     )

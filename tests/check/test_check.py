@@ -1073,3 +1073,56 @@ def test_a_judge_may_ask_only_the_questions_its_check_declares():
     assert replay(torch.ones(2)).tolist() == [3, 3]
     with pytest.raises(_core.Unasked):
         replay(torch.zeros(2))
+
+
+def _by_distance(correct, answer, n):
+    return torch.stack([correct[n - answer == d].double().mean() for d in range(1, n + 1)])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_accuracy_by_distance_function(seed, capsys):
+    check.accuracy_by_distance_function.spec.run({"fn": _by_distance}, seed=seed)
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda c, a, n: _by_distance(c, a, n).flip(0), "order of the answer's position"),
+        (
+            lambda c, a, n: torch.stack([c[n - 1 - a == d].double().mean() for d in range(1, n + 1)]),
+            "off by one",
+        ),
+        (
+            lambda c, a, n: torch.stack([(c & (n - a == d)).sum() for d in range(1, n + 1)]).double(),
+            "counted",
+        ),
+        (lambda c, a, n: torch.full((n,), c.double().mean().item()), "overall accuracy"),
+        (lambda c, a, n: [0.5] * n, "return a tensor of 16"),
+        (lambda c, a, n: torch.zeros(n), "the mean of their correct"),
+    ],
+)
+def test_accuracy_by_distance_function_hints(fn, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.accuracy_by_distance_function(fn)
+
+
+def test_mnist1d_cnn_field(capsys):
+    check.mnist1d_cnn_field(19)
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        (11, "strides multiply"),
+        (15, "embedding"),
+        (14, "k − 1"),
+        (40, "receptive field"),
+        ("19", "pass a number"),
+        (23, "start at 1"),
+    ],
+)
+def test_mnist1d_cnn_field_hints(answer, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check.mnist1d_cnn_field(answer)
