@@ -20,7 +20,8 @@ A chapter reads ``from convattn import linear, plot_connections, ...`` (the name
 below, in the order of the book) and, for the experiments, ``from convattn.experiments
 import ...``. The sub-packages, dependencies pointing down this list:
 
-- ``layers``: fc, conv, attention (basic, QKV, relative), positions;
+- ``layers``: fc, conv, attention (basic, QKV, relative), positions, long
+  convolutions;
 - ``models``: the blocks (one token block, MBConv), the image and sequence models;
 - ``analysis``: connection matrices, receptive fields, parameters, FLOPs, measured
   time and memory, the five layers compared; ``data``: the data sets, tensors only;
@@ -51,6 +52,7 @@ from .analysis.connections import (
     conv2d_connections,
     fc_connections,
     linear_map_matrix,
+    long_conv_connections,
 )
 from .analysis.conv_attention import (
     attention_from_conv2d,
@@ -91,6 +93,7 @@ from .analysis.recover import RecoveredConv, is_convolution
 from .data.digits import load_digits_split, permute_pixels, pixel_permutation
 from .data.lookup import make_lookup
 from .data.mnist1d import load_mnist1d
+from .data.mqar import make_mqar
 from .data.words import FEATURES, SENTENCES, embed_sentence
 from .display import palette
 from .display.attention_figure import lookup_attention_figure
@@ -116,6 +119,7 @@ from .layers.conv import (
 )
 from .layers.conv_loops import conv1d_loops, conv2d_loops
 from .layers.fc import linear
+from .layers.long_conv import GatedLongConv, LongConv, fft_conv, selective_scan_ref
 from .layers.positions import (
     LearnedPositionalEncoding,
     SinusoidalPositionalEncoding,
@@ -131,6 +135,7 @@ from .layers.relative import (
 )
 from .models.blocks import MBConv, TransformerBlock
 from .models.hybrid import HybridConfig, HybridNet
+from .models.recall import RecallNet
 from .models.sequence import SeqCNN, SeqMLP, SeqTransformer
 from .models.vision import MLP
 from .train import accuracy, fit, train_run
@@ -221,6 +226,14 @@ __all__ = [
     "attention_weights",
     "mean_attention_distance",
     "bias_locality",
+    # the missing middle: long convolutions, gating and recall
+    "fft_conv",
+    "LongConv",
+    "GatedLongConv",
+    "selective_scan_ref",
+    "long_conv_connections",
+    "make_mqar",
+    "RecallNet",
     # cost
     "fc_flops",
     "relative_attention_flops",

@@ -236,3 +236,32 @@ def conv2d_connections(
     return _toeplitz_matrix(
         weight, (H, W), stride_t, dilation_t, pads, groups, padding_mode
     )
+
+
+# ------------------------------------------- the missing middle: long convolutions
+# A causal convolution with a kernel of L taps is conv1d of the flipped kernel after
+# L − 1 zeros on the left: the first N rows of the padded convolution's matrix. With
+# L = N it is the whole lower triangle, constant along each diagonal.
+
+__all__ += ["long_conv_connections"]
+
+
+def long_conv_connections(kernel: Tensor, n_in: int) -> Tensor:
+    """The connection matrix T of :func:`convattn.fft_conv` with one kernel on inputs
+    of length n_in: ``T[t, s] = kernel[t − s]`` for 0 ≤ t − s < L, else 0.
+
+    Args:
+        kernel: (L,) taps, L ≤ n_in.
+        n_in: input length N.
+    Returns:
+        T: (N, N), lower triangular and Toeplitz (a band of L diagonals; all of the
+        lower triangle when L = N).
+    """
+    check_tensor(kernel, "kernel", ("L",))
+    check_sizes(n_in=n_in)
+    if len(kernel) > n_in:
+        raise ValueError(
+            f"kernel must have at most n_in = {n_in} taps; got {len(kernel)}"
+        )
+    padded = conv1d_connections(kernel.flip(0), n_in, padding=len(kernel) - 1)
+    return padded[:n_in]  # (N, N): the outputs that read no future input

@@ -1,9 +1,9 @@
 """The course's experiments: one protocol (:mod:`.core`) and the studies that configure
 it, the digits of chapter 5 (:mod:`.digits`) and the lookup and MNIST-1D of chapter 6
-(:mod:`.bias`). A chapter reads ``from convattn.experiments import ...``; the sweeps
+(:mod:`.bias`), and multi-query recall with long convolutions (:mod:`.recall`). A chapter reads ``from convattn.experiments import ...``; the sweeps
 that write the committed results files are ``scripts/sweep.py``."""
 
-from . import bias, digits
+from . import bias, digits, recall
 from .core import (
     COLUMNS,
     Run,
@@ -17,7 +17,11 @@ from .core import (
 )
 from .results import Stat, read_results, summarize, write_results
 
-STUDIES = {"digits": digits.study, "bias": bias.study}  # name → the study's builder
+STUDIES = {
+    "digits": digits.study,
+    "bias": bias.study,
+    "recall": recall.study,
+}  # name → the study's builder
 
 __all__ = [
     "COLUMNS",
@@ -36,4 +40,5 @@ __all__ = [
     "STUDIES",
     "digits",
     "bias",
+    "recall",
 ]

@@ -76,7 +76,7 @@ class Task:
     by name: ``{"val": …}`` with ``validation``, else ``{"test": …}`` and any others
     (the canvas's shifted copies). ``build(model)`` makes a fresh model. Module-level
     functions (or ``functools.partial`` of them), so that a run can go to another
-    process.
+    process. ``columns`` are (name, value) pairs every row of the task carries.
     """
 
     models: tuple[str, ...]
@@ -86,6 +86,7 @@ class Task:
     batch_size: int
     fractions: tuple[float, ...] = (1.0,)
     lr_task: str | None = None  # reuse another task's chosen rates (same models)
+    columns: tuple[tuple[str, object], ...] = ()  # (name, value) added to every row
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def run_one(run: Run, study: Study) -> tuple[dict, list[dict]]:
     )  # fmt: skip
     key = dict(stage=run.stage, task=run.task, model=run.model,
                fraction=float(run.fraction), seed=run.seed)  # fmt: skip
+    key |= dict(task.columns)  # the task's own columns (a width, a length, ...)
     at_80 = [acc for step, acc in history.curve if step <= 0.8 * task.steps]
     row = key | row | {"train_acc_80": at_80[-1] if at_80 else math.nan}
     row.setdefault("val_acc", math.nan)

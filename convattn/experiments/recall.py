@@ -1,0 +1,103 @@
+"""The study of the chapter "The missing middle": multi-query associative recall (MQAR)
+and the single-query lookup, with four token mixers.
+
+Zoology's measurement (Arora et al. 2023, figure 2) at laptop scale: the same 2-layer
+:class:`~convattn.models.recall.RecallNet` with a local convolution, a long convolution,
+a gated long convolution or attention as its mixer, at each width × number of
+(key, value) pairs, at one sequence length (:func:`convattn.make_mqar`). Every (width,
+pairs, mixer) is one task and model of the one protocol
+(:mod:`convattn.experiments.core`): its learning rate chosen on a validation set drawn
+with another seed, from a window of the course's grid that grows until the best rate is
+strictly inside; then every seed at that rate, test accuracy on a third fixed set.
+Every row carries its ``width``, ``seq_len`` and ``num_kv``.
+
+The ``lookup`` task is the single-query lookup of "Which bias wins where"
+(:func:`convattn.make_lookup`, 16 pairs then one query), asked of the same models at the
+last position: Zoology reports that gated convolutions solve it.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import torch
+from torch import nn
+
+from ..data.lookup import make_lookup
+from ..data.mqar import IGNORE, make_mqar
+from ..models.recall import MIXERS, RecallNet
+from .core import Study, Task
+
+__all__ = ["mqar_data", "lookup_data", "build", "task_name", "study"]
+
+SEEDS = {"train": 1, "val": 3, "test": 2}  # the draws of the three sets
+LOOKUP_VOCAB, LOOKUP_LEN = 16 * 8 + 16, 17  # make_lookup's defaults
+
+
+def mqar_data(seq_len, num_kv, vocab, n_train, fraction, seed, validation):
+    """MQAR's training set (n_train sequences) and its 1,000 validation or test ones."""
+    if fraction != 1:
+        raise ValueError(f"MQAR trains on all its data (fraction 1); got {fraction}")
+    held = "val" if validation else "test"
+    train = make_mqar(n_train, seq_len, num_kv, vocab, SEEDS["train"])
+    other = make_mqar(1000, seq_len, num_kv, vocab, SEEDS[held])
+    return (train.x, train.y), {held: (other.x, other.y)}
+
+
+def _at_last(lookup) -> tuple[torch.Tensor, torch.Tensor]:
+    y = torch.full(lookup.x.shape, IGNORE, dtype=torch.int64)
+    y[:, -1] = lookup.y  # the one question, at the query
+    return lookup.x, y
+
+
+def lookup_data(n_train, fraction, seed, validation):
+    """The lookup's sequences with the label at the last position (the query)."""
+    if fraction != 1:
+        raise ValueError(f"the lookup trains on all its data; got {fraction}")
+    held = "val" if validation else "test"
+    train = make_lookup(n_train, seed=SEEDS["train"])
+    other = make_lookup(2000, seed=SEEDS[held])
+    return _at_last(train), {held: _at_last(other)}
+
+
+def build(vocab: int, width: int, seq_len: int, mixer: str) -> nn.Module:
+    return RecallNet(mixer, vocab, width, seq_len)
+
+
+def task_name(width: int, num_kv: int) -> str:
+    return f"mqar-w{width}-kv{num_kv}"
+
+
+def study(
+    *,
+    widths: tuple[int, ...] = (32, 64),
+    num_kvs: tuple[int, ...] = (2, 4, 8),
+    seq_len: int = 64,
+    vocab: int = 128,
+    n_train: int = 4000,
+    steps: int = 1000,
+    batch_size: int = 32,
+    lookup: bool = True,
+    lookup_width: int = 32,
+    lookup_steps: int = 1000,
+    models: tuple[str, ...] = MIXERS,
+    seeds: tuple[int, ...] = (0, 1, 2),
+) -> Study:
+    """The study; the defaults are the committed sweep's, smaller values a quick run."""
+    tasks = {}
+    for width in widths:
+        for num_kv in num_kvs:
+            data = partial(mqar_data, seq_len, num_kv, vocab, n_train)
+            columns = (("width", width), ("seq_len", seq_len), ("num_kv", num_kv))
+            tasks[task_name(width, num_kv)] = Task(
+                tuple(models), data, partial(build, vocab, width, seq_len), steps,
+                batch_size, columns=columns,
+            )  # fmt: skip
+    if lookup:
+        columns = (("width", lookup_width), ("seq_len", LOOKUP_LEN), ("num_kv", 16))
+        tasks["lookup"] = Task(
+            tuple(models), partial(lookup_data, 4000),
+            partial(build, LOOKUP_VOCAB, lookup_width, LOOKUP_LEN), lookup_steps,
+            64, columns=columns,
+        )  # fmt: skip
+    return Study("recall", tasks, tuple(seeds), lr_window=(3e-4, 1e-3, 3e-3))
