@@ -1,7 +1,8 @@
 """The course's experiments: one protocol (:mod:`.core`) and the studies that configure
-it, the digits of chapter 5 (:mod:`.digits`) and the lookup and MNIST-1D of chapter 6
-(:mod:`.bias`), and multi-query recall with long convolutions (:mod:`.recall`). A chapter reads ``from convattn.experiments import ...``; the sweeps
-that write the committed results files are ``scripts/sweep.py``."""
+it, the digits of chapter 5 (:mod:`.digits`), the lookup and MNIST-1D of chapter 6
+(:mod:`.bias`) and multi-query recall with long convolutions (:mod:`.recall`). A
+chapter reads ``from convattn.experiments import ...``; the sweeps that write the
+committed results files are ``scripts/sweep.py``."""
 
 from . import bias, digits, recall
 from .core import (

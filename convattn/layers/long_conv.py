@@ -60,7 +60,7 @@ def fft_conv(u: Tensor, k: Tensor) -> Tensor:
         )
     if u.numel() == 0:
         return torch.zeros_like(u)  # an empty batch (MKL's FFT refuses empty input)
-    N, L = u.shape[-1], k.shape[-1]
+    N, L = u.shape[2], k.shape[1]
     n = N + L - 1  # long enough that nothing wraps round
     u_f = torch.fft.rfft(u, n=n)  # (B, C, n // 2 + 1), complex
     k_f = torch.fft.rfft(k, n=n)  # (C, n // 2 + 1)
