@@ -71,33 +71,49 @@ def task_name(width: int, num_kv: int) -> str:
 def study(
     *,
     widths: tuple[int, ...] = (32, 64),
-    num_kvs: tuple[int, ...] = (2, 4, 8),
-    seq_len: int = 64,
-    vocab: int = 128,
+    num_kvs: tuple[int, ...] = (2, 4),
+    seq_len: int = 32,
+    vocab: int = 64,
     n_train: int = 4000,
-    steps: int = 1000,
+    steps: int = 600,
     batch_size: int = 32,
-    lookup: bool = True,
-    lookup_width: int = 32,
-    lookup_steps: int = 1000,
     models: tuple[str, ...] = MIXERS,
+    every_cell: tuple[str, ...] = ("gated", "attention"),
+    lr_cell: tuple[int, int] = (64, 2),
+    lookup: tuple[str, ...] = ("gated",),
+    lookup_width: int = 32,
     seeds: tuple[int, ...] = (0, 1, 2),
 ) -> Study:
-    """The study; the defaults are the committed sweep's, smaller values a quick run."""
-    tasks = {}
+    """The study; the defaults are the committed sweep's, smaller values a quick run.
+
+    Every mixer of ``models`` is trained in the cell ``lr_cell`` (width, pairs), where
+    its learning rate is chosen; the mixers of ``every_cell`` also in every other cell
+    of ``widths`` × ``num_kvs``, at the rate chosen there. ``lookup``: the mixers
+    trained on the single-query lookup (their rates chosen on it)."""
+    tasks, lr_name = {}, task_name(*lr_cell)
     for width in widths:
         for num_kv in num_kvs:
+            name = task_name(width, num_kv)
+            here = (
+                models
+                if name == lr_name
+                else tuple(m for m in models if m in every_cell)
+            )
             data = partial(mqar_data, seq_len, num_kv, vocab, n_train)
             columns = (("width", width), ("seq_len", seq_len), ("num_kv", num_kv))
-            tasks[task_name(width, num_kv)] = Task(
-                tuple(models), data, partial(build, vocab, width, seq_len), steps,
-                batch_size, columns=columns,
+            tasks[name] = Task(
+                here, data, partial(build, vocab, width, seq_len), steps, batch_size,
+                lr_task=None if name == lr_name else lr_name, columns=columns,
             )  # fmt: skip
+    if lr_name not in tasks:
+        raise ValueError(
+            f"lr_cell {lr_cell} must be one of the cells (widths × num_kvs)"
+        )
     if lookup:
         columns = (("width", lookup_width), ("seq_len", LOOKUP_LEN), ("num_kv", 16))
         tasks["lookup"] = Task(
-            tuple(models), partial(lookup_data, 4000),
-            partial(build, LOOKUP_VOCAB, lookup_width, LOOKUP_LEN), lookup_steps,
-            64, columns=columns,
+            tuple(lookup), partial(lookup_data, 4000),
+            partial(build, LOOKUP_VOCAB, lookup_width, LOOKUP_LEN), steps, 64,
+            columns=columns,
         )  # fmt: skip
-    return Study("recall", tasks, tuple(seeds), lr_window=(3e-4, 1e-3, 3e-3))
+    return Study("recall", tasks, tuple(seeds), lr_window=(1e-3, 3e-3, 1e-2))

@@ -7,9 +7,9 @@ dense matrix computed from the input) lie the sequence models of 2022-2024:
   Its connection matrix is the whole lower-triangular Toeplitz matrix; computed as a
   sum it costs N² per channel, by FFT N log N (:func:`fft_conv`).
 - **H3, Hyena, Zoology's BaseConv** (Fu et al. 2023; Poli et al. 2023; Arora et al.
-  2023): the long convolution *gated* by the input, ``y = conv(u) ⊙ Linear(u)``
-  (:class:`GatedLongConv`). Its connection matrix is ``diag(g(x)) · T``: the input
-  enters, but only through a diagonal.
+  2023): the long convolution *gated* by the input, ``y = g(x) ⊙ conv(u)``
+  (:class:`GatedLongConv`, the H3/Hyena form ``q ⊙ conv(k ⊙ v)``). Its connection
+  matrix is ``diag(g(x)) · T``: the input enters, but only through a diagonal.
 - **Mamba** (Gu & Dao 2023): the parameters of the recurrence depend on the input, so
   the kernel is different at every step and no single convolution computes it
   ("selection breaks the convolution trick"); it runs as a scan
@@ -97,26 +97,33 @@ class LongConv(nn.Module):
         return self.out_proj(fft_conv(u, k).transpose(1, 2))  # (B, N, C)
 
 
-class GatedLongConv(LongConv):
-    """The gated long convolution (H3 / Hyena / BaseConv), (B, N, C) → (B, N, C):
+class GatedLongConv(nn.Module):
+    """The gated long convolution of H3 and Hyena (order 2), (B, N, C) → (B, N, C):
 
-    y = out_proj( fft_conv(in_proj(x), k) ⊙ gate(x) ),   gate(x) = Linear(x).
+    q, k, v = short_conv(Linear(x)),   y = out_proj( q ⊙ fft_conv(k ⊙ v, kernel) ).
 
-    For one channel c, the map from in_proj(x)[:, c] to the gated output is
-    ``diag(gate(x)[:, c]) · T(k_c)``: a lower-triangular Toeplitz matrix whose rows are
-    scaled by the input. Two of them in a row can store (key, value) products in the
-    channels and read them back with a query (Zoology's MQAR), as much as the C
-    channels hold.
+    The short convolution (3 taps, causal) lets each of q, k, v mix a token with its
+    neighbours; the long one sums the gated products k ⊙ v over the past; q gates the
+    sum. For one channel c and a given input, the map from v[:, c] to the output
+    before ``out_proj`` is ``diag(q[:, c]) · T(kernel_c) · diag(k[:, c])``: a
+    lower-triangular Toeplitz matrix whose rows and columns the input scales, but whose
+    pattern it cannot change. A key held in k at a value's position, summed by T and
+    read by a query in q: MQAR's recall, as much of it as the C channels hold.
     """
 
     def __init__(self, dim: int, kernel_size: int):
-        super().__init__(dim, kernel_size)
-        self.gate = nn.Linear(dim, dim)
+        super().__init__()
+        check_sizes(dim=dim, kernel_size=kernel_size)
+        self.in_proj, self.out_proj = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+        self.short = nn.Conv1d(3 * dim, 3 * dim, 3, padding=2, groups=3 * dim)
+        self.kernel = nn.Parameter(_decaying_kernel(dim, kernel_size))  # (C, L)
 
     def forward(self, x: Tensor) -> Tensor:
-        u = self.in_proj(x).transpose(1, 2)  # (B, C, N)
-        y = fft_conv(u, self.kernel[:, : u.shape[2]]).transpose(1, 2)  # (B, N, C)
-        return self.out_proj(y * self.gate(x))  # the gate: one number per (t, c)
+        B, N, C = x.shape
+        h = self.short(self.in_proj(x).transpose(1, 2))[..., :N]  # (B, 3C, N), causal
+        q, k, v = h.chunk(3, dim=1)  # (B, C, N) each
+        y = q * fft_conv(k * v, self.kernel[:, :N])  # (B, C, N): the gates
+        return self.out_proj(y.transpose(1, 2))  # (B, N, C)
 
 
 def selective_scan_ref(

@@ -7,14 +7,16 @@ with the same kind of mixer, then a LayerNorm and a linear read-out at *every* p
 
 - ``local``: :class:`~convattn.layers.long_conv.LongConv` with kernels of 3 taps, the
   convolution of chapter 2 (a narrow Toeplitz band);
-- ``long``: the same with kernels of N taps (the full lower-triangular Toeplitz);
-- ``gated``: :class:`~convattn.layers.long_conv.GatedLongConv`, N taps and the gate
-  (``diag(g(x)) · T``);
+- ``long``: 3 taps in the first layer, N taps in the second (the full lower-triangular
+  Toeplitz; two convolutions in a row are still one convolution);
+- ``gated``: :class:`~convattn.layers.long_conv.GatedLongConv` (H3 / Hyena), N taps
+  and the gates (``diag(q) · T · diag(k)``);
 - ``attention``: causal multi-head attention, with learned absolute positions added to
   the tokens (a convolution knows offsets by construction, attention does not).
 
-Zoology (Arora et al. 2023) compares these families at matched width on MQAR with 2
-layers.
+Zoology (Arora et al. 2023) compares these families on MQAR at each width; its released
+configuration for figure 2 gives attention 2 layers and the convolutional mixers 4,
+without MLPs. Here every mixer gets the same 2 blocks, MLPs included.
 """
 
 from __future__ import annotations
@@ -44,15 +46,16 @@ def make_mixer(
 ) -> nn.Module:
     """One of :data:`MIXERS` for tokens (B, N ≤ seq_len, dim), in layer 0, 1, …
 
-    The convolutions follow Zoology's BaseConv, whose layers alternate kernels of 3
-    taps and of the whole sequence: in the first layer every convolution is short (it
-    lines up a token with its neighbours: a key with its value), later ones are long
-    (``long``, ``gated``) or stay short (``local``)."""
+    The ungated long convolution alternates kernels of 3 taps (layer 0: a token lined
+    up with its neighbours, a key with its value) and of the whole sequence (layer 1),
+    as Zoology's BaseConv does; ``local`` stays at 3 taps; ``gated`` has its own short
+    convolution inside and a long kernel in every layer."""
     check_choice(kind, "kind", MIXERS)
     if kind == "attention":
         return CausalSelfAttention(dim, heads)
-    taps = 3 if kind == "local" or layer % 2 == 0 else seq_len
-    return (GatedLongConv if kind == "gated" else LongConv)(dim, taps)
+    if kind == "gated":
+        return GatedLongConv(dim, seq_len)
+    return LongConv(dim, 3 if kind == "local" or layer % 2 == 0 else seq_len)
 
 
 class RecallNet(nn.Module):

@@ -122,20 +122,28 @@ def test_the_modules_are_causal_and_every_parameter_learns(cls):
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in layer.parameters())
 
 
-def test_gated_long_conv_is_diag_gate_times_toeplitz():
+def test_gated_long_conv_is_diag_q_toeplitz_diag_k():
     layer = GatedLongConv(4, 6).double()
-    x = torch.randn(6, 4, dtype=torch.float64)
-    u, g = layer.in_proj(x), layer.gate(x)  # (N, C) each
+    x = torch.randn(1, 6, 4, dtype=torch.float64)
+    h = layer.short(layer.in_proj(x).transpose(1, 2))[..., :6]  # (1, 3C, N)
+    q, k, v = h[0].chunk(3)  # (C, N) each
+    inner = []
     for c in range(4):
-        k = layer.kernel[c]
         T = torch.zeros(6, 6, dtype=torch.float64)
         for t in range(6):
-            T[t, : t + 1] = k[: t + 1].flip(0)  # T[t, s] = k[t − s]
-        inner = fft_conv(u.T[None], layer.kernel)[0].T * g  # before out_proj, (N, C)
-        torch.testing.assert_close(inner[:, c], torch.diag(g[:, c]) @ T @ u[:, c], **TOL[torch.float64])
-    # and the whole layer
-    expected = layer.out_proj(fft_conv(u.T[None], layer.kernel)[0].T * g)
-    torch.testing.assert_close(layer(x[None])[0], expected, **TOL[torch.float64])
+            T[t, : t + 1] = layer.kernel[c, : t + 1].flip(0)  # T[t, s] = kernel[t − s]
+        inner.append(torch.diag(q[c]) @ T @ torch.diag(k[c]) @ v[c])
+    expected = layer.out_proj(torch.stack(inner, dim=1))  # (N, C)
+    torch.testing.assert_close(layer(x)[0], expected, **TOL[torch.float64])
+
+
+def test_gated_long_conv_short_conv_is_causal():
+    layer = GatedLongConv(2, 5).double()
+    x = torch.randn(1, 5, 2, dtype=torch.float64)
+    y = layer(x)
+    x2 = x.clone()
+    x2[0, 3:] += 1.0  # change the future of position 2
+    torch.testing.assert_close(layer(x2)[0, :3], y[0, :3], **TOL[torch.float64])
 
 
 def test_a_kernel_of_three_taps_is_the_chapter_2_convolution():
