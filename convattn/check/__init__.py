@@ -33,6 +33,7 @@ from .hybrid import bias_conv_kernel, relative_index_function, tap_table_functio
 from .lookup import accuracy_by_distance_function, dilated_receptive_field_function
 from .mnist1d import mnist1d_cnn_field, uniform_attention_distance_function
 from .qkv_attention import attention_function, causal_mask, in_proj_split, previous_token_head
+from .recall import causal_fft_conv_function, conv1d_for_kernel, ssm_kernel_function
 from .summary import (
     permutation_equivariant_layers,
     receptive_field_of,
@@ -69,6 +70,9 @@ __all__ = [
     "accuracy_by_distance_function",
     "uniform_attention_distance_function",
     "mnist1d_cnn_field",
+    "causal_fft_conv_function",
+    "conv1d_for_kernel",
+    "ssm_kernel_function",
     "depthwise_crossover",
     "longest_sequence_fused",
     "stacked_receptive_fields",

@@ -930,6 +930,16 @@ def _slope(sizes, values):
     return sum((a - mx) * (b - my) for a, b in zip(xs, ys, strict=True)) / sum((a - mx) ** 2 for a in xs)
 
 
+def _fft_conv(u, k):
+    n = u.shape[-1] + k.shape[-1] - 1
+    return torch.fft.irfft(torch.fft.rfft(u, n=n) * torch.fft.rfft(k, n=n), n=n)[..., : u.shape[-1]]
+
+
+def _ssm_kernel(delta, A, B, C, N, shift=0):
+    s = torch.arange(N, dtype=A.dtype)[:, None] + shift
+    return (C * torch.exp(delta * A * s) * delta * B).sum(-1)
+
+
 RIGHT = {  # one right function per check that takes one, written for any size
     "linear_function": lambda x, w, b: x @ w.T + b,
     "fc_doubling_ratio": _fc_ratio,
@@ -948,6 +958,8 @@ RIGHT = {  # one right function per check that takes one, written for any size
     "tap_table_function": _tap_table,
     "loglog_slope_function": _slope,
     "dilated_receptive_field_function": lambda k, ds: 1 + sum((k - 1) * d for d in ds),
+    "causal_fft_conv_function": _fft_conv,
+    "ssm_kernel_function": _ssm_kernel,
     "uniform_attention_distance_function": _uniform,
     "translation_error_function": lambda f, x: (
         (f(torch.roll(x, 1, 0)) - torch.roll(f(x), 1, 0)).abs().max().item()
@@ -967,6 +979,13 @@ WRONG = {  # a typical mistake per check, with the hint the notebook gives for i
         "not a valid index",
     ),
     "dilated_receptive_field_function": (lambda k, ds: sum((k - 1) * d for d in ds), "starts at 1"),
+    "causal_fft_conv_function": (
+        lambda u, k: torch.fft.irfft(
+            torch.fft.rfft(u, n=u.shape[-1]) * torch.fft.rfft(k, n=u.shape[-1]), n=u.shape[-1]
+        ),
+        "circular",
+    ),
+    "ssm_kernel_function": (lambda d, A, B, C, N: _ssm_kernel(d, A, B, C, N, shift=1), "off by one"),
     "translation_error_function": (
         lambda f, x: (f(torch.roll(x, 1, 0)) - f(x)).abs().max().item(),
         "invariance",
