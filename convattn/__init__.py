@@ -51,6 +51,7 @@ from .analysis.connections import (
     conv1d_connections,
     conv2d_connections,
     fc_connections,
+    gated_conv_connections,
     linear_map_matrix,
     long_conv_connections,
 )
@@ -232,6 +233,7 @@ __all__ = [
     "GatedLongConv",
     "selective_scan_ref",
     "long_conv_connections",
+    "gated_conv_connections",
     "make_mqar",
     "RecallNet",
     # cost

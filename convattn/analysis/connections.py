@@ -265,3 +265,26 @@ def long_conv_connections(kernel: Tensor, n_in: int) -> Tensor:
         )
     padded = conv1d_connections(kernel.flip(0), n_in, padding=len(kernel) - 1)
     return padded[:n_in]  # (N, N): the outputs that read no future input
+
+
+__all__ += ["gated_conv_connections"]
+
+
+def gated_conv_connections(layer: nn.Module, x: Tensor, channel: int = 0) -> Tensor:
+    """The connection matrix of a :class:`~convattn.GatedLongConv` on one input, for one
+    channel: how the output before ``out_proj`` depends on the values v.
+
+    For the input x (N, C) the layer computes q, k, v from it; with q and k held,
+    channel c of ``q ⊙ conv(k ⊙ v)`` is ``diag(q_c) · T(kernel_c) · diag(k_c)`` · v_c.
+
+    Returns:
+        M: (N, N), lower triangular; row t is T's row t scaled by q_c[t], column s by
+        k_c[s].
+    """
+    check_tensor(x, "x", ("N", "C"))
+    N = x.shape[0]
+    with torch.no_grad():
+        h = layer.short(layer.in_proj(x[None]).transpose(1, 2))[..., :N]  # (1, 3C, N)
+        q, k, _ = h[0].chunk(3)  # (C, N) each
+        T = long_conv_connections(layer.kernel[channel, :N], N)
+        return q[channel, :, None] * T * k[channel, None, :]  # diag(q) · T · diag(k)

@@ -27,3 +27,23 @@ def test_the_connection_matrix_of_fft_conv_is_lower_triangular_toeplitz(N, L):
 def test_long_conv_connections_refuses_a_kernel_longer_than_the_input():
     with pytest.raises(ValueError, match="at most n_in"):
         long_conv_connections(torch.randn(5), 4)
+
+
+def test_gated_conv_connections_is_the_layers_map_from_its_values():
+    from convattn import GatedLongConv, gated_conv_connections
+
+    torch.manual_seed(0)
+    layer = GatedLongConv(3, 7).double()
+    x = torch.randn(7, 3, dtype=torch.float64)
+    h = layer.short(layer.in_proj(x[None]).transpose(1, 2))[..., :7][0]  # (3C, N)
+    q, k, v = h.chunk(3)
+    for c in range(3):
+        M = gated_conv_connections(layer, x, c)
+        # the map v_c -> (q ⊙ conv(k ⊙ v))_c, measured with the course's linear_map_matrix
+        measured = linear_map_matrix(
+            lambda vs: q[c] * fft_conv((k[c] * vs)[:, None, :], layer.kernel[c : c + 1])[:, 0], 7
+        )
+        torch.testing.assert_close(M, measured, **TOL[torch.float64])
+        assert M.triu(1).abs().max() == 0
+    y = q * fft_conv((k * v)[None], layer.kernel)[0]  # (C, N), the layer before out_proj
+    torch.testing.assert_close(layer(x[None])[0], layer.out_proj(y.T), **TOL[torch.float64])
