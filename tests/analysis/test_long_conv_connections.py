@@ -39,10 +39,12 @@ def test_gated_conv_connections_is_the_layers_map_from_its_values():
     q, k, v = h.chunk(3)
     for c in range(3):
         M = gated_conv_connections(layer, x, c)
+
         # the map v_c -> (q ⊙ conv(k ⊙ v))_c, measured with the course's linear_map_matrix
-        measured = linear_map_matrix(
-            lambda vs: q[c] * fft_conv((k[c] * vs)[:, None, :], layer.kernel[c : c + 1])[:, 0], 7
-        )
+        def gated(vs, c=c):
+            return q[c] * fft_conv((k[c] * vs)[:, None, :], layer.kernel[c : c + 1])[:, 0]
+
+        measured = linear_map_matrix(gated, 7)
         torch.testing.assert_close(M, measured, **TOL[torch.float64])
         assert M.triu(1).abs().max() == 0
     y = q * fft_conv((k * v)[None], layer.kernel)[0]  # (C, N), the layer before out_proj
