@@ -58,6 +58,7 @@ from convattn import (
     count_params,
     fc_flops,
     fc_params,
+    fft_conv,
     linear,
     mbconv_flops,
     peak_memory,
@@ -183,6 +184,21 @@ def _conv1d(n: int, s: Settings) -> list[Case]:
     ]
 
 
+def _long_conv(n: int, s: Settings) -> list[Case]:
+    """A causal depthwise convolution whose kernel spans the sequence (S4's), two ways: by FFT (N log N per
+    channel) and as the direct sum, F.conv1d of the flipped kernel after N − 1 zeros (N² per channel)."""
+    c = s.width
+    u, k = _randn(s.batch, c, n, s=s), _randn(c, n, s=s, seed=1) / n**0.5  # (B, C, N), (C, N)
+    weight = k.flip(-1)[:, None, :]  # (C, 1, N)
+    direct_flops = 2 * s.batch * c * n * n  # every tap at every output, the zeros of the padding included
+    fft_flops = 2 * s.batch * c * n * (n + 1) // 2  # the taps that read no padding: the same convolution
+    return [
+        Case("long_conv", "fft", n, n, c * n, fft_flops, lambda: fft_conv(u, k)),
+        Case("long_conv", "direct", n, n, c * n, direct_flops,
+             lambda: F.conv1d(F.pad(u, (n - 1, 0)), weight, groups=c)),
+    ]  # fmt: skip
+
+
 def _conv2d(side: int, s: Settings) -> list[Case]:
     c, k = s.width, s.kernel_size
     x = _randn(s.batch, c, side, side, s=s)  # (B, C, H, W)
@@ -277,6 +293,12 @@ def _tokens(n: int) -> int:
 LAYERS: dict[str, Layer] = {
     "fc": Layer("sequence", "FC over the N positions of each channel, (B, C, N) → (B, C, N)", None, _fc),
     "conv1d": Layer("sequence", "convolution C → C, kernel k, 'same' padding, on (B, C, N)", None, _conv1d),
+    "long_conv": Layer(
+        "sequence",
+        "causal depthwise convolution, kernel of N taps, (B, C, N): FFT vs the direct sum",
+        None,
+        _long_conv,
+    ),
     "conv2d": Layer("image", "convolution C → C, k×k, 'same' padding, on (B, C, s, s)", None, _conv2d),
     "basic_attention": Layer(
         "sequence", "softmax(x xᵀ) x on (B, N, C), no parameters", _tokens, _basic_attention

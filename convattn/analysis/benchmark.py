@@ -27,6 +27,7 @@ __all__ = [
     "write_csv",
     "scaling_exponents",
     "speed_ratios",
+    "crossover",
 ]
 
 
@@ -231,3 +232,24 @@ def speed_ratios(results: Sequence[Result]) -> list[tuple[str, int, float, str, 
             )
         )
     return rows
+
+
+def crossover(
+    results: Sequence[Result], layer: str, fast: str, slow: str
+) -> int | None:
+    """The smallest size from which ``fast`` (an impl of ``layer``) takes less time than
+    ``slow`` at that size and every larger one measured; None if it never does.
+
+    For the long convolution, ``crossover(rows, "long_conv", "fft", "direct")`` is
+    where the FFT's N log N starts to pay off against the N² sum.
+    """
+    times = {}
+    for r in results:
+        if r.layer == layer and not r.reason and r.impl in (fast, slow):
+            times.setdefault(r.size, {})[r.impl] = r.median_s
+    sizes = sorted(n for n, t in times.items() if len(t) == 2)
+    wins = [times[n][fast] < times[n][slow] for n in sizes]
+    for i, n in enumerate(sizes):
+        if all(wins[i:]):
+            return n
+    return None
