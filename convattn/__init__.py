@@ -39,7 +39,13 @@ from .analysis.attention_maps import (
     bias_locality,
     mean_attention_distance,
 )
-from .analysis.benchmark import Result, read_csv, scaling_exponents, speed_ratios
+from .analysis.benchmark import (
+    Result,
+    crossover,
+    read_csv,
+    scaling_exponents,
+    speed_ratios,
+)
 from .analysis.compare import (
     LAYER_KINDS,
     layer_flops,
@@ -248,6 +254,7 @@ __all__ = [
     "read_csv",
     "scaling_exponents",
     "speed_ratios",
+    "crossover",
     # summary
     "LAYER_KINDS",
     "make_layer",
