@@ -3,13 +3,15 @@ and the single-query lookup, with four token mixers.
 
 Zoology's measurement (Arora et al. 2023, figure 2) at laptop scale: the same 2-layer
 :class:`~convattn.models.recall.RecallNet` with a local convolution, a long convolution,
-a gated long convolution or attention as its mixer, at each width × number of
-(key, value) pairs, at one sequence length (:func:`convattn.make_mqar`). Every (width,
-pairs, mixer) is one task and model of the one protocol
-(:mod:`convattn.experiments.core`): its learning rate chosen on a validation set drawn
-with another seed, from a window of the course's grid that grows until the best rate is
-strictly inside; then every seed at that rate, test accuracy on a third fixed set.
-Every row carries its ``width``, ``seq_len`` and ``num_kv``.
+a gated long convolution or attention as its mixer, at widths × numbers of (key, value)
+pairs, at one sequence length (:func:`convattn.make_mqar`). Each cell (width, pairs) is
+one task of the one protocol (:mod:`convattn.experiments.core`). Every mixer trains in
+one cell, ``lr_cell``, where its learning rate is chosen on a validation set drawn with
+another seed, from a window of the course's grid that grows until the best rate is
+strictly inside; the other cells reuse those rates (``Task.lr_task``) and train the
+mixers of ``every_cell`` only, to fit one CPU worker. Then every seed at its rate, test
+accuracy on a third fixed set. Every row carries its ``width``, ``seq_len`` and
+``num_kv``.
 
 The ``lookup`` task is the single-query lookup of "Which bias wins where"
 (:func:`convattn.make_lookup`, 16 pairs then one query), asked of the same models at the
