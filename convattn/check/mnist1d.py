@@ -57,7 +57,9 @@ def mnist1d_cnn_field(answer: object) -> None:
     """answer = how many of the 40 positions one output of the MNIST-1D study's CNN sees (before pooling)."""
     value = _number(answer)
     if value is None:
-        raise CheckFailed(f"pass a number, e.g. check.mnist1d_cnn_field(n) with n an int; got {type(answer).__name__}")
+        raise CheckFailed(
+            f"pass a number, e.g. check.mnist1d_cnn_field(n) with n an int; got {type(answer).__name__}"
+        )
     # the embedding convolution (k 5, stride 1), then k 3 with strides 2, 2, 1
     expected = 1 + (5 - 1) + (3 - 1) * 1 + (3 - 1) * 2 + (3 - 1) * 4
     if _same(value, expected):

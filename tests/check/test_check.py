@@ -930,6 +930,11 @@ def _slope(sizes, values):
     return sum((a - mx) * (b - my) for a, b in zip(xs, ys, strict=True)) / sum((a - mx) ** 2 for a in xs)
 
 
+def _by_distance(correct, answer, n_pairs):
+    distance = n_pairs - answer
+    return torch.stack([correct[distance == d].double().mean() for d in range(1, n_pairs + 1)])
+
+
 RIGHT = {  # one right function per check that takes one, written for any size
     "linear_function": lambda x, w, b: x @ w.T + b,
     "fc_doubling_ratio": _fc_ratio,
@@ -952,6 +957,7 @@ RIGHT = {  # one right function per check that takes one, written for any size
     "translation_error_function": lambda f, x: (
         (f(torch.roll(x, 1, 0)) - torch.roll(f(x), 1, 0)).abs().max().item()
     ),
+    "accuracy_by_distance_function": lambda c, a, n: _by_distance(c, a, n),
 }
 WRONG = {  # a typical mistake per check, with the hint the notebook gives for it
     "linear_function": (lambda x, w, b: x @ w.T, "forgot to add the bias"),
@@ -971,6 +977,7 @@ WRONG = {  # a typical mistake per check, with the hint the notebook gives for i
         lambda f, x: (f(torch.roll(x, 1, 0)) - f(x)).abs().max().item(),
         "invariance",
     ),
+    "accuracy_by_distance_function": (lambda c, a, n: _by_distance(c, a, n).flip(0), "order of the answer"),
 }
 
 
