@@ -958,6 +958,7 @@ RIGHT = {  # one right function per check that takes one, written for any size
         (f(torch.roll(x, 1, 0)) - torch.roll(f(x), 1, 0)).abs().max().item()
     ),
     "accuracy_by_distance_function": lambda c, a, n: _by_distance(c, a, n),
+    "aliasing_shifts_function": lambda s, t: list(range(math.prod(s), t + 1, math.prod(s))),
 }
 WRONG = {  # a typical mistake per check, with the hint the notebook gives for it
     "linear_function": (lambda x, w, b: x @ w.T, "forgot to add the bias"),
@@ -978,6 +979,7 @@ WRONG = {  # a typical mistake per check, with the hint the notebook gives for i
         "invariance",
     ),
     "accuracy_by_distance_function": (lambda c, a, n: _by_distance(c, a, n).flip(0), "order of the answer"),
+    "aliasing_shifts_function": (lambda s, t: list(range(max(s), t + 1, max(s))), "strides multiply"),
 }
 
 
