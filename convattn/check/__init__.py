@@ -29,7 +29,13 @@ from .fully_connected import (
     token_mixing_matrix,
     unpermuted_weights,
 )
-from .hybrid import bias_conv_kernel, relative_index_function, tap_table_function
+from .hybrid import (
+    aliasing_shifts_function,
+    bias_conv_kernel,
+    relative_index_function,
+    surviving_shifts,
+    tap_table_function,
+)
 from .lookup import accuracy_by_distance_function, dilated_receptive_field_function
 from .mnist1d import mnist1d_cnn_field, uniform_attention_distance_function
 from .qkv_attention import attention_function, causal_mask, in_proj_split, previous_token_head
@@ -60,6 +66,8 @@ __all__ = [
     "relative_index_function",
     "bias_conv_kernel",
     "tap_table_function",
+    "surviving_shifts",
+    "aliasing_shifts_function",
     "crossover_length",
     "longest_sequence",
     "loglog_slope_function",

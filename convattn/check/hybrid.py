@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -161,3 +162,83 @@ def tap_table_function(fn: Callable[[int, int, int, int], Tensor], seed: int = 0
             f"((1 − a) mod H, (1 − b) mod W) = ({(1 - a) % H}, {(1 - b) % W})."
         )
     return _ok("each head puts weight exactly 1 on one neighbour: 0 at offset (1 − a, 1 − b), −∞ elsewhere.")
+
+
+# The digits chapter (hybrid.ipynb): which shifts a strided network with global pooling survives.
+
+__all__ += ["surviving_shifts", "aliasing_shifts_function"]
+
+
+def _shift_list(value: object) -> list[int] | None:
+    try:
+        items = sorted({int(v) for v in value})  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return None
+    return items if all(float(v) == int(v) for v in value) else None  # type: ignore[union-attr]
+
+
+@check_of()
+def surviving_shifts(answer: object) -> None:
+    """answer = the shifts among 1-4 pixels the digits CNN (one stride-2 layer, then global pooling) is nearly
+    invariant to."""
+    shifts = _shift_list(answer)
+    if shifts is None:
+        raise CheckFailed(f"pass a list of whole numbers of pixels, e.g. [1, 3]; got {answer!r}")
+    if shifts == [2, 4]:
+        return _ok("the multiples of the stride, 2 and 4: the kept samples fall on the same grid again.")
+    hints = {
+        (1, 2, 3, 4): "a stride-2 layer keeps every second output: a 1-pixel shift moves the kept samples.",
+        (2,): "4 is a multiple of the stride too: two steps of 2.",
+        (4,): "2 is enough: after one stride-2 layer the grid repeats every 2 pixels.",
+        (1, 3): "those are the shifts that break it; the ones that survive are the others.",
+        (): "global pooling after the convolutions forgets where a pattern was, on the stride's grid.",
+    }
+    raise CheckFailed(hints.get(tuple(shifts), "the shifts that survive are the multiples of the stride."))
+
+
+def _stride_cases(seed: int) -> list[tuple[tuple[int, ...], int]]:
+    if seed == 0:
+        return [((1, 2, 1), 4), ((2, 2), 9), ((1, 1), 3), ((3,), 7)]
+    rng = _shapes(seed)
+    return [
+        (tuple(rng.choice((1, 1, 2, 3)) for _ in range(rng.randint(1, 4))), rng.randint(4, 13))
+        for _ in range(4)
+    ]
+
+
+@check_of(questions=lambda seed: {"fn": _stride_cases(seed)})
+def aliasing_shifts_function(fn: Callable[[tuple[int, ...], int], list[int]], seed: int = 0) -> None:
+    """fn(strides, max_shift) = the shifts in 1 … max_shift that a stack with these strides, then global
+    pooling, is invariant to: the multiples of the product of the strides."""
+    if not callable(fn):
+        raise CheckFailed("pass your function itself, e.g. check.aliasing_shifts_function(surviving)")
+    cases = _stride_cases(seed)
+    answers = []
+    for strides, top in cases:
+        got = _shift_list(_call(fn, strides, top))
+        if got is None:
+            raise CheckFailed(f"return a list of whole shifts for strides={strides}, max_shift={top}")
+        answers.append(got)
+
+    def multiples(step: int, top: int) -> list[int]:
+        return list(range(step, top + 1, step))
+
+    product = [multiples(math.prod(s), t) for s, t in cases]
+    if answers == product:
+        return _ok(
+            "the multiples of the product of the strides: each stride-s layer coarsens the grid s times."
+        )
+    hints = [
+        (
+            [multiples(max(s), t) for s, t in cases],
+            "the strides multiply: two stride-2 layers make a grid of 4.",
+        ),
+        ([multiples(s[-1], t) for s, t in cases], "every strided layer counts, not only the last one."),
+        ([multiples(sum(s), t) for s, t in cases], "the strides multiply, they do not add up."),
+        ([[0, *m] for m in product], "a shift of 0 is no shift: start at 1."),
+    ]
+    for wrong, hint in hints:
+        if answers == wrong:
+            raise CheckFailed(hint)
+    strides, top = cases[0]
+    raise CheckFailed(f"for strides={strides} and max_shift={top} the answer is {product[0]}.")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import torch
@@ -40,14 +41,9 @@ class MNIST1D:
     y_test: Tensor
 
 
-def load_mnist1d(*, shuffle: bool = False, shuffle_seed: int = 0) -> MNIST1D:
-    """Generate MNIST-1D offline; ``shuffle=True`` permutes the 40 positions of every
-    signal the same way.
-
-    Python's, NumPy's and torch's global random states are the same after the call as
-    before it.
-    """
-    check_int(shuffle_seed, "shuffle_seed", minimum=0)
+@cache
+def _generate() -> dict:
+    """The generator's arrays, made once per process (a few seconds; callers copy)."""
     try:
         from mnist1d.data import get_dataset_args, make_dataset
     except ImportError as e:  # pragma: no cover - depends on the environment
@@ -56,11 +52,22 @@ def load_mnist1d(*, shuffle: bool = False, shuffle_seed: int = 0) -> MNIST1D:
         ) from e
     states = random.getstate(), np.random.get_state(), torch.get_rng_state()
     try:
-        data = make_dataset(get_dataset_args())
+        return make_dataset(get_dataset_args())
     finally:
         random.setstate(states[0])
         np.random.set_state(states[1])
         torch.set_rng_state(states[2])
+
+
+def load_mnist1d(*, shuffle: bool = False, shuffle_seed: int = 0) -> MNIST1D:
+    """Generate MNIST-1D offline; ``shuffle=True`` permutes the 40 positions of every
+    signal the same way.
+
+    Python's, NumPy's and torch's global random states are the same after the call as
+    before it.
+    """
+    check_int(shuffle_seed, "shuffle_seed", minimum=0)
+    data = _generate()
     x_train = torch.tensor(data["x"], dtype=torch.float32)
     x_test = torch.tensor(data["x_test"], dtype=torch.float32)
     if shuffle:

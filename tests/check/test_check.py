@@ -930,6 +930,11 @@ def _slope(sizes, values):
     return sum((a - mx) * (b - my) for a, b in zip(xs, ys, strict=True)) / sum((a - mx) ** 2 for a in xs)
 
 
+def _by_distance(correct, answer, n_pairs):
+    distance = n_pairs - answer
+    return torch.stack([correct[distance == d].double().mean() for d in range(1, n_pairs + 1)])
+
+
 def _fft_conv(u, k):
     n = u.shape[-1] + k.shape[-1] - 1
     return torch.fft.irfft(torch.fft.rfft(u, n=n) * torch.fft.rfft(k, n=n), n=n)[..., : u.shape[-1]]
@@ -964,6 +969,8 @@ RIGHT = {  # one right function per check that takes one, written for any size
     "translation_error_function": lambda f, x: (
         (f(torch.roll(x, 1, 0)) - torch.roll(f(x), 1, 0)).abs().max().item()
     ),
+    "accuracy_by_distance_function": lambda c, a, n: _by_distance(c, a, n),
+    "aliasing_shifts_function": lambda s, t: list(range(math.prod(s), t + 1, math.prod(s))),
 }
 WRONG = {  # a typical mistake per check, with the hint the notebook gives for it
     "linear_function": (lambda x, w, b: x @ w.T, "forgot to add the bias"),
@@ -990,6 +997,8 @@ WRONG = {  # a typical mistake per check, with the hint the notebook gives for i
         lambda f, x: (f(torch.roll(x, 1, 0)) - f(x)).abs().max().item(),
         "invariance",
     ),
+    "accuracy_by_distance_function": (lambda c, a, n: _by_distance(c, a, n).flip(0), "order of the answer"),
+    "aliasing_shifts_function": (lambda s, t: list(range(max(s), t + 1, max(s))), "strides multiply"),
 }
 
 
