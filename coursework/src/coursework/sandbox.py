@@ -476,7 +476,7 @@ class Sandbox:
         kept = [*self.needed, *shown, str(self.runtime), *([str(self.data)] if self.data else [])]
         for folder in [*self.hide, *_SECRETS]:
             for cover in _covers(folder, kept):
-                if any(_inside(cover, s) for s in shown) and not _inside(cover, "/tmp"):
+                if any(_inside(cover, s) for s in shown):  # under /tmp only inside what is bound back
                     box += ["--tmpfs", cover] if os.path.isdir(cover) else ["--ro-bind", "/dev/null", cover]
         box += ["--remount-ro", "/", "--chdir", str(self.work)]
         # ipykernel exits when its parent's PID changes; in a new PID namespace it never matches. The kernel
