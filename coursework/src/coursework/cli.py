@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import grader
+from .batchdir import BatchFolder
 from .edition import _selftest, make_student_edition
 from .notebook import DEFAULT_TIMEOUT, check_timeout, read_sanitizers
 from .reports import Reports, format_report
@@ -22,7 +24,15 @@ from .sandbox import Limits, bwrap, size_text
 __all__ = ["main"]
 
 _VALUE_OPTIONS = {"--book", "--chapter", "--timeout", "--total", "--memory", "--csv", "--json"}
-_VALUE_OPTIONS |= {"--feedback", "--gradescope", "--processes", "--output-chars", "--scratch"}
+_VALUE_OPTIONS |= {
+    "--feedback",
+    "--gradescope",
+    "--processes",
+    "--output-chars",
+    "--scratch",
+    "--jobs",
+    "--out",
+}
 
 
 def _as_positional(argv: Sequence[str]) -> list[str]:
@@ -54,24 +64,120 @@ def _limits(args: argparse.Namespace) -> Limits:
     )
 
 
+def _submission_files(given: Sequence[Path], out: Path | None) -> list[Path]:
+    """The submissions named: a folder given (itself, not a link to one) stands for every ``.ipynb`` below it
+    (links listed, and refused when graded; hidden folders such as ``.ipynb_checkpoints`` and ``out`` left
+    out); each path once, in the order given, a folder's in sorted order."""
+    skip = os.path.abspath(out) if out is not None else None
+    files: list[Path] = []
+    for path in given:
+        if not (path.is_dir() and not path.is_symlink()):
+            files.append(path)
+            continue
+        found = []
+        for folder, dirs, names in os.walk(path):
+            dirs[:] = [
+                d for d in dirs if not d.startswith(".") and os.path.abspath(os.path.join(folder, d)) != skip
+            ]
+            found += [Path(folder, n) for n in names if n.endswith(".ipynb") and not n.startswith(".")]
+        files += sorted(found)
+    return list(dict.fromkeys(files))
+
+
+class Progress:
+    """A progress line on ``stream``: how many are graded, how many are left, and the time left.
+
+    On a terminal the line is redrawn in place at every submission; elsewhere (a log, CI) a line is written at
+    most every ``every`` seconds and at the end, so that a batch of hundreds does not fill a log.
+    """
+
+    def __init__(self, total: int, *, stream=None, every: float = 30.0, clock=time.monotonic) -> None:
+        self.total, self.done, self.stream, self.every, self.clock = (
+            total,
+            0,
+            stream or sys.stderr,
+            every,
+            clock,
+        )
+        self.started = self.last = clock()
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.shown = False
+
+    def line(self) -> str:
+        elapsed = self.clock() - self.started
+        left = self.total - self.done
+        if self.done == 0:
+            eta = "time left: estimating"
+        else:
+            eta = (
+                f"about {_duration(elapsed / self.done * left)} left"
+                if left
+                else f"took {_duration(elapsed)}"
+            )
+        percent = 100 * self.done / self.total if self.total else 100
+        return f"graded {self.done}/{self.total} ({percent:.0f} %), {eta}"
+
+    def step(self, n: int = 1) -> None:
+        self.done += n
+        now = self.clock()
+        if self.tty:
+            self.stream.write("\r\033[K" + self.line() + ("\n" if self.done >= self.total else ""))
+            self.stream.flush()
+        elif self.done >= self.total or now - self.last >= self.every:
+            self.stream.write(self.line() + "\n")
+            self.stream.flush()
+            self.last = now
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
 def _grade_command(args: argparse.Namespace) -> int:
     limits = _limits(args)
+    jobs = grader.available_cores() if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise ValueError(f"--jobs must be at least 1; got {jobs}")
     book = grader.load_book(args.book)
     if args.chapter is not None and args.chapter not in book:
         raise ValueError(f"--chapter must be one of {sorted(book)}; got {args.chapter!r}")
+    if args.regrade and args.out is None:
+        raise ValueError("--regrade needs --out: it grades again what that folder holds")
+    files = _submission_files(args.submissions, args.out)
+    if not files:
+        raise ValueError(
+            f"no notebook (.ipynb) among the submissions given: {[str(s) for s in args.submissions]}"
+        )
     reports = Reports(
-        args.submissions,
+        files,
         csv_path=args.csv,
         json_path=args.json,
         feedback=args.feedback,
         gradescope=args.gradescope,
     )
+    folder = secret = None
+    done: dict[str, list[grader.GradeRow]] = {}
+    if args.out is not None:
+        points = grader.chapter_points(book[args.chapter]) if args.chapter else None
+        folder = BatchFolder(args.out, files, chapter=args.chapter, max_points=points, regrade=args.regrade)
+        secret = folder.secret
+        for path in files:
+            if (rows := folder.previous(path)) is not None:
+                done[str(path)] = rows
+    todo = [p for p in files if str(p) not in done]
     print(
-        f"Grading {len(args.submissions)} submission(s) against {args.book}/ (at most {limits.cell_seconds:g} s per "
-        f"cell, {limits.total_seconds:g} s per notebook, {size_text(limits.memory_bytes)} of memory, "
-        f"{limits.processes} processes)",
+        f"Grading {len(todo)} submission(s) against {args.book}/ with {min(jobs, max(len(todo), 1))} at once (at "
+        f"most {limits.cell_seconds:g} s per cell, {limits.total_seconds:g} s per notebook, "
+        f"{size_text(limits.memory_bytes)} of memory, {limits.processes} processes each)",
         flush=True,
     )
+    if done:
+        print(f"{len(done)} already graded in {args.out}/ (skipped; --regrade grades them again)", flush=True)
     if bwrap() is None:
         print(
             "WARNING: NOT ISOLATED. bubblewrap (bwrap) is missing or does not work here, so each submission's "
@@ -80,21 +186,47 @@ def _grade_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
+    order = [str(p) for p in files]
+    printed = [0]
+    bar = Progress(len(todo))
+
+    def show() -> None:  # the report, submission by submission in the order given, as far as it is known
+        while printed[0] < len(order) and order[printed[0]] in done:
+            print(f"\n{format_report(done[order[printed[0]]])}", flush=True)
+            printed[0] += 1
 
     def progress(graded: list[grader.GradeRow]) -> None:
         reports.add(graded)
-        print(f"\n{format_report(graded)}", flush=True)
+        if folder is not None:
+            folder.add(graded)
+        done[graded[0].submission] = graded
+        bar.step()
+        show()
 
+    show()
+    if folder is not None:
+        folder.write_tables()
     try:
-        rows = grader.grade(
-            args.submissions, book_dir=args.book, chapter=args.chapter, limits=limits, progress=progress
-        )
+        if todo:
+            grader.grade(
+                todo,
+                book_dir=args.book,
+                chapter=args.chapter,
+                limits=limits,
+                secret=secret,
+                jobs=jobs,
+                progress=progress,
+            )
     except grader.Survivors as e:
         print(
             f"error: {e}; grading stopped (the reports hold the submissions graded so far)", file=sys.stderr
         )
         return 1
-    for option in ("csv", "json", "feedback", "gradescope"):
+    rows = [row for p in order for row in done[p]]
+    if reports.rows and (args.csv or args.json):  # the gradebook in the order given, whatever finished first
+        reports.rows = rows
+        reports.add([])
+    for option in ("csv", "json", "feedback", "gradescope", "out"):
         if getattr(args, option):
             print(f"{option} written to {getattr(args, option)}")
     incomplete = grader.could_not_grade(rows)
@@ -168,6 +300,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="PATH",
         help="write Gradescope results.json (PATH.json for one submission, else a folder of them)",
     )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help=f"submissions graded at once, each in its own sandbox (default: the cores available, here {grader.available_cores()})",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write everything into DIR as each submission finishes (grades.csv, feedback/, gradescope/, "
+        "results/); a re-run skips what DIR holds graded",
+    )
+    p.add_argument("--regrade", action="store_true", help="with --out: grade every submission again")
     p = sub.add_parser(
         "reference", help="run the book's own chapters as the grader does: all must be judgeable"
     )

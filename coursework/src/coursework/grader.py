@@ -75,6 +75,7 @@ __all__ = [
     "reference_run",
     "grade",
     "available_cores",
+    "chapter_points",
     "could_not_grade",
     "format_report",
     "write_csv",
@@ -622,6 +623,17 @@ def _row(name: str, chapter: str, ex: Exercise, points: float) -> Callable[..., 
     return row
 
 
+def exercise_points(chapter: Chapter, label: str) -> float:
+    """What exercise ``label`` of ``chapter`` is worth: the points of its checks (1 where they declare none)."""
+    checks = grading.checks()
+    return float(sum(checks[c.name].points for c in chapter.calls[label]) or 1.0)
+
+
+def chapter_points(chapter: Chapter) -> float:
+    """What a whole submission of ``chapter`` is worth: the sum of its exercises' points."""
+    return sum(exercise_points(chapter, label) for label in chapter.exercises)
+
+
 def _exercise_row(
     name: str,
     chapter: Chapter,
@@ -633,9 +645,7 @@ def _exercise_row(
     flags: list[str],
 ) -> GradeRow:
     checks = grading.checks()
-    calls = chapter.calls[label]
-    points = sum(checks[c.name].points for c in calls) or 1.0
-    row = _row(name, chapter.name, chapter.exercises[label], points)
+    row = _row(name, chapter.name, chapter.exercises[label], exercise_points(chapter, label))
     mine = work.exercises.get(label)
     if mine is None or (not mine.solution_cells and mine.start is None):
         return row(
@@ -876,7 +886,9 @@ def _in_parallel(
         context = multiprocessing.get_context("spawn")
 
     config = {
-        f.name: getattr(batch, f.name) for f in dataclasses.fields(batch) if f.name not in ("book", "references")
+        f.name: getattr(batch, f.name)
+        for f in dataclasses.fields(batch)
+        if f.name not in ("book", "references")
     }
     config["book_dir"] = str(book_dir)
     wanted = [c for c in dict.fromkeys(_chapter_of(p, batch.book) for p in files) if c is not None]
@@ -978,16 +990,20 @@ def grade(
         isolate=isolate,
         sanitizers=read_sanitizers(Path(book_dir) / "sanitize.cfg"),
     )
-    if jobs > 1 and len(files) > 1:
-        done = _in_parallel(files, batch, Path(book_dir), min(jobs, len(files)), progress)
-        return [row for i in range(len(files)) for row in done[i]]
-    rows: list[GradeRow] = []
-    for path in files:
-        graded = _graded(path, batch)
-        if progress is not None:
-            progress(graded)
-        rows += graded
-    return rows
+    # With jobs > 1, what starts a kernel goes to the workers; what does not (refused, invalid, of another
+    # chapter) is reported here at once.
+    chapters = [_chapter_of(p, book) for p in files] if jobs > 1 else []
+    run = [i for i, c in enumerate(chapters) if c is not None and chapter in (None, c)]
+    done: dict[int, list[GradeRow]] = {}
+    for i, path in enumerate(files):
+        if len(run) < 2 or i not in run:
+            done[i] = _graded(path, batch)
+            if progress is not None:
+                progress(done[i])
+    if len(run) >= 2:
+        workers = _in_parallel([files[i] for i in run], batch, Path(book_dir), min(jobs, len(run)), progress)
+        done |= {run[k]: rows for k, rows in workers.items()}
+    return [row for i in range(len(files)) for row in done[i]]
 
 
 def could_not_grade(rows: Sequence[GradeRow]) -> list[str]:
