@@ -32,7 +32,7 @@ from pathlib import Path
 
 from .reports import GradeRow, Reports, _atomic_write, output_name, write_csv
 
-__all__ = ["GRADES_COLUMNS", "BatchFolder", "verdict", "file_digest"]
+__all__ = ["GRADES_COLUMNS", "BatchFolder", "verdict", "file_digest", "notebooks_in"]
 
 GRADES_COLUMNS = (
     "submission",
@@ -56,6 +56,19 @@ def verdict(summary: GradeRow, exercises: Sequence[GradeRow]) -> str:
     if summary.status == _GRADED and any(r.status == _NOT_JUDGED for r in exercises):
         return "incomplete"
     return summary.status
+
+
+def notebooks_in(folder: str | Path, skip: str | Path | None = None) -> list[Path]:
+    """Every ``.ipynb`` below ``folder``, sorted: links listed (the grader refuses them, visibly) but never
+    followed into, hidden files and folders (``.ipynb_checkpoints``) and the folder ``skip`` left out."""
+    skip = os.path.abspath(skip) if skip is not None else None
+    found = []
+    for where, dirs, names in os.walk(folder):
+        dirs[:] = [
+            d for d in dirs if not d.startswith(".") and os.path.abspath(os.path.join(where, d)) != skip
+        ]
+        found += [Path(where, n) for n in names if n.endswith(".ipynb") and not n.startswith(".")]
+    return sorted(found)
 
 
 def file_digest(path: str | Path) -> str | None:

@@ -1,4 +1,4 @@
-"""``python -m coursework {student,grade,reference,selftest} ...``: the course's tooling from the command line.
+"""``python -m coursework {student,grade,reference,gradescope,autograde,selftest} ...``: the course's tooling.
 
 Exit status of ``grade``: 0 when every submission was graded completely, 1 when any could not be (not graded
 at all — refused, invalid, of another chapter, a grader error — or with an exercise *not judged*), 2 for a
@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import grader
-from .batchdir import BatchFolder
+from .autograder import autograde, build_bundle
+from .batchdir import BatchFolder, notebooks_in
 from .edition import _selftest, make_student_edition
 from .notebook import DEFAULT_TIMEOUT, check_timeout, read_sanitizers
 from .reports import Reports, format_report
@@ -66,21 +67,10 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 def _submission_files(given: Sequence[Path], out: Path | None) -> list[Path]:
     """The submissions named: a folder given (itself, not a link to one) stands for every ``.ipynb`` below it
-    (links listed, and refused when graded; hidden folders such as ``.ipynb_checkpoints`` and ``out`` left
-    out); each path once, in the order given, a folder's in sorted order."""
-    skip = os.path.abspath(out) if out is not None else None
+    (:func:`~coursework.batchdir.notebooks_in`, ``out`` left out); each path once, in the order given."""
     files: list[Path] = []
     for path in given:
-        if not (path.is_dir() and not path.is_symlink()):
-            files.append(path)
-            continue
-        found = []
-        for folder, dirs, names in os.walk(path):
-            dirs[:] = [
-                d for d in dirs if not d.startswith(".") and os.path.abspath(os.path.join(folder, d)) != skip
-            ]
-            found += [Path(folder, n) for n in names if n.endswith(".ipynb") and not n.startswith(".")]
-        files += sorted(found)
+        files += notebooks_in(path, out) if path.is_dir() and not path.is_symlink() else [path]
     return list(dict.fromkeys(files))
 
 
@@ -267,7 +257,7 @@ def _reference_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m coursework {student,grade,reference,selftest} ...``; returns the exit status."""
+    """``python -m coursework {student,grade,reference,gradescope,autograde,selftest} ...``; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m coursework", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("student", help="write the student edition of every chapter into OUT")
@@ -324,6 +314,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per cell (default: %(default)s)"
     )
+    p = sub.add_parser("gradescope", help="write the Gradescope autograder bundle (a zip) of one chapter")
+    p.add_argument("chapter", metavar="CHAPTER", help="the assigned chapter (e.g. fully_connected)")
+    p.add_argument(
+        "--out", type=Path, metavar="ZIP", help="the zip to write (default: _build/gradescope/CHAPTER.zip)"
+    )
+    p.add_argument("--book", type=Path, default=Path("book"), help="the book's notebooks (default: book)")
+    p.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per cell (default: %(default)s)"
+    )
+    p.add_argument("--total", type=float, help=f"seconds per notebook (default: {Limits().total_seconds:g})")
+    p.add_argument("--memory", type=float, metavar="MIB", help="memory per notebook in MiB (default: 2048)")
+    p.add_argument("--processes", type=int, help=f"processes at once (default: {Limits().processes})")
+    p.add_argument(
+        "--output-chars", type=int, help=f"characters printed (default: {Limits().output_chars:,})"
+    )
+    p.add_argument("--scratch", type=float, metavar="MIB", help="scratch disk in MiB (default: 512)")
+    p = sub.add_parser(
+        "autograde",
+        help="what the bundle's run_autograder runs: grade ROOT/submission into ROOT/results/results.json",
+    )
+    p.add_argument(
+        "--root",
+        type=Path,
+        help="the autograder's root (default: $CONVATTN_AUTOGRADER_ROOT, else /autograder)",
+    )
     p = sub.add_parser("selftest", help="execute the student edition: only the stubs may fail")
     p.add_argument("chapters", nargs="*", metavar="CHAPTER", help="notebook names (default: all)")
     p.add_argument("--book", type=Path, default=Path("book"), help="the book's notebooks (default: book)")
@@ -339,6 +354,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _selftest(args.book, args.chapters, check_timeout(args.timeout))
         if args.command == "reference":
             return _reference_command(args)
+        if args.command == "gradescope":
+            out = args.out or Path("_build") / "gradescope" / f"{args.chapter}.zip"
+            build_bundle(args.chapter, out, book_dir=args.book, limits=_limits(args))
+            print(
+                f"Gradescope autograder for {args.chapter}: {out} (upload it as the assignment's autograder)"
+            )
+            return 0
+        if args.command == "autograde":
+            results = autograde(args.root)
+            print(f"score {results['score']:g}: written to results/results.json")
+            return 0
         return _grade_command(args)
     except (ValueError, TypeError, FileExistsError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
