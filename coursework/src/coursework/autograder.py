@@ -218,7 +218,9 @@ def results_problems(results: object) -> list[str]:
             if not 0 <= test["score"] <= test["max_score"]:
                 problems.append(f"tests[{i}]: score {test['score']} outside 0..{test['max_score']}")
     if isinstance(results.get("score"), int | float) and tests:
-        total = sum(t.get("score", 0) for t in tests if isinstance(t, dict))
+        total = sum(
+            t["score"] for t in tests if isinstance(t, dict) and isinstance(t.get("score"), int | float)
+        )
         if abs(total - results["score"]) > 1e-3:
             problems.append(f"score {results['score']} is not the sum of the tests' scores {total}")
     return problems
