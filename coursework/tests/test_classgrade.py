@@ -38,9 +38,9 @@ FORK = "import subprocess\n\nkids = [subprocess.Popen(['sleep', '303']) for _ in
 def hostile(targets):
     """The tamperer of test_grader.py, whose first answer is every file of `targets` it could read."""
     reader = (
-        f"from pathlib import Path\n\nseen = []\nfor target in {targets!r}:\n    try:\n"
-        "        seen.append((target, Path(target).read_bytes()[:40]))\n    except OSError:\n        pass\n"
-        "answer_params = {'seen': seen}"
+        f"from pathlib import Path\n\nfound = []\nfor target in {targets!r}:\n    try:\n"
+        "        found.append((target, Path(target).read_bytes()[:40]))\n    except OSError:\n        pass\n"
+        "answer_params = {'seen': found}"
     )
     return chapter({**TAMPER, "fc-params": reader}, before=[TAMPER_STORY], after=[FORGE_LATER])
 
@@ -355,3 +355,31 @@ def test_a_folder_given_stands_for_its_notebooks_not_links_into_others(tmp_path)
     (tmp_path / "s" / "link.ipynb").symlink_to(tmp_path / "elsewhere" / "x.ipynb")
     found = [p.relative_to(tmp_path).as_posix() for p in notebooks_in(tmp_path / "s")]
     assert found == ["s/alice/hw.ipynb", "s/bob.ipynb", "s/link.ipynb"]  # the link itself, to be refused
+
+
+def test_the_same_autograder_answers_prairielearn_where_it_mounts_and_collects(tmp_path):
+    (tmp_path / "source").mkdir()
+    (tmp_path / "source" / "config.json").write_text('{"chapter": "tiny", "secret": "s", "limits": {}}')
+    (tmp_path / "grade" / "student").mkdir(parents=True)
+    target = tmp_path / "grade" / "results" / "results.json"
+    assert (
+        main(
+            ["autograde", "--root", str(tmp_path), "--submission", str(tmp_path / "grade" / "student")]
+            + ["--results", str(target), "--format", "prairielearn"]
+        )
+        == 0
+    )
+    results = json.loads(target.read_text())
+    assert results == {"gradable": False, "score": 0.0, "message": results["message"], "tests": []}
+    assert "No notebook" in results["message"] and not (tmp_path / "results").exists()
+    gradescope = {
+        "score": 1.5,
+        "output": "1/2 passed",
+        "tests": [
+            {"name": "a", "score": 1.0, "max_score": 1.0, "output": "passed", "visibility": "visible"},
+            {"name": "b", "score": 0.5, "max_score": 2.0, "output": "failed", "visibility": "visible"},
+        ],
+    }
+    converted = autograder.prairielearn_results(gradescope)
+    assert converted["score"] == 0.5 and converted["gradable"] is True
+    assert converted["tests"][1] == {"name": "b", "points": 0.5, "max_points": 2.0, "output": "failed"}

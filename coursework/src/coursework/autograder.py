@@ -31,7 +31,7 @@ from .batchdir import notebooks_in
 from .reports import GradeRow, _atomic_write, gradescope_results
 from .sandbox import Limits
 
-__all__ = ["ROOT_ENV", "PYTHON_ENV", "build_bundle", "autograde", "results_problems"]
+__all__ = ["ROOT_ENV", "PYTHON_ENV", "build_bundle", "autograde", "results_problems", "prairielearn_results"]
 
 ROOT_ENV = "CONVATTN_AUTOGRADER_ROOT"  # default: /autograder
 PYTHON_ENV = "CONVATTN_AUTOGRADER_PYTHON"  # default: $ROOT/venv/bin/python, made by setup.sh
@@ -72,11 +72,22 @@ RUN = """\
 # Gradescope runs this once per submission, in a fresh container: it grades /autograder/submission/*.ipynb
 # in the grader's sandbox and writes /autograder/results/results.json (always, also when nothing could be
 # graded). CONVATTN_AUTOGRADER_ROOT moves /autograder; CONVATTN_AUTOGRADER_PYTHON names another Python.
+# Other runners: --submission DIR --results FILE [--format prairielearn] (PrairieLearn's external grader).
 set -u
 ROOT="${CONVATTN_AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${CONVATTN_AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
 cd "$ROOT/source"
-exec "$PYTHON" -m coursework autograde --root "$ROOT"
+exec "$PYTHON" -m coursework autograde --root "$ROOT" "$@"
+"""
+
+DOCKERFILE = """\
+# The same autograder for any container runner (PrairieLearn's external grader, a local docker run): the image
+# Gradescope would build. docker build -t convattn-grader . (in the unzipped bundle)
+FROM ubuntu:22.04
+COPY . /autograder/source
+RUN apt-get update && bash /autograder/source/setup.sh && cp /autograder/source/run_autograder /autograder/run_autograder
+WORKDIR /autograder
+CMD ["/autograder/run_autograder"]
 """
 
 
@@ -134,6 +145,7 @@ def build_bundle(
     entries: list[tuple[str, bytes, int]] = [
         ("setup.sh", SETUP.encode(), 0o755),
         ("run_autograder", RUN.encode(), 0o755),
+        ("Dockerfile", DOCKERFILE.encode(), 0o644),
         ("CHAPTER", f"{chapter}\n".encode(), 0o644),
         ("config.json", (json.dumps(config, indent=1) + "\n").encode(), 0o600),
         ("requirements.txt", (repo / "requirements.txt").read_bytes(), 0o644),
@@ -240,20 +252,33 @@ def _choose(rows: Sequence[GradeRow]) -> tuple[GradeRow, list[GradeRow], list[Gr
     return groups[best][0], groups[best][1], [g[0] for i, g in enumerate(groups) if i != best]
 
 
-def autograde(root: str | Path | None = None) -> dict:
+def autograde(
+    root: str | Path | None = None,
+    *,
+    submission: str | Path | None = None,
+    results_path: str | Path | None = None,
+    format: str = "gradescope",
+) -> dict:
     """Grade ``ROOT/submission``'s notebooks as the bundle in ``ROOT/source`` says; write and return
-    ``ROOT/results/results.json``. ``root``: default ``$CONVATTN_AUTOGRADER_ROOT``, else ``/autograder``.
+    ``ROOT/results/results.json``. ``root``: default ``$CONVATTN_AUTOGRADER_ROOT``, else ``/autograder``;
+    ``submission`` and ``results_path`` move the submission folder and the results file (PrairieLearn mounts
+    ``/grade/student`` and collects ``/grade/results/results.json``); ``format`` is ``gradescope`` or
+    ``prairielearn`` (:func:`prairielearn_results`).
 
     The notebook of the assigned chapter with the most points counts when several were handed in. A
     results file is written whatever happens: a failure of the grader itself gives 0 points, says so in
     ``output``, and prints the traceback to the log Gradescope shows the instructor only.
     """
+    if format not in ("gradescope", "prairielearn"):
+        raise ValueError(f"format must be gradescope or prairielearn; got {format!r}")
     root = Path(root or os.environ.get(ROOT_ENV) or "/autograder")
     started = time.monotonic()
-    target = root / "results" / "results.json"
+    target = Path(results_path) if results_path is not None else root / "results" / "results.json"
+    handed_in = Path(submission) if submission is not None else root / "submission"
+    gradable = True
     try:
         config = json.loads((root / "source" / "config.json").read_text(encoding="utf-8"))
-        files = notebooks_in(root / "submission")
+        files = notebooks_in(handed_in)
         if not files:
             results = {
                 "score": 0.0,
@@ -271,10 +296,11 @@ def autograde(root: str | Path | None = None) -> dict:
                 jobs=1,
             )
             summary, exercises, others = _choose(rows)
-            summary = _relative(summary, root / "submission")
+            gradable = summary.status == grader.GRADED
+            summary = _relative(summary, handed_in)
             results = gradescope_results(summary, exercises)
             if others:
-                names = ", ".join(_relative(o, root / "submission").submission for o in others)
+                names = ", ".join(_relative(o, handed_in).submission for o in others)
                 results["output"] += (
                     f"\n(Graded: {summary.submission}; the other notebooks handed in: {names}.)"
                 )
@@ -290,9 +316,28 @@ def autograde(root: str | Path | None = None) -> dict:
         }
     results["execution_time"] = round(time.monotonic() - started, 1)
     results["stdout_visibility"] = "hidden"
+    if format == "prairielearn":
+        results = prairielearn_results(results, gradable)
     target.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write(target, json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     return results
+
+
+def prairielearn_results(results: dict, gradable: bool = True) -> dict:
+    """Gradescope's results as PrairieLearn's external grader reads them: ``score`` a fraction of 1,
+    ``gradable`` (False for a file that could not be graded at all: no attempt is counted), ``message``, and
+    ``tests`` with ``name``, ``points``, ``max_points``, ``output``."""
+    tests = [
+        {"name": t["name"], "points": t["score"], "max_points": t["max_score"], "output": t["output"]}
+        for t in results.get("tests", [])
+    ]
+    most = sum(t["max_points"] for t in tests)
+    return {
+        "gradable": bool(gradable and tests),
+        "score": round(results.get("score", 0.0) / most, 6) if most else 0.0,
+        "message": results.get("output", ""),
+        "tests": tests,
+    }
 
 
 def _relative(row: GradeRow, folder: Path) -> GradeRow:

@@ -362,8 +362,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 0
         if args.command == "autograde":
-            results = autograde(args.root)
-            print(f"score {results['score']:g}: written to results/results.json")
+            results = autograde(
+                args.root, submission=args.submission, results_path=args.results, format=args.format
+            )
+            print(f"score {results['score']:g}: results written")
             return 0
         return _grade_command(args)
     except (ValueError, TypeError, FileExistsError, OSError) as e:
