@@ -339,6 +339,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         help="the autograder's root (default: $CONVATTN_AUTOGRADER_ROOT, else /autograder)",
     )
+    p.add_argument(
+        "--submission", type=Path, metavar="DIR", help="the submitted files (default: ROOT/submission)"
+    )
+    p.add_argument(
+        "--results", type=Path, metavar="FILE", help="the results file (default: ROOT/results/results.json)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("gradescope", "prairielearn"),
+        default="gradescope",
+        help="the results file's format (default: %(default)s)",
+    )
     p = sub.add_parser("selftest", help="execute the student edition: only the stubs may fail")
     p.add_argument("chapters", nargs="*", metavar="CHAPTER", help="notebook names (default: all)")
     p.add_argument("--book", type=Path, default=Path("book"), help="the book's notebooks (default: book)")
