@@ -71,15 +71,17 @@ time.sleep(1)
 """
 
 
-def _last_binding(source: str) -> str | None:
-    from coursework.notebook import bound_names
+def _answer_names(chapter, label: str, source: str) -> list[str]:
+    """The names the exercise's check reads that its solution cell binds: its answers."""
+    from coursework.notebook import bound_names, used_names
 
-    names = bound_names(source)
-    return names[-1] if names else None
+    read = {n for call in chapter.calls[label] for e in call.expressions.values() for n in used_names(e)}
+    return [n for n in bound_names(source) if n in read]
 
 
-def make_class(chapter: str, n: int, folder: Path, student_dir: Path) -> dict[str, str]:
-    """N submissions of ``chapter`` in ``folder``; returns {file name: kind}."""
+def make_class(chapter: str, n: int, folder: Path, student_dir: Path, parsed) -> dict[str, str]:
+    """N submissions of ``chapter`` in ``folder`` (``parsed``: the grader's view of the chapter); returns
+    {file name: kind}."""
     from coursework.notebook import find_exercises
 
     book_path = ROOT / "book" / f"{chapter}.ipynb"
@@ -100,7 +102,8 @@ def make_class(chapter: str, n: int, folder: Path, student_dir: Path) -> dict[st
         elif kind == "wrong":
             nb = nbformat.from_dict(json.loads(json.dumps(book)))
             cell = nb.cells[first.solution_cells[-1]]
-            cell.source += f"\n{_last_binding(cell.source)} = None  # the wrong answer\n"
+            names = _answer_names(parsed, first.label, cell.source)
+            cell.source += "".join(f"\n{name} = None  # the wrong answer" for name in names) + "\n"
             nbformat.write(nb, path)
         elif kind == "hostile":
             nb = nbformat.from_dict(json.loads(json.dumps(book)))
@@ -187,7 +190,7 @@ def main() -> int:
     measured, failures = [], []
     for chapter in chapters:
         subs = args.work / chapter / "submissions"
-        kinds = make_class(chapter, args.n, subs, args.work / "student")
+        kinds = make_class(chapter, args.n, subs, args.work / "student", book[chapter])
         digests = _digests(subs)
         first_label = next(iter(book[chapter].exercises))
         by_jobs = {}
