@@ -31,7 +31,6 @@ import io
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -159,13 +158,6 @@ def _stray_processes() -> list[int]:
     return found
 
 
-def _children_cpu() -> float:
-    """CPU seconds (user + system) of every finished child and its waited-for descendants: on a shared
-    machine, what grading a submission costs, whatever else runs."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _digests(folder: Path) -> dict[str, str]:
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest() if not p.is_symlink() else os.readlink(p)
@@ -217,9 +209,9 @@ def main() -> int:
             else:
                 command = [sys.executable, "-m", "coursework", "grade", str(subs), "--chapter", chapter]
                 command += ["--out", str(out), "--jobs", str(jobs)]
-            began, cpu_before = time.monotonic(), _children_cpu()
+            began = time.monotonic()
             done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-            wall, cpu = time.monotonic() - began, _children_cpu() - cpu_before
+            wall = time.monotonic() - began
             (out / "stdout.txt").write_text(done.stdout)
             (out / "stderr.txt").write_text(done.stderr)
             results = {}
@@ -262,8 +254,6 @@ def main() -> int:
                 "wall_s": round(wall, 1),
                 "s_per_submission_per_core": round(wall * jobs / len(kinds), 2),
                 "s_per_kernel_submission_per_core": round(wall * jobs / max(kernels, 1), 2),
-                "cpu_s": round(cpu, 1),
-                "cpu_s_per_submission": round(cpu / len(kinds), 2),
                 "problems": len(problems),
             }
             by_jobs[jobs] = (row, {n: r for n, r in results.items()})
@@ -283,14 +273,12 @@ def main() -> int:
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}"
     )
-    print(
-        "| chapter | submissions | jobs | wall (s) | s / submission / core (wall) | CPU s / submission | speed-up |"
-    )
-    print("|---|---|---|---|---|---|---|")
+    print("| chapter | submissions | jobs | wall (s) | s / submission / core | speed-up |")
+    print("|---|---|---|---|---|---|")
     for row in measured:
         print(
             f"| {row['chapter']} | {row['submissions']} | {row['jobs']} | {row['wall_s']} | "
-            f"{row['s_per_submission_per_core']} | {row['cpu_s_per_submission']} | {row.get('speedup', '')} |"
+            f"{row['s_per_submission_per_core']} | {row.get('speedup', '')} |"
         )
     if args.json:
         args.json.write_text(json.dumps({"measured": measured, "failures": failures}, indent=1) + "\n")
