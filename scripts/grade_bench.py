@@ -239,7 +239,11 @@ def main() -> int:
             grades = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
             if len(grades) != len(kinds):
                 problems.append(f"grades.csv has {len(grades)} rows for {len(kinds)} submissions")
-            if done.returncode not in (0, 1) or "Traceback" in done.stderr:
+            # the grader's exit status 1 (some were not graded: the malformed ones) is make's 2 ("Error 1")
+            graded_status = (
+                1 if args.make and done.returncode == 2 and "Error 1" in done.stderr else done.returncode
+            )
+            if graded_status not in (0, 1) or "Traceback" in done.stderr:
                 problems.append(f"exit status {done.returncode}: {done.stderr[-1500:]}")
             if stray := _stray_processes():
                 problems.append(f"processes left: {stray}")
