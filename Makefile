@@ -23,6 +23,10 @@ help:
 	@echo "make notebooks-every-cpu  nbval under every kernel set and thread count the README promises (minutes)"
 	@echo "make student      write the student edition (solutions replaced by stubs) into student/"
 	@echo "make coursework   execute the student edition of every chapter: only the stubs may fail"
+	@echo "make grade SUBMISSIONS=<dir> CHAPTER=<name> [JOBS=<n>] [OUT=<dir>]  grade a class, JOBS at once (default:"
+	@echo "                  every core) into OUT (default _build/grades/CHAPTER): grades.csv, feedback/, gradescope/;"
+	@echo "                  run again to resume, REGRADE=1 to grade everything again"
+	@echo "make gradescope CHAPTER=<name>  the chapter's Gradescope autograder bundle: _build/gradescope/<name>.zip"
 	@echo "make browser-test build the book, check every page in headless Chromium: links, math, alt text, axe-core"
 	@echo "                  accessibility, every interactive figure driven (SKIP_BROWSER_TEST=1 skips, loudly)"
 	@echo "make times        execute each chapter and list its execution time in _build/times.md"
@@ -193,3 +197,19 @@ endif
 .PHONY: grade-reference
 grade-reference: install grader-deps
 	$(BIN)/python -m coursework reference
+
+# Grading a class: every .ipynb under SUBMISSIONS, JOBS sandboxes at once (default: the cores available), into
+# OUT as each submission finishes; run it again after an interruption and it grades only what is missing.
+# Exit status 1: some submission could not be graded completely (see OUT/grades.csv's verdict column).
+.PHONY: grade gradescope
+JOBS    ?=
+OUT     ?= _build/grades/$(CHAPTER)
+REGRADE ?=
+grade: install grader-deps
+	@test -n "$(SUBMISSIONS)" -a -n "$(CHAPTER)" || { echo "usage: make grade SUBMISSIONS=<dir> CHAPTER=<name> [JOBS=<n>] [OUT=<dir>] [REGRADE=1]"; exit 2; }
+	$(BIN)/python -m coursework grade "$(SUBMISSIONS)" --chapter "$(CHAPTER)" --out "$(OUT)" \
+		$(if $(JOBS),--jobs $(JOBS)) $(if $(filter 1,$(REGRADE)),--regrade)
+
+gradescope: install
+	@test -n "$(CHAPTER)" || { echo "usage: make gradescope CHAPTER=<name>"; exit 2; }
+	$(BIN)/python -m coursework gradescope "$(CHAPTER)" --out _build/gradescope/$(CHAPTER).zip

@@ -74,6 +74,8 @@ __all__ = [
     "read_submission",
     "reference_run",
     "grade",
+    "available_cores",
+    "chapter_points",
     "could_not_grade",
     "format_report",
     "write_csv",
@@ -621,6 +623,17 @@ def _row(name: str, chapter: str, ex: Exercise, points: float) -> Callable[..., 
     return row
 
 
+def exercise_points(chapter: Chapter, label: str) -> float:
+    """What exercise ``label`` of ``chapter`` is worth: the points of its checks (1 where they declare none)."""
+    checks = grading.checks()
+    return float(sum(checks[c.name].points for c in chapter.calls[label]) or 1.0)
+
+
+def chapter_points(chapter: Chapter) -> float:
+    """What a whole submission of ``chapter`` is worth: the sum of its exercises' points."""
+    return sum(exercise_points(chapter, label) for label in chapter.exercises)
+
+
 def _exercise_row(
     name: str,
     chapter: Chapter,
@@ -632,9 +645,7 @@ def _exercise_row(
     flags: list[str],
 ) -> GradeRow:
     checks = grading.checks()
-    calls = chapter.calls[label]
-    points = sum(checks[c.name].points for c in calls) or 1.0
-    row = _row(name, chapter.name, chapter.exercises[label], points)
+    row = _row(name, chapter.name, chapter.exercises[label], exercise_points(chapter, label))
     mine = work.exercises.get(label)
     if mine is None or (not mine.solution_cells and mine.start is None):
         return row(
@@ -804,6 +815,125 @@ def hidden_folders(book_dir: Path, files: Iterable[Path]) -> list[str]:
     return sorted(folders)
 
 
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask where the system has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _chapter_of(path: Path, book: dict[str, Chapter]) -> str | None:
+    """The chapter a submission holds, read as :func:`_grade_one` reads it (None: it will not be run)."""
+    nb = read_submission(path)
+    return None if isinstance(nb, tuple) else _identify(find_exercises(nb), book)
+
+
+def _graded(path: Path, batch: _Batch) -> list[GradeRow]:
+    """One submission's rows; a grader error is a row of its own, a survivor stops the batch."""
+    try:
+        return _grade_one(path, batch)
+    except Survivors:
+        raise
+    except Exception as e:  # noqa: BLE001 - one bad submission must never stop the others
+        return [_summary(str(path), GRADER_ERROR, f"{type(e).__name__}: {short(str(e))}")]
+
+
+# A worker process of a parallel batch: its own copy of the batch (the book read again, the same secret), one
+# torch thread, and the reference runs the parent hands it.
+_WORKER: dict[str, _Batch] = {}
+
+
+def _worker_start(config: dict) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    book_dir = config.pop("book_dir")
+    _WORKER["batch"] = _Batch(book=load_book(book_dir), **config)
+
+
+def _worker_reference(chapter: str) -> Reference:
+    return _WORKER["batch"].reference(chapter)
+
+
+def _worker_grade(path: Path, references: dict[str, Reference]) -> list[GradeRow]:
+    batch = _WORKER["batch"]
+    batch.references.update(references)
+    return _graded(path, batch)
+
+
+def _in_parallel(
+    files: list[Path],
+    batch: _Batch,
+    book_dir: Path,
+    jobs: int,
+    progress: Callable[[list[GradeRow]], object] | None,
+) -> dict[int, list[GradeRow]]:
+    """Grade ``files`` in ``jobs`` worker processes, each with one sandbox at a time; rows by file index.
+
+    The chapters the submissions hold are found first, and each chapter's reference run is made once, in a
+    worker, and handed to every submission of that chapter. Workers are forked from a fresh interpreter that
+    has imported this module and nothing else (``forkserver``; ``spawn`` where there is none): nothing of this
+    process's threads, kernels or torch state is inherited, and the imports are paid once.
+    """
+    import concurrent.futures as futures
+    import multiprocessing
+
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+    else:
+        context = multiprocessing.get_context("spawn")
+
+    config = {
+        f.name: getattr(batch, f.name)
+        for f in dataclasses.fields(batch)
+        if f.name not in ("book", "references")
+    }
+    config["book_dir"] = str(book_dir)
+    wanted = [c for c in dict.fromkeys(_chapter_of(p, batch.book) for p in files) if c is not None]
+    if batch.chapter is not None:
+        wanted = [c for c in wanted if c == batch.chapter]
+    done: dict[int, list[GradeRow]] = {}
+    survivors: Survivors | None = None
+    with futures.ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=context,
+        initializer=_worker_start,
+        initargs=(config,),
+    ) as pool:
+        try:
+            runs = {c: pool.submit(_worker_reference, c) for c in wanted if c not in batch.references}
+            for c, future in runs.items():
+                batch.references[c] = future.result()
+            pending = {
+                pool.submit(_worker_grade, path, dict(batch.references)): i for i, path in enumerate(files)
+            }
+            for future in futures.as_completed(pending):
+                i = pending[future]
+                try:
+                    graded = future.result()
+                except Survivors as e:
+                    survivors = survivors or e
+                    for other in pending:
+                        other.cancel()  # what has not started never starts; what runs finishes
+                    continue
+                except futures.CancelledError:
+                    continue
+                except Exception as e:  # noqa: BLE001 - a worker that died (killed, out of memory)
+                    why = f"the grading worker stopped: {type(e).__name__}: {short(str(e))}"
+                    graded = [_summary(str(files[i]), GRADER_ERROR, why)]
+                done[i] = graded
+                if progress is not None:
+                    progress(graded)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    if survivors is not None:
+        raise survivors
+    return done
+
+
 def grade(
     paths: str | Path | Iterable[str | Path],
     *,
@@ -811,8 +941,10 @@ def grade(
     book_dir: str | Path = "book",
     chapter: str | None = None,
     seed: int | None = None,
+    secret: str | None = None,
     limits: Limits | None = None,
     isolate: bool = True,
+    jobs: int = 1,
     progress: Callable[[list[GradeRow]], object] | None = None,
 ) -> list[GradeRow]:
     """Grade submitted notebooks, each in its own sandbox, judging their answers in this process.
@@ -824,42 +956,54 @@ def grade(
         chapter: the assigned chapter (e.g. ``"fully_connected"``); a submission of another is reported.
         seed: the batch's secret as a number, for a batch graded again with the same questions (None: a fresh
             random secret).
+        secret: the batch's secret itself (a string; it takes precedence over ``seed``): the same secret asks
+            the same questions, so a submission graded again gets the same result.
         limits: what each submission may use (:class:`~coursework.sandbox.Limits`).
         isolate: run kernels in bubblewrap where it works (False only for tests of the fallback).
-        progress: called with each submission's rows as soon as it is graded.
+        jobs: how many submissions are graded at once, each in its own sandbox (and its own worker process
+            that judges it); 1 grades them one after the other in this process. The result is the same.
+        progress: called with each submission's rows as soon as it is graded (with ``jobs`` > 1, in the order
+            they finish).
     Returns:
-        The gradebook rows (see :class:`~coursework.reports.GradeRow`), submission by submission.
+        The gradebook rows (see :class:`~coursework.reports.GradeRow`), submission by submission, in the order
+        of ``paths``.
     Raises:
         Survivors: a process of a graded notebook outlived it; the batch stops (the rows so far went to
-            ``progress``).
+            ``progress``; with ``jobs`` > 1 the submissions already running finish first).
     """
     files = _paths(paths)
     limits = limits or Limits(cell_seconds=check_timeout(timeout))
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive whole number; got {jobs!r}")
     book = load_book(book_dir)
     if chapter is not None and chapter not in book:
         raise ValueError(f"chapter must be one of {sorted(book)}; got {chapter!r}")
+    if secret is None:
+        secret = secrets.token_hex(16) if seed is None else f"seed-{seed}"
     batch = _Batch(
         book=book,
         chapter=chapter,
-        secret=secrets.token_hex(16) if seed is None else f"seed-{seed}",
+        secret=secret,
         data=Path(book_dir) / DATA if (Path(book_dir) / DATA).is_dir() else None,
         hide=hidden_folders(Path(book_dir), files),
         limits=limits,
         isolate=isolate,
         sanitizers=read_sanitizers(Path(book_dir) / "sanitize.cfg"),
     )
-    rows: list[GradeRow] = []
-    for path in files:
-        try:
-            graded = _grade_one(path, batch)
-        except Survivors:
-            raise
-        except Exception as e:  # noqa: BLE001 - one bad submission must never stop the others
-            graded = [_summary(str(path), GRADER_ERROR, f"{type(e).__name__}: {short(str(e))}")]
-        if progress is not None:
-            progress(graded)
-        rows += graded
-    return rows
+    # With jobs > 1, what starts a kernel goes to the workers; what does not (refused, invalid, of another
+    # chapter) is reported here at once.
+    chapters = [_chapter_of(p, book) for p in files] if jobs > 1 else []
+    run = [i for i, c in enumerate(chapters) if c is not None and chapter in (None, c)]
+    done: dict[int, list[GradeRow]] = {}
+    for i, path in enumerate(files):
+        if len(run) < 2 or i not in run:
+            done[i] = _graded(path, batch)
+            if progress is not None:
+                progress(done[i])
+    if len(run) >= 2:
+        workers = _in_parallel([files[i] for i in run], batch, Path(book_dir), min(jobs, len(run)), progress)
+        done |= {run[k]: rows for k, rows in workers.items()}
+    return [row for i in range(len(files)) for row in done[i]]
 
 
 def could_not_grade(rows: Sequence[GradeRow]) -> list[str]:

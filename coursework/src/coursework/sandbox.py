@@ -86,6 +86,9 @@ class Limits:
         processes: processes running at once (the kernel counts as one).
         output_chars: characters it may print in all (each cell keeps at most a million of them).
         scratch_bytes: size of its private ``/tmp`` (its HOME and working folder) and of its ``/dev/shm``.
+        threads: the CPU threads its PyTorch, OpenMP and MKL use (``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``):
+            one by default, so that N sandboxes share N cores and every submission computes alike, however
+            many run at once.
     """
 
     cell_seconds: float = 180
@@ -94,6 +97,7 @@ class Limits:
     processes: int = 64
     output_chars: int = 16_000_000
     scratch_bytes: int = 512 * MiB
+    threads: int = 1
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -445,6 +449,7 @@ class Sandbox:
             "CONVATTN_SANDBOX": self.token,
         }
         env.update({k: os.environ[k] for k in _PASS_ENV if k in os.environ})
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(int(self.limits.threads))
         return env
 
     def argv(self) -> list[str]:
