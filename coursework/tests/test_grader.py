@@ -304,10 +304,13 @@ def batch(tmp_path_factory):
 
     left, children, seconds, memory = {}, {}, {}, {}
     started = [time.monotonic()]
+    # processes this test process had before the batch (another test's worker pool or forkserver): not the batch's
+    earlier = set(children_of(os.getpid()))
 
     def progress(rows):
         name = Path(rows[0].submission).name
-        left[name], children[name] = sandbox_processes(), children_of(os.getpid())
+        left[name] = sandbox_processes()
+        children[name] = [p for p in children_of(os.getpid()) if p not in earlier]
         memory[name] = int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         seconds[name], started[0] = time.monotonic() - started[0], time.monotonic()
 
