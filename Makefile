@@ -10,6 +10,9 @@ STAMP  := $(VENV)/.installed
 # Every chapter notebook; nbval re-executes them and compares each stored text output.
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 export PYTHONHASHSEED := 0
+# Python's bytecode cache on, whatever the shell says: pytest otherwise rewrites and compiles every test module
+# (and the package) again on each run, seconds of every `make check`. __pycache__ folders are ignored by git.
+unexport PYTHONDONTWRITEBYTECODE
 
 
 .PHONY: help install lock book test check lint grader-deps unit notebooks notebooks-other-cpu notebooks-every-cpu build clean student coursework browser-deps browser-test times bench bench-cuda doctor
@@ -76,9 +79,11 @@ grader-deps:
 unit: install grader-deps
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline tests coursework/tests
 
-# The inner loop: lint, then every unit test that starts no Jupyter kernel, on both cores.
+# The inner loop: lint, then every unit test that starts no Jupyter kernel, on both cores (nbval not loaded: it
+# runs no notebook here; the tests marked xdist_group share one worker, see tests/analysis/test_counting.py).
 check: lint
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline -n 2 -m "not kernel" tests coursework/tests
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline -p no:nbval -n 2 --dist loadgroup -m "not kernel" \
+		tests coursework/tests
 
 NBVAL := $(BIN)/python -m pytest -p tests.offline --nbval --nbval-current-env --nbval-sanitize-with book/sanitize.cfg \
 	-p no:cacheprovider

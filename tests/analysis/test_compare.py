@@ -33,6 +33,7 @@ def test_equivariances_are_measured_not_assumed(props):
         assert props[kind].permutation_error > 0.1
 
 
+@pytest.mark.xdist_group("flop_counter")  # see test_counting.py
 def test_flops_match_the_counter():
     from torch.utils.flop_counter import FlopCounterMode
 

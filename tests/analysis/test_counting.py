@@ -5,6 +5,9 @@ from hypothesis import strategies as st
 
 from convattn import MLP, count_params, fc_params, image_fc_params, loglog_slope
 
+# FlopCounterMode costs seconds to load once per process: `make check` gives these tests one worker
+pytestmark = pytest.mark.xdist_group("flop_counter")
+
 
 @given(n_in=st.integers(1, 300), n_out=st.integers(1, 300), bias=st.booleans())
 def test_fc_params_equals_nn_linear(n_in, n_out, bias):

@@ -136,7 +136,8 @@ def test_a_tiny_share_stays_visible():
 def test_png_still_for_print(explorer):
     from IPython.core.formatters import DisplayFormatter
 
-    png = explorer._repr_png_()
-    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png == connection_explorer()._repr_png_()  # same bytes
     # a notebook stores both: the HTML book shows the widget, the PDF (Sphinx's LaTeX builder) the still
-    assert {"text/html", "image/png"} <= set(DisplayFormatter().format(explorer)[0])
+    bundle = DisplayFormatter().format(explorer)[0]
+    assert {"text/html", "image/png"} <= set(bundle)
+    png = bundle["image/png"]
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png == connection_explorer()._repr_png_()  # same bytes

@@ -14,6 +14,9 @@ import bench
 from bench import LAYERS, Settings
 from convattn import read_csv
 
+# FlopCounterMode costs seconds to load once per process: `make check` gives these tests one worker
+pytestmark = pytest.mark.xdist_group("flop_counter")
+
 TINY = Settings(width=8, head_dim=4)  # two heads of 4 channels
 TINY_SIZE = {"sequence": 8, "image": 4}
 
