@@ -46,7 +46,7 @@ def test_connections_bad_input(call, error, message):
 import torch.nn.functional as F  # noqa: E402
 
 from convattn import RecoveredConv, conv1d, conv1d_connections, conv2d, conv2d_connections, is_convolution  # noqa: E402
-from tests.conftest import TOL  # noqa: E402
+from tests.tolerances import TOL  # noqa: E402
 
 
 @st.composite

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from convattn import fft_conv, linear_map_matrix, long_conv_connections
-from tests.conftest import TOL
+from tests.tolerances import TOL
 
 
 @pytest.mark.parametrize(("N", "L"), [(1, 1), (6, 1), (6, 3), (9, 9), (16, 5)])

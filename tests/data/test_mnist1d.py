@@ -10,6 +10,9 @@ pytest.importorskip("mnist1d")
 
 from convattn import load_mnist1d  # noqa: E402
 
+# one worker for the module: its fixture takes seconds to build (see `make check`)
+pytestmark = pytest.mark.xdist_group("mnist1d")
+
 
 @pytest.fixture(scope="module")
 def data():

@@ -11,6 +11,9 @@ from convattn.analysis.compare import hand_built_layer
 from convattn.data.words import tokenize
 from convattn.display.explorer import EXPLORER_SENTENCES
 
+# one worker for the module: its fixture takes seconds to build (see `make check`)
+pytestmark = pytest.mark.xdist_group("explorer")
+
 
 @pytest.fixture(scope="module")
 def explorer():
@@ -140,4 +143,4 @@ def test_png_still_for_print(explorer):
     bundle = DisplayFormatter().format(explorer)[0]
     assert {"text/html", "image/png"} <= set(bundle)
     png = bundle["image/png"]
-    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png == connection_explorer()._repr_png_()  # same bytes
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png == explorer._repr_png_()  # same numbers, same bytes

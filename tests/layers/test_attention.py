@@ -17,7 +17,7 @@ from convattn import (
     copy_attention_weights,
     scaled_dot_product_attention,
 )
-from tests.conftest import TOL
+from tests.tolerances import TOL
 
 dtypes = st.sampled_from([torch.float32, torch.float64])
 MASKS = ["none", "bool", "float", "causal"]

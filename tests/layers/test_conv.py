@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from convattn import conv1d, conv1d_loops, conv2d, conv2d_loops, conv_output_size, same_padding
-from tests.conftest import TOL
+from tests.tolerances import TOL
 
 DTYPES = st.sampled_from([torch.float32, torch.float64])
 # PyTorch warns that 'same' padding with an even kernel copies the input; that is what we test

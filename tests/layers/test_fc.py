@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from torch.nn import functional as F
 
 from convattn import linear
-from tests.conftest import TOL
+from tests.tolerances import TOL
 
 dtypes = st.sampled_from([torch.float32, torch.float64])
 

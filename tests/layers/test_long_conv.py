@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convattn import GatedLongConv, LongConv, fft_conv, selective_scan_ref
-from tests.conftest import TOL
+from tests.tolerances import TOL
 
 DTYPES = [torch.float32, torch.float64]
 

@@ -21,7 +21,7 @@ from convattn import (
     relative_self_attention,
 )
 from convattn.layers.relative import relative_table_shape
-from tests.conftest import TOL
+from tests.tolerances import TOL
 
 DTYPES = [torch.float32, torch.float64]
 
