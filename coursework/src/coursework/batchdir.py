@@ -30,7 +30,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-from .reports import GradeRow, Reports, _atomic_write, output_name, write_csv
+from .reports import GradeRow, Reports, _atomic_write, by_submission, output_name, write_csv
 
 __all__ = ["GRADES_COLUMNS", "BatchFolder", "verdict", "file_digest", "notebooks_in"]
 
@@ -84,16 +84,6 @@ def file_digest(path: str | Path) -> str | None:
         while chunk := f.read(2**20):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _groups(rows: Sequence[GradeRow]) -> list[tuple[GradeRow, list[GradeRow]]]:
-    groups: list[tuple[GradeRow, list[GradeRow]]] = []
-    for row in rows:
-        if not row.exercise:
-            groups.append((row, []))
-        elif groups:
-            groups[-1][1].append(row)
-    return groups
 
 
 class BatchFolder:
@@ -178,7 +168,7 @@ class BatchFolder:
             rows = [GradeRow(**r) for r in state["rows"]]
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        summary, exercises = _groups(rows)[0] if rows and not rows[0].exercise else (None, [])
+        summary, exercises = by_submission(rows)[0] if rows and not rows[0].exercise else (None, [])
         if summary is None or verdict(summary, exercises) != _GRADED:
             return None
         self.rows[submission] = rows
@@ -186,7 +176,7 @@ class BatchFolder:
 
     def add(self, rows: Sequence[GradeRow]) -> None:
         """One submission's rows, as it finishes: its result, feedback and Gradescope file, then the CSVs."""
-        for summary, exercises in _groups(rows):
+        for summary, exercises in by_submission(rows):
             submission = summary.submission
             state = {
                 "version": _VERSION,
@@ -209,7 +199,7 @@ class BatchFolder:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(GRADES_COLUMNS)
-        for summary, exercises in _groups(rows):
+        for summary, exercises in by_submission(rows):
             name = output_name(summary.submission)
             most = (
                 summary.max_score if summary.status == _GRADED or self.max_points is None else self.max_points

@@ -65,6 +65,20 @@ def _limits(args: argparse.Namespace) -> Limits:
     )
 
 
+def _limit_options(p: argparse.ArgumentParser) -> None:
+    """What each submission may use: the options of `grade` and `gradescope`, read by :func:`_limits`."""
+    p.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per cell (default: %(default)s)"
+    )
+    p.add_argument("--total", type=float, help=f"seconds per notebook (default: {Limits().total_seconds:g})")
+    p.add_argument("--memory", type=float, metavar="MIB", help="memory per notebook in MiB (default: 2048)")
+    p.add_argument("--processes", type=int, help=f"processes at once (default: {Limits().processes})")
+    p.add_argument(
+        "--output-chars", type=int, help=f"characters printed (default: {Limits().output_chars:,})"
+    )
+    p.add_argument("--scratch", type=float, metavar="MIB", help="scratch disk in MiB (default: 512)")
+
+
 def _submission_files(given: Sequence[Path], out: Path | None) -> list[Path]:
     """The submissions named: a folder given (itself, not a link to one) stands for every ``.ipynb`` below it
     (:func:`~coursework.batchdir.notebooks_in`, ``out`` left out); each path once, in the order given."""
@@ -269,16 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("submissions", metavar="SUBMISSION", nargs="+", type=Path)
     p.add_argument("--book", type=Path, default=Path("book"), help="the book's notebooks (default: book)")
     p.add_argument("--chapter", help="the assigned chapter (e.g. fully_connected): others are reported")
-    p.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per cell (default: %(default)s)"
-    )
-    p.add_argument("--total", type=float, help=f"seconds per notebook (default: {Limits().total_seconds:g})")
-    p.add_argument("--memory", type=float, metavar="MIB", help="memory per notebook in MiB (default: 2048)")
-    p.add_argument("--processes", type=int, help=f"processes at once (default: {Limits().processes})")
-    p.add_argument(
-        "--output-chars", type=int, help=f"characters printed (default: {Limits().output_chars:,})"
-    )
-    p.add_argument("--scratch", type=float, metavar="MIB", help="scratch disk in MiB (default: 512)")
+    _limit_options(p)
     p.add_argument("--csv", type=Path, metavar="PATH", help="also write the gradebook as CSV")
     p.add_argument("--json", type=Path, metavar="PATH", help="also write the gradebook as JSON")
     p.add_argument(
@@ -320,16 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out", type=Path, metavar="ZIP", help="the zip to write (default: _build/gradescope/CHAPTER.zip)"
     )
     p.add_argument("--book", type=Path, default=Path("book"), help="the book's notebooks (default: book)")
-    p.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per cell (default: %(default)s)"
-    )
-    p.add_argument("--total", type=float, help=f"seconds per notebook (default: {Limits().total_seconds:g})")
-    p.add_argument("--memory", type=float, metavar="MIB", help="memory per notebook in MiB (default: 2048)")
-    p.add_argument("--processes", type=int, help=f"processes at once (default: {Limits().processes})")
-    p.add_argument(
-        "--output-chars", type=int, help=f"characters printed (default: {Limits().output_chars:,})"
-    )
-    p.add_argument("--scratch", type=float, metavar="MIB", help="scratch disk in MiB (default: 512)")
+    _limit_options(p)
     p = sub.add_parser(
         "autograde",
         help="what the bundle's run_autograder runs: grade ROOT/submission into ROOT/results/results.json",

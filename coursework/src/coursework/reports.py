@@ -114,7 +114,8 @@ def write_json(rows: Sequence[GradeRow], path: str | Path) -> None:
     _atomic_write(Path(path), text + "\n")
 
 
-def _by_submission(rows: Sequence[GradeRow]) -> list[tuple[GradeRow, list[GradeRow]]]:
+def by_submission(rows: Sequence[GradeRow]) -> list[tuple[GradeRow, list[GradeRow]]]:
+    """The rows as (submission summary, its exercise rows), in order."""
     groups: list[tuple[GradeRow, list[GradeRow]]] = []
     for row in rows:
         if not row.exercise:
@@ -184,7 +185,7 @@ def gradescope_results(
 
 def write_gradescope(rows: Sequence[GradeRow], path: str | Path) -> list[Path]:
     """Gradescope ``results.json``: ``path`` itself for one submission, else ``path/<name>.results.json`` each."""
-    groups = _by_submission(rows)
+    groups = by_submission(rows)
     path = Path(path)
     if len(groups) == 1 and path.suffix == ".json":
         targets = [path]
@@ -202,7 +203,7 @@ def write_feedback(rows: Sequence[GradeRow], folder: str | Path) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for summary, exercises in _by_submission(rows):
+    for summary, exercises in by_submission(rows):
         target = folder / f"{output_name(summary.submission)}.md"
         _atomic_write(target, feedback_text(summary, exercises))
         written.append(target)
@@ -264,7 +265,7 @@ class Reports:
     def add(self, rows: Sequence[GradeRow], seconds: float | None = None) -> None:
         """One submission's rows: its feedback and Gradescope file now, the gradebook rewritten whole."""
         self.rows += rows
-        groups = _by_submission(rows)
+        groups = by_submission(rows)
         for summary, exercises in groups:
             name = output_name(summary.submission)
             if self.feedback is not None:
