@@ -81,12 +81,12 @@ unit: install grader-deps
 
 # make test's two halves of `unit`: the tests that start kernels or sandboxes, one after the other (the grader's
 # tests count the sandboxes and processes they leave), and the rest, as `make check` runs them.
-UNIT_FAST := OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline -p no:nbval -n 2 --dist loadgroup \
+UNIT_FAST := env OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline -p no:nbval -n 2 --dist loadgroup \
 	-m "not kernel" tests coursework/tests
 unit-kernel: install grader-deps
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline -m kernel tests coursework/tests
 unit-fast: install
-	$(UNIT_FAST)
+	$(LOW) $(UNIT_FAST)
 
 # The inner loop: lint, then every unit test that starts no Jupyter kernel, on both cores (nbval not loaded: it
 # runs no notebook here; the tests marked xdist_group share one worker, see tests/analysis/test_counting.py).
@@ -105,7 +105,7 @@ notebooks: install
 chapter whole in one (--dist loadfile: its cells in order, in one kernel).
 notebooks-other-cpu: install
 	@echo "notebooks-other-cpu: $$($(BIN)/python tests/other_cpu.py --describe)"
-	env $$($(BIN)/python tests/other_cpu.py) $(NBVAL) -n 2 --dist loadfile $(NOTEBOOKS)
+	$(LOW) env $$($(BIN)/python tests/other_cpu.py) $(NBVAL) -n 2 --dist loadfile $(NOTEBOOKS)
 
 # What the README promises, tested in full: every kernel set this CPU can run, with one and with two threads.
 notebooks-every-cpu: install
@@ -120,11 +120,14 @@ build: install
 
 # Everything CI checks, on two cores: lint first, then four lanes at once (the kernel tests one after the other;
 # the other unit tests and every chapter on another CPU's kernels, each on two workers, a chapter's cells all in
-# one; the strict build and the browser test): no core idles while one long lane finishes. Each chapter is executed once: the
+# one; the strict build and the browser test). The two lanes that run one process at a time (kernel tests,
+# build) keep a core each; the two that spread over workers run niced (LOW), on what the others leave, so no
+# core idles while one long serial lane finishes. Each chapter is executed once: the
 # student edition is proven to need no solution statically (coursework/tests: exercises close every chapter,
 # so no story cell runs after a stub), and `make coursework` executes it when you want to see it run.
 test: lint grader-deps browser-deps
-	@$(MAKE) --no-print-directory -j4 --output-sync=target unit-kernel notebooks-other-cpu browser-test unit-fast
+	@$(MAKE) --no-print-directory -j4 --output-sync=target LOW="nice -n 15" \
+		unit-kernel browser-test notebooks-other-cpu unit-fast
 	@echo "make test: all checks passed"
 
 student: install

@@ -47,7 +47,9 @@ from .analysis.benchmark import (
     speed_ratios,
 )
 from .analysis.compare import (
+    ALL_LAYER_KINDS,
     LAYER_KINDS,
+    MIDDLE_KINDS,
     layer_flops,
     make_layer,
     measure_layer,
@@ -256,7 +258,9 @@ __all__ = [
     "speed_ratios",
     "crossover",
     # summary
+    "ALL_LAYER_KINDS",
     "LAYER_KINDS",
+    "MIDDLE_KINDS",
     "make_layer",
     "measure_layer",
     "layer_flops",

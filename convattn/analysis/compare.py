@@ -2,7 +2,8 @@
 chapter).
 
 For sequences x of shape (N, C) we build one layer of each kind — fully connected,
-convolution, basic self-attention, QKV self-attention, relative (CoAtNet) attention —
+convolution, basic self-attention, QKV self-attention, relative (CoAtNet) attention,
+and the two of "the missing middle": a long convolution and a gated long convolution —
 with seeded random weights, and measure rather than assert what the chapters showed:
 
 - the connection matrix between positions: M[i, j] = ‖∂yᵢ/∂xⱼ‖ (Frobenius norm of the
@@ -29,12 +30,15 @@ from ..data.words import FEATURES
 from ..layers.attention import SelfAttention
 from ..layers.basic_attention import basic_self_attention
 from ..layers.conv import conv1d
+from ..layers.long_conv import GatedLongConv, LongConv
 from ..layers.relative import RelativeSelfAttention
 from .flops import attention_flops, conv1d_macs, fc_flops, relative_attention_flops
 from .params import count_params
 
 __all__ = [
     "LAYER_KINDS",
+    "MIDDLE_KINDS",
+    "ALL_LAYER_KINDS",
     "Layer",
     "make_layer",
     "hand_built_layer",
@@ -45,6 +49,9 @@ __all__ = [
 ]
 
 LAYER_KINDS = ("fc", "conv", "basic attention", "qkv attention", "relative attention")
+# the long convolutions of the chapter "The missing middle": kernels of N taps, causal
+MIDDLE_KINDS = ("long conv", "gated conv")
+ALL_LAYER_KINDS = LAYER_KINDS + MIDDLE_KINDS
 
 
 @dataclass
@@ -65,9 +72,11 @@ def make_layer(
 
     The convolution pads circularly and the relative attention uses a circular offset
     table, so both are exactly translation-equivariant on the ring of n positions (the
-    chapters' borders aside).
+    chapters' borders aside). The long and the gated convolution (:class:`LongConv`,
+    :class:`GatedLongConv` with kernels of n taps) are causal: output i reads inputs
+    0 … i.
     """
-    check_choice(kind, "kind", LAYER_KINDS)
+    check_choice(kind, "kind", ALL_LAYER_KINDS)
     check_int(n, "n", minimum=2)
     check_sizes(dim=dim, kernel_size=kernel_size)
     if kernel_size % 2 == 0 or kernel_size > n:
@@ -99,6 +108,9 @@ def make_layer(
     if kind == "qkv attention":
         att = SelfAttention(dim).double()
         return Layer(kind, lambda x: att(x), att)
+    if kind in MIDDLE_KINDS:
+        mixer = (LongConv if kind == "long conv" else GatedLongConv)(dim, n).double()
+        return Layer(kind, lambda x: mixer(x[None])[0], mixer)
     rel = RelativeSelfAttention(dim, n, circular=True).double()
     with torch.no_grad():
         rel.table.normal_()  # a learned-looking bias instead of the zero initialisation
@@ -199,9 +211,13 @@ class LayerProperties:
 
 def layer_flops(kind: str, n: int, dim: int, *, kernel_size: int = 3) -> int:
     """Analytic FLOPs of one forward pass of the ``kind`` layer of :func:`make_layer` on
-    one (n, dim) sequence."""
-    check_choice(kind, "kind", LAYER_KINDS)
+    one (n, dim) sequence; the long convolutions' kernels of n taps counted as the
+    direct sum (n(n + 1) per channel), which their FFT computes in fewer."""
+    check_choice(kind, "kind", ALL_LAYER_KINDS)
     check_sizes(n=n, dim=dim, kernel_size=kernel_size)
+    long_sum = (
+        dim * n * (n + 1)
+    )  # every tap that reads no padding, counted as a direct sum
     if kind == "fc":
         return fc_flops(n * dim, n * dim)
     if kind == "conv":
@@ -210,6 +226,21 @@ def layer_flops(kind: str, n: int, dim: int, *, kernel_size: int = 3) -> int:
         return attention_flops(n, dim)
     if kind == "qkv attention":
         return 3 * fc_flops(dim, dim, batch=n) + attention_flops(n, dim)
+    if kind == "long conv":
+        return 2 * fc_flops(dim, dim, batch=n) + long_sum
+    if (
+        kind == "gated conv"
+    ):  # in_proj to q, k, v; their 3 causal taps; two gates; out_proj
+        short = 2 * conv1d_macs(
+            3 * dim, 3 * dim, 3, n, padding=2, groups=3 * dim
+        )  # n + 2 outputs, 2 dropped
+        return (
+            fc_flops(dim, 3 * dim, batch=n)
+            + short
+            + 2 * dim * n
+            + long_sum
+            + fc_flops(dim, dim, batch=n)
+        )
     return relative_attention_flops(n, dim, 1, dim)
 
 

@@ -1,12 +1,20 @@
 import pytest
 import torch
 
-from convattn import LAYER_KINDS, layer_flops, make_layer, measure_layer, position_connections
+from convattn import (
+    ALL_LAYER_KINDS,
+    LAYER_KINDS,
+    MIDDLE_KINDS,
+    layer_flops,
+    make_layer,
+    measure_layer,
+    position_connections,
+)
 
 
 @pytest.fixture(scope="module")
 def props():
-    return {kind: measure_layer(kind, n=8, dim=3) for kind in LAYER_KINDS}
+    return {kind: measure_layer(kind, n=8, dim=3) for kind in ALL_LAYER_KINDS}
 
 
 def test_parameters_grow_only_for_fc_and_the_relative_table(props):
@@ -21,6 +29,21 @@ def test_receptive_fields_and_input_dependence(props):
     for kind in ("fc", "basic attention", "qkv attention", "relative attention"):
         assert props[kind].receptive_field == 8
     assert [props[k].input_dependent for k in LAYER_KINDS] == [False, False, True, True, True]
+
+
+def test_the_long_convolutions_are_causal_and_only_the_gated_one_reads_the_input(props):
+    assert ALL_LAYER_KINDS == LAYER_KINDS + MIDDLE_KINDS
+    x = torch.randn(8, 3, dtype=torch.float64)
+    for kind in MIDDLE_KINDS:
+        assert props[kind].receptive_field == 8 // 2 + 1  # output 4 reads inputs 0 … 4
+        m = position_connections(make_layer(kind, 8, 3).fn, x)
+        assert (
+            m.triu(1).max() < 1e-12 and (m.tril()[torch.tril(torch.ones(8, 8)) > 0] > 1e-6).all()
+        )  # causal (FFT rounding aside), full
+    assert (props["long conv"].input_dependent, props["gated conv"].input_dependent) == (False, True)
+    # the kernel has one tap per position: parameters grow with N (linearly)
+    assert props["long conv"].params_4n - props["long conv"].params == 3 * (32 - 8)
+    assert props["long conv"].translation_error > 1e-3  # causal, no wrap-around: not equivariant on the ring
 
 
 def test_equivariances_are_measured_not_assumed(props):
@@ -43,6 +66,13 @@ def test_flops_match_the_counter():
         with FlopCounterMode(display=False) as counter:
             layer.fn(x)
         assert counter.get_total_flops() == measure_layer(kind, n=8, dim=3).flops == layer_flops(kind, 8, 3)
+    # the long convolutions: FlopCounterMode counts the projections and the short convolution; the
+    # gates' products and the FFT it does not count, so add them: 2·C·N and C·N(N + 1) for the direct sum
+    extra = {"long conv": 3 * 8 * 9, "gated conv": 2 * 3 * 8 + 3 * 8 * 9}
+    for kind in MIDDLE_KINDS:
+        with FlopCounterMode(display=False) as counter:
+            make_layer(kind, 8, 3).fn(torch.randn(8, 3, dtype=torch.float64))
+        assert counter.get_total_flops() + extra[kind] == layer_flops(kind, 8, 3)
 
 
 def test_position_connections_of_conv_is_banded():
