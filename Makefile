@@ -79,14 +79,14 @@ grader-deps:
 unit: install grader-deps
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline tests coursework/tests
 
-# make test's two halves of `unit`: the tests that start kernels or sandboxes, one after the other (the grader's
-# tests count the sandboxes and processes they leave), and the rest, as `make check` runs them.
+# The two halves of `unit`: the tests that start kernels or sandboxes, one after the other (the grader's tests
+# count the sandboxes and processes they leave), and the rest, on two workers, as `make check` runs them.
 UNIT_FAST := env OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline -p no:nbval -n 2 --dist loadgroup \
 	-m "not kernel" tests coursework/tests
 unit-kernel: install grader-deps
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline -m kernel tests coursework/tests
 unit-fast: install
-	$(LOW) $(UNIT_FAST)
+	$(UNIT_FAST)
 
 # The inner loop: lint, then every unit test that starts no Jupyter kernel, on both cores (nbval not loaded: it
 # runs no notebook here; the tests marked xdist_group share one worker, see tests/analysis/test_counting.py).
@@ -101,11 +101,10 @@ notebooks: install
 # Every chapter executed with another CPU's arithmetic and compared with the stored outputs: ATen's next-lower
 # vector kernels, MKL's and oneDNN's other code paths, one thread (tests/other_cpu.py says which). The book's
 # outputs were stored with this machine's own kernels and two threads, so a cell whose output depends on the
-# order of floating-point sums fails here, on the developer's machine, not on a reader's. Two workers, each
-chapter whole in one (--dist loadfile: its cells in order, in one kernel).
+# order of floating-point sums fails here, on the developer's machine, not on a reader's.
 notebooks-other-cpu: install
 	@echo "notebooks-other-cpu: $$($(BIN)/python tests/other_cpu.py --describe)"
-	$(LOW) env $$($(BIN)/python tests/other_cpu.py) $(NBVAL) -n 2 --dist loadfile $(NOTEBOOKS)
+	env $$($(BIN)/python tests/other_cpu.py) $(NBVAL) $(NOTEBOOKS)
 
 # What the README promises, tested in full: every kernel set this CPU can run, with one and with two threads.
 notebooks-every-cpu: install
@@ -118,16 +117,13 @@ build: install
 	@rm -rf _build/html _build/.doctrees
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-# Everything CI checks, on two cores: lint first, then four lanes at once (the kernel tests one after the other;
-# the other unit tests and every chapter on another CPU's kernels, each on two workers, a chapter's cells all in
-# one; the strict build and the browser test). The two lanes that run one process at a time (kernel tests,
-# build) keep a core each; the two that spread over workers run niced (LOW), on what the others leave, so no
-# core idles while one long serial lane finishes. Each chapter is executed once: the
-# student edition is proven to need no solution statically (coursework/tests: exercises close every chapter,
-# so no story cell runs after a stub), and `make coursework` executes it when you want to see it run.
+# Everything CI checks, on two cores: lint first, then three lanes (the unit tests, every chapter on another
+# CPU's kernels, the strict build and the browser test), two at a time. (Measured: four lanes at once, the serial
+# ones first and the parallel ones niced, took as long on two cores: the work, not the order, sets the time.)
+# Each chapter is executed once: the student edition is proven to need no solution statically (coursework/tests:
+# exercises close every chapter, so no story cell runs after a stub), and `make coursework` executes it.
 test: lint grader-deps browser-deps
-	@$(MAKE) --no-print-directory -j4 --output-sync=target LOW="nice -n 15" \
-		unit-kernel browser-test notebooks-other-cpu unit-fast
+	@$(MAKE) --no-print-directory -j2 --output-sync=target unit notebooks-other-cpu browser-test
 	@echo "make test: all checks passed"
 
 student: install
