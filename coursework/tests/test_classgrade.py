@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -185,6 +186,33 @@ def test_an_interrupted_batch_resumes_and_grading_again_gives_the_same_result(tm
         )["points"]
         == "0"
     )
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(bwrap() is None, reason="bubblewrap (bwrap) is missing or does not work here")
+def test_a_sigterm_stops_the_batch_and_leaves_no_sandbox_behind(tmp_path):
+    book = tiny_book(tmp_path)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    slow = {**HONEST, "fc-doubling": "import time\n\ntime.sleep(300)\n" + HONEST["fc-doubling"]}
+    for name in ("a-slow.ipynb", "b-slow.ipynb", "c-honest.ipynb"):
+        nbformat.write(chapter(slow if "slow" in name else HONEST), subs / name)
+    before = {n for n in os.listdir("/tmp") if n.startswith("convattn-sandbox-")}
+    command = [sys.executable, "-m", "coursework", "grade", str(subs), "--book", str(book)]
+    command += ["--chapter", "tiny", "--out", str(tmp_path / "out"), "--jobs", "2", "--total", "400"]
+    err = (tmp_path / "stderr.txt").open("w")  # a file, not a pipe: a worker left alive cannot hold it open
+    run = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+    for _ in range(600):  # both workers inside a sleeping submission (the reference run comes first)
+        boxes = {n for n in os.listdir("/tmp") if n.startswith("convattn-sandbox-")} - before
+        if len(boxes) == 2 and run.poll() is None:
+            break
+        time.sleep(0.1)
+    time.sleep(2)
+    run.terminate()  # SIGTERM, as a job scheduler or `kill` sends it
+    assert run.wait(timeout=60) == 128 + 15, (tmp_path / "stderr.txt").read_text()
+    assert {n for n in os.listdir("/tmp") if n.startswith("convattn-sandbox-")} == before
+    assert sandbox_processes() == []
+    assert not list((tmp_path / "out" / "results").glob("*slow*"))  # nothing half-written for them
 
 
 # ---------------------------------------------------------------- the Gradescope bundle

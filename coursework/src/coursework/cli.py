@@ -143,6 +143,7 @@ def _duration(seconds: float) -> str:
 
 
 def _grade_command(args: argparse.Namespace) -> int:
+    grader.exit_on_sigterm()  # a SIGTERM stops the batch cleanly; a re-run resumes it
     limits = _limits(args)
     jobs = grader.available_cores() if args.jobs is None else args.jobs
     if jobs < 1:

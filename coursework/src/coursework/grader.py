@@ -32,8 +32,10 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import stat
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -75,6 +77,7 @@ __all__ = [
     "reference_run",
     "grade",
     "available_cores",
+    "exit_on_sigterm",
     "chapter_points",
     "could_not_grade",
     "format_report",
@@ -844,7 +847,20 @@ def _graded(path: Path, batch: _Batch) -> list[GradeRow]:
 _WORKER: dict[str, _Batch] = {}
 
 
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit in this process (main thread only), so that a batch stopped by a job
+    scheduler or `kill` unwinds: each running sandbox's kernel is killed and its scratch folder removed, as
+    when a submission ends."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _sigterm)
+
+
+def _sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _worker_start(config: dict) -> None:
+    exit_on_sigterm()
     import torch
 
     torch.set_num_threads(1)
@@ -926,7 +942,10 @@ def _in_parallel(
                 done[i] = graded
                 if progress is not None:
                     progress(graded)
-        except BaseException:
+        except BaseException as stop:
+            if isinstance(stop, SystemExit):  # a SIGTERM (exit_on_sigterm): the workers unwind as this does
+                for worker in multiprocessing.active_children():
+                    worker.terminate()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     if survivors is not None:
