@@ -30,7 +30,12 @@ from importlib import resources
 
 import torch
 
-from ..analysis.compare import LAYER_KINDS, hand_built_layer, position_connections
+from ..analysis.compare import (
+    ALL_LAYER_KINDS,
+    LAYER_KINDS,
+    hand_built_layer,
+    position_connections,
+)
 from ..data.words import SENTENCES, embed_sentence, tokenize
 
 __all__ = ["EXPLORER_SENTENCES", "ConnectionExplorer", "connection_explorer"]
@@ -49,6 +54,8 @@ LAYER_NAMES = {
     "basic attention": "basic attention",
     "qkv attention": "QKV attention",
     "relative attention": "relative attention",
+    "long conv": "long convolution",
+    "gated conv": "gated long convolution",
 }
 # What each panel says about its layer, by whether its matrix changes with the sentence.
 BADGES = {True: "changes with the sentence", False: "the same for every sentence"}
@@ -110,7 +117,10 @@ def _shares(m: torch.Tensor) -> list[list[float]]:
     above zero."""
     share = m / m.sum(dim=1, keepdim=True)
     rounded = share.round(decimals=DECIMALS)
-    return torch.where((share > 0) & (rounded == 0), 10.0**-DECIMALS, rounded).tolist()
+    # below 1e-12 is rounding, not a connection (a causal FFT convolution leaves 1e-18)
+    return torch.where(
+        (share > 1e-12) & (rounded == 0), 10.0**-DECIMALS, rounded
+    ).tolist()
 
 
 def connection_explorer(
@@ -118,15 +128,18 @@ def connection_explorer(
     *,
     kernel_size: int = 3,
     seed: int = 0,
+    kinds: Sequence[str] = LAYER_KINDS,
 ) -> ConnectionExplorer:
-    """Measure the five layers' connection matrices on each sentence; show the result as
-    an interactive widget.
+    """Measure the layers' connection matrices on each sentence; show the result as an
+    interactive widget.
 
     Args:
         sentences: two or more sentences of the toy vocabulary with the same number of
             words N.
         kernel_size: the convolution's kernel (odd, at most N).
         seed: the seed of the random weights (the same layers for every sentence).
+        kinds: the layers, one panel each (default: the five of the course's first
+            chapters; :data:`ALL_LAYER_KINDS` adds the long and the gated convolution).
     Returns:
         the measured shares, shown as a widget in a notebook.
     """
@@ -141,11 +154,15 @@ def connection_explorer(
             "for one length); "
             f"got {lengths}"
         )
+    unknown = [k for k in kinds if k not in ALL_LAYER_KINDS]
+    if isinstance(kinds, str) or not kinds or unknown:
+        raise ValueError(f"kinds must be some of {ALL_LAYER_KINDS}; got {kinds!r}")
+    kinds = tuple(kinds)
     embedded = [embed_sentence(s, dtype=torch.float64) for s in sentences]
     n, dim = embedded[0][1].shape
     layers = [
         hand_built_layer(kind, n, dim, kernel_size=kernel_size, seed=seed)
-        for kind in LAYER_KINDS
+        for kind in kinds
     ]
     shares, changes = {}, {}
     threads = torch.get_num_threads()
@@ -162,7 +179,7 @@ def connection_explorer(
     finally:
         torch.set_num_threads(threads)
     return ConnectionExplorer(
-        tuple(tuple(t) for t, _ in embedded), LAYER_KINDS, shares, changes
+        tuple(tuple(t) for t, _ in embedded), kinds, shares, changes
     )
 
 

@@ -525,8 +525,18 @@ def check_explorer(driver: Any, root: Any) -> list[str]:
     if not first["ready"]:
         return ["the connection-matrix widget did not start (its script did not run)"]
     kinds = [p["kind"] for p in first["panels"]]
-    if kinds != ["fc", "conv", "basic attention", "qkv attention", "relative attention"]:
-        return [f"the connection-matrix widget shows the panels {kinds}, not the five layers"]
+    layers = [
+        "fc",
+        "conv",
+        "basic attention",
+        "qkv attention",
+        "relative attention",
+        "long conv",
+        "gated conv",
+    ]
+    if kinds != layers:
+        return [f"the connection-matrix widget shows the panels {kinds}, not the seven layers"]
+    causal = {"long conv", "gated conv"}  # output i reads inputs 0 … i
     n, problems = first["words"], []
     pos = n // 2
 
@@ -544,8 +554,9 @@ def check_explorer(driver: Any, root: Any) -> list[str]:
             f"widget: convolution marks inputs {conv['on']} for output {pos}, not its 3 neighbours"
         )
     for kind in kinds:
-        if kind != "conv" and panel(before, kind)["on"] != list(range(n)):
-            problems.append(f"widget: {kind} marks inputs {panel(before, kind)['on']}, not all {n}")
+        reads = list(range(pos + 1)) if kind in causal else list(range(n))
+        if kind != "conv" and panel(before, kind)["on"] != reads:
+            problems.append(f"widget: {kind} marks inputs {panel(before, kind)['on']}, not {reads}")
         if max(panel(before, kind)["matrix"]) <= 2 / n:
             problems.append(f"widget: {kind}'s matrix is flat (no share above twice the uniform 1/{n})")
 
@@ -560,8 +571,8 @@ def check_explorer(driver: Any, root: Any) -> list[str]:
         problems.append("widget: pointing at row 2 of a matrix did not select output 2")
     button.click()
 
-    # keyboard: the arrow keys step through the sentences; FC's and the convolution's matrices stay, the
-    # attention layers' change (over all sentences: swapping two names leaves basic attention as it was)
+    # keyboard: the arrow keys step through the sentences; FC's and the convolutions' matrices stay, the
+    # attention layers' and the gated convolution's change (over all sentences: swapping two names leaves basic attention as it was)
     radio = root.find_element("css selector", 'input[type=radio][value="0"]')
     driver.execute_script("arguments[0].focus()", radio)
     seen = [before]
@@ -576,7 +587,7 @@ def check_explorer(driver: Any, root: Any) -> list[str]:
         problems.append("widget: only one sentence to choose from")
     for kind in kinds:
         changed = any(panel(s, kind)["matrix"] != panel(before, kind)["matrix"] for s in seen[1:])
-        if changed != (kind not in {"fc", "conv"}):
+        if changed != (kind not in {"fc", "conv", "long conv"}):
             problems.append(
                 f"widget: {kind}'s matrix {'changed' if changed else 'did not change'} with the sentence"
             )

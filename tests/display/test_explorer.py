@@ -144,3 +144,15 @@ def test_png_still_for_print(explorer):
     assert {"text/html", "image/png"} <= set(bundle)
     png = bundle["image/png"]
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and png == explorer._repr_png_()  # same numbers, same bytes
+
+
+def test_the_long_convolutions_as_panels_read_only_the_past():
+    from convattn import ALL_LAYER_KINDS
+
+    seven = connection_explorer(EXPLORER_SENTENCES[:2], kinds=ALL_LAYER_KINDS)
+    assert seven.kinds == ALL_LAYER_KINDS and seven._repr_html_().count('class="cx-panel"') == 7
+    for kind in ("long conv", "gated conv"):
+        assert all(seven.inputs_of(kind, 0, i) == list(range(i + 1)) for i in range(9))  # no FFT noise
+    assert (seven.changes["long conv"], seven.changes["gated conv"]) == (False, True)
+    with pytest.raises(ValueError, match="kinds must be some of"):
+        connection_explorer(kinds=["fc", "lstm"])
