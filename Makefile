@@ -15,7 +15,7 @@ export PYTHONHASHSEED := 0
 unexport PYTHONDONTWRITEBYTECODE
 
 
-.PHONY: help install lock book test check lint grader-deps unit unit-kernel unit-fast notebooks notebooks-other-cpu notebooks-every-cpu build clean student coursework browser-deps browser-test times bench bench-cuda doctor
+.PHONY: help install lock book test check lint grader-deps unit unit-kernel notebooks notebooks-other-cpu notebooks-every-cpu build clean student coursework browser-deps browser-test times bench bench-cuda doctor
 
 help:
 	@echo "make book         set up .venv if needed, build the HTML book, print where it is"
@@ -79,14 +79,12 @@ grader-deps:
 unit: install grader-deps
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline tests coursework/tests
 
-# The two halves of `unit`: the tests that start kernels or sandboxes, one after the other (the grader's tests
-# count the sandboxes and processes they leave), and the rest, on two workers, as `make check` runs them.
+# `make unit` in two halves: `make check` runs the tests that start no kernel, on two workers; `make unit-kernel`
+# the rest, one after the other (the grader's tests count the sandboxes and processes they leave).
 UNIT_FAST := env OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline -p no:nbval -n 2 --dist loadgroup \
 	-m "not kernel" tests coursework/tests
 unit-kernel: install grader-deps
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p tests.offline -m kernel tests coursework/tests
-unit-fast: install
-	$(UNIT_FAST)
 
 # The inner loop: lint, then every unit test that starts no Jupyter kernel, on both cores (nbval not loaded: it
 # runs no notebook here; the tests marked xdist_group share one worker, see tests/analysis/test_counting.py).

@@ -33,7 +33,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from coursework import grader
 from coursework.notebook import read_sanitizers
-from coursework.sandbox import Limits, bwrap
+from coursework.sandbox import Limits, bwrap, processes_running
 
 ROOT = Path(__file__).resolve().parents[2]
 MiB = 2**20
@@ -229,17 +229,7 @@ pytestmark = [
 
 def sandbox_processes():
     """Processes any sandbox of this batch may have left: the markers of the hostile submissions."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-                status = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                continue
-            if status != "Z" and cmdline[:1] == [b"sleep"] and cmdline[1:2] in ([b"301"], [b"302"], [b"303"]):
-                found.append(int(entry))
-    return found
+    return sorted(pid for marker in ("301", "302", "303") for pid in processes_running("sleep", marker))
 
 
 def children_of(pid):
