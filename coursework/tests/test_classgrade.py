@@ -123,7 +123,11 @@ def test_two_jobs_give_the_serial_result_in_the_same_order_and_leave_nothing(tmp
 @pytest.mark.skipif(bwrap() is None, reason="bubblewrap (bwrap) is missing or does not work here")
 def test_an_interrupted_batch_resumes_and_grading_again_gives_the_same_result(tmp_path, capsys):
     book = tiny_book(tmp_path)
-    subs = class_of(tmp_path)
+    subs = tmp_path / "subs"  # what resuming needs: two graded, one not gradable (test_two_jobs has the rest)
+    subs.mkdir()
+    nbformat.write(chapter(HONEST), subs / "a-honest.ipynb")
+    nbformat.write(chapter(WRONG), subs / "b-wrong.ipynb")
+    (subs / "e-malformed.ipynb").write_text('{"cells": [')
     out = tmp_path / "out"
     command = [
         "grade",
@@ -138,22 +142,18 @@ def test_an_interrupted_batch_resumes_and_grading_again_gives_the_same_result(tm
         "120",
     ]
     command += ["--memory", "512", "--timeout", "60"]
-    assert main([*command, "--jobs", "2"]) == 1  # the malformed and the link are not graded
+    assert main([*command, "--jobs", "2"]) == 1  # the malformed is not graded
     first = capsys.readouterr()
-    assert "graded 7/7 (100 %)" in first.err  # the progress line, on stderr
+    assert "graded 3/3 (100 %)" in first.err  # the progress line, on stderr
     grades = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
     assert [Path(g["submission"]).name for g in grades] == sorted(p.name for p in subs.iterdir())
     assert {g["submission"].split("/")[-1]: (g["points"], g["max_points"], g["verdict"]) for g in grades} == {
         "a-honest.ipynb": ("4", "4", "graded"),
         "b-wrong.ipynb": ("0", "4", "graded"),
-        "c-hostile.ipynb": ("0", "4", "graded"),
-        "d-children.ipynb": ("4", "4", "graded"),
         "e-malformed.ipynb": ("0", "4", "invalid"),
-        "f-honest-again.ipynb": ("4", "4", "graded"),
-        "g-link.ipynb": ("0", "4", "refused"),
     }
     for folder in ("feedback", "gradescope", "results"):
-        assert len(list((out / folder).iterdir())) == 7, folder
+        assert len(list((out / folder).iterdir())) == 3, folder
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
     stored = {p.name: p.read_text() for p in (out / "results").iterdir()}
     table = (out / "grades.csv").read_text()
@@ -165,19 +165,19 @@ def test_an_interrupted_batch_resumes_and_grading_again_gives_the_same_result(tm
     stamp = honest_result.stat().st_mtime_ns
     assert main([*command, "--jobs", "1"]) == 1
     again = capsys.readouterr().out
-    assert "Grading 3 submission(s)" in again and "4 already graded" in again  # b-wrong, the invalid two
+    assert "Grading 2 submission(s)" in again and "1 already graded" in again  # b-wrong, the invalid one
     assert honest_result.stat().st_mtime_ns == stamp  # not graded again
     assert (out / "results" / f"{wrong}.json").read_text() == stored[f"{wrong}.json"]  # the same questions
     assert (out / "grades.csv").read_text() == table
 
     # --regrade grades all again, with the batch's questions: the same result
     assert main([*command, "--jobs", "2", "--regrade"]) == 1
-    assert "Grading 7 submission(s)" in capsys.readouterr().out
+    assert "Grading 3 submission(s)" in capsys.readouterr().out
     assert {p.name: p.read_text() for p in (out / "results").iterdir()} == stored
     # a changed submission is graded again, without --regrade
     nbformat.write(chapter(WRONG), subs / "a-honest.ipynb")
     assert main([*command, "--jobs", "1"]) == 1
-    assert "Grading 3 submission(s)" in capsys.readouterr().out
+    assert "Grading 2 submission(s)" in capsys.readouterr().out
     assert (
         next(
             g
