@@ -42,7 +42,7 @@ __all__ = [
 
 IGNORE = -100  # a label that asks nothing (F.cross_entropy's ignore_index)
 # The one learning-rate grid: every study searches a window of it (Adam's rates).
-LR_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+LR_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 
 
 @dataclass

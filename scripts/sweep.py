@@ -12,7 +12,9 @@ keyword arguments to the study's builder (``convattn.experiments.bias.study`` â€
 written with commas. The results file starts with comment lines (the command, the machine, the versions,
 the date and the time taken); its sweep rows carry the grid each rate was chosen from (``lr_grid``) and
 where the rate sits in it (``lr_edge``, empty when strictly inside). The learning curves of every run go
-to a second file beside it, ``<name>_curves.csv``.
+to a second file beside it, ``<name>_curves.csv``. ``--resume`` continues an earlier file of the study
+(after the grid has grown, say): its grid rows stand, the search goes on where a best rate still sits at
+an edge, and only the test runs whose rate changed are run again.
 """
 
 from __future__ import annotations
@@ -75,6 +77,24 @@ def parse_settings(items: Sequence[str]) -> dict[str, object]:
     return settings
 
 
+def _key(row: dict) -> tuple:
+    return row["task"], row["model"], float(row["fraction"]), int(row["seed"])
+
+
+def _earlier(path: Path) -> tuple[list, list, list, list, list]:
+    """An earlier results file: its grid rows, test rows, their curves, and its header lines."""
+    rows = read_results(path)
+    curves = read_results(path.with_name(path.stem + "_curves.csv"))
+    header = [line[2:] for line in path.read_text().splitlines() if line.startswith("# ")]
+    header = header[1:4]  # its command, machine and date
+
+    def stage(items, name):
+        return [r for r in items if r["stage"] == name]
+
+    grid, sweep = stage(rows, "lr-grid"), stage(rows, "sweep")
+    return grid, sweep, stage(curves, "lr-grid"), stage(curves, "sweep"), header
+
+
 def _literal(text: str) -> object:
     try:
         return ast.literal_eval(text)
@@ -96,14 +116,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="take every model's rate (and the grid it was chosen from) from an earlier results file of the "
         "study, instead of searching the grid again",
     )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="CSV",
+        help="continue an earlier results file of the study: keep its grid runs and the test runs whose "
+        "rate is still the chosen one; run the rest",
+    )
     args = parser.parse_args(argv)
+    if args.resume and args.rates_from:
+        print("error: --resume and --rates-from exclude each other", file=sys.stderr)
+        return 2
     try:
         study = STUDIES[args.study](**parse_settings(args.set))
     except (TypeError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     start = time.perf_counter()
-    rows, curves = [], []
+    rows, curves, kept, kept_curves, earlier_header = [], [], [], [], []
+    if args.resume:
+        rows, kept, curves, kept_curves, earlier_header = _earlier(args.resume)
+    n_earlier = len(rows)  # grid runs already done
     if args.rates_from:  # the earlier file's grid rows stand for this run's (they are not written again)
         earlier = [r for r in read_results(args.rates_from) if r["stage"] == "lr-grid"]
     while not args.rates_from and (runs := lr_grid_runs(study, rows)):  # until every best rate is inside
@@ -113,13 +146,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         curves += new_curves
     lrs = chosen_lrs(study, earlier if args.rates_from else rows)
     runs = sweep_runs(study, lrs)
+    if args.resume:  # the earlier test runs at the rate chosen now stand
+        kept = [r for r in kept if lrs.get((r["task"], r["model"]), {}).get("lr") == r["lr"]]
+        done = {_key(r) for r in kept}
+        runs = [r for r in runs if (r.task, r.model, float(r.fraction), r.seed) not in done]
+        kept_curves = [c for c in kept_curves if _key(c) in done]
     print(f"sweep: {len(runs)} runs", file=sys.stderr, flush=True)
     sweep, sweep_curves = run_many(runs, study, workers=args.workers, progress=True)
+    sweep, sweep_curves = kept + sweep, kept_curves + sweep_curves
     for row in sweep:
         chosen = lrs[(row["task"], row["model"])]
         row["lr_grid"] = " ".join(f"{lr:g}" for lr in chosen["grid"])
         row["lr_edge"] = chosen["edge"] or ""
     minutes = (time.perf_counter() - start) / 60
+    old = {id(r) for r in kept}
+    new = [r for r in rows[n_earlier:] + sweep if id(r) not in old]
     header = [
         f"The {args.study} study of the course 'Convolution vs. Attention'; made by:",
         "  python scripts/sweep.py " + " ".join(argv),
@@ -128,6 +169,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"in {minutes:.1f} min on {args.workers} worker(s)",
         "stage lr-grid: validation runs (seed 0, fraction 1) that choose each rate; stage sweep: test runs",
     ]
+    if args.resume:
+        header[3] = (
+            f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {len(new)} new runs in "
+            f"{minutes:.1f} min on {args.workers} worker(s); the other {len(rows) + len(sweep) - len(new)} "
+            "are the earlier file's:"
+        )
+        header[4:4] = ["  " + line for line in earlier_header]
     write_results(rows + sweep, args.out, header=header)
     curves_path = args.out.with_name(args.out.stem + "_curves.csv")
     write_results(curves + sweep_curves, curves_path, header=header[:2] + ["the learning curve of every run"])

@@ -149,10 +149,16 @@ def _job(job: tuple[Run, Study]) -> tuple[dict, list[dict]]:
 
 
 def parallel_map(
-    fn: Callable, jobs: Sequence, *, workers: int = 1, progress: bool = False
+    fn: Callable,
+    jobs: Sequence,
+    *,
+    workers: int = 1,
+    progress: bool = False,
+    names: Sequence[str] | None = None,
 ) -> list:
     """``[fn(job) for job in jobs]`` in ``workers`` processes (fork on Linux), in the
-    order of ``jobs``; ``fn`` must be a module-level function."""
+    order of ``jobs``; ``fn`` must be a module-level function. ``progress`` prints a
+    line per finished job (its name from ``names``, else the job)."""
     check_int(workers, "workers", minimum=1)
     start, out = time.perf_counter(), []
     pool = None
@@ -167,7 +173,8 @@ def parallel_map(
             out.append(result)
             if progress:
                 elapsed = time.perf_counter() - start
-                print(f"[{i + 1:>3}/{len(jobs)}] {jobs[i]} ({elapsed:.0f} s)",
+                name = names[i] if names else jobs[i]
+                print(f"[{i + 1:>3}/{len(jobs)}] {name} ({elapsed:.0f} s)",
                       file=sys.stderr, flush=True)  # fmt: skip
     finally:
         if pool is not None:
@@ -181,7 +188,11 @@ def run_many(
     """:func:`run_one` of every run, in ``workers`` processes; rows and curves in the
     order of ``runs``."""
     jobs = [(r, study) for r in runs]
-    out = parallel_map(_job, jobs, workers=workers, progress=progress)
+    names = [
+        f"{r.stage} {r.task} {r.model} fraction {r.fraction:g} seed {r.seed} lr {r.lr:g}"
+        for r in runs
+    ]
+    out = parallel_map(_job, jobs, workers=workers, progress=progress, names=names)
     return [row for row, _ in out], [point for _, curve in out for point in curve]
 
 
