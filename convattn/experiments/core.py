@@ -189,7 +189,7 @@ def run_many(
     order of ``runs``."""
     jobs = [(r, study) for r in runs]
     names = [
-        f"{r.stage} {r.task} {r.model} fraction {r.fraction:g} seed {r.seed} lr {r.lr:g}"
+        f"{r.stage} {r.task} {r.model} {r.fraction:g} seed {r.seed} lr {r.lr:g}"
         for r in runs
     ]
     out = parallel_map(_job, jobs, workers=workers, progress=progress, names=names)
