@@ -147,10 +147,13 @@ def accuracy(model: nn.Module, x: Tensor, y: Tensor) -> float:
 
 def choose_lr(scores: Mapping[float, float]) -> tuple[float, str | None]:
     """The rate of the best validation score (ties: the smaller rate), and the edge of
-    the rates tried it sits on ("low" or "high"; None when strictly inside)."""
+    the rates tried the best score reaches ("low" or "high"; None when strictly
+    inside). A best score shared with the largest rate tried is at the "high" edge:
+    the plateau may go on beyond it."""
     rates = sorted(scores)
     best = max(rates, key=lambda r: (scores[r], -r))
-    edge = "low" if best == rates[0] else "high" if best == rates[-1] else None
+    top = scores[best]
+    edge = "low" if best == rates[0] else "high" if scores[rates[-1]] == top else None
     return best, edge
 
 

@@ -86,7 +86,7 @@ def _earlier(path: Path) -> tuple[list, list, list, list, list]:
     rows = read_results(path)
     curves = read_results(path.with_name(path.stem + "_curves.csv"))
     header = [line[2:] for line in path.read_text().splitlines() if line.startswith("# ")]
-    header = header[1:4]  # its command, machine and date
+    header = [line for line in header[1:] if not line.startswith("stage lr-grid")]  # how, where, when
 
     def stage(items, name):
         return [r for r in items if r["stage"] == name]

@@ -56,7 +56,9 @@ def test_labels_per_position_and_ignored_positions():
 
 def test_choose_lr_says_when_the_best_rate_is_at_an_edge():
     assert choose_lr({1e-3: 0.5, 3e-3: 0.9, 1e-2: 0.7}) == (3e-3, None)
-    assert choose_lr({1e-3: 0.5, 3e-3: 0.9, 1e-2: 0.9}) == (3e-3, None)  # a tie: the smaller rate
+    assert choose_lr({1e-3: 0.5, 3e-3: 0.9, 1e-2: 0.8, 3e-2: 0.9}) == (3e-3, "high")  # ties: the
+    # smaller rate, but the best score reaches the largest rate tried: the grid must grow
+    assert choose_lr({1e-3: 0.5, 3e-3: 0.9, 1e-2: 0.9, 3e-2: 0.1}) == (3e-3, None)
     assert choose_lr({1e-3: 0.5, 3e-3: 0.6}) == (3e-3, "high")
     assert choose_lr({1e-3: 0.9, 3e-3: 0.6}) == (1e-3, "low")
 

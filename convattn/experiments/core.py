@@ -216,8 +216,8 @@ def lr_grid_runs(study: Study, rows: Iterable[Mapping] = ()) -> list[Run]:
             scores = tried.get((name, model), {})
             todo = [lr for lr in study.lr_window if lr not in scores]
             if not todo:
-                best, edge = choose_lr(scores)
-                i = LR_GRID.index(best)
+                _, edge = choose_lr(scores)  # the grid grows beyond that edge
+                i = LR_GRID.index(min(scores) if edge == "low" else max(scores))
                 step = {"low": -1, "high": 1}.get(edge, 0)
                 if step and 0 <= i + step < len(LR_GRID):
                     todo = [LR_GRID[i + step]]

@@ -71,6 +71,8 @@ def test_the_grid_grows_until_every_best_rate_is_strictly_inside():
     lrs = chosen_lrs(s, rows)
     assert lrs[("toy", "linear")] == {"lr": 3e-3, "grid": [3e-4, 1e-3, 3e-3, 1e-2], "edge": None}
     assert lrs[("reuse", "linear")] == lrs[("toy", "linear")]  # the reusing task takes toy's rate
+    tie = [dict(r, val_acc=1.0) for r in rows if r["model"] == "seq" and r["lr"] >= 3e-3]
+    assert lr_grid_runs(s, rows + tie) == [Run("toy", "seq", 1.0, 0, 3e-2, "lr-grid")]  # beyond the tie
     top = [dict(stage="lr-grid", task="toy", model="linear", lr=lr, val_acc=lr) for lr in LR_GRID]
     assert chosen_lrs(s, top)[("toy", "linear")]["edge"] == "high"  # the grid has no larger rate
 
