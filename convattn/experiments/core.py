@@ -158,11 +158,13 @@ def parallel_map(
 ) -> list:
     """``[fn(job) for job in jobs]`` in ``workers`` processes (fork on Linux), in the
     order of ``jobs``; ``fn`` must be a module-level function. ``progress`` prints a
-    line per finished job (its name from ``names``, else the job)."""
+    line per finished job (its name from ``names``, else the job). With more than one
+    worker even a single job runs in a child: a process forked after its parent ran
+    torch's thread pool can hang in it."""
     check_int(workers, "workers", minimum=1)
     start, out = time.perf_counter(), []
     pool = None
-    if workers == 1 or len(jobs) <= 1:
+    if workers == 1:
         results: Iterable = map(fn, jobs)
     else:
         method = "fork" if sys.platform.startswith("linux") else "spawn"
