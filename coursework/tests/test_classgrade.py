@@ -308,6 +308,23 @@ def test_run_autograder_writes_results_when_there_is_nothing_to_grade(tmp_path):
     assert "could not grade" in results["output"] and autograder.results_problems(results) == []
 
 
+def test_a_sigterm_during_autograde_still_writes_a_results_file(tmp_path, monkeypatch):
+    (tmp_path / "source").mkdir()
+    (tmp_path / "source" / "config.json").write_text('{"chapter": "tiny", "secret": "s", "limits": {}}')
+    (tmp_path / "submission").mkdir()
+    nbformat.write(chapter(HONEST), tmp_path / "submission" / "notebook.ipynb")
+
+    def stopped(*args, **kwargs):
+        raise SystemExit(143)  # what exit_on_sigterm's handler raises while a sandbox runs
+
+    monkeypatch.setattr(grader, "grade", stopped)
+    with pytest.raises(SystemExit):
+        autograder.autograde(tmp_path)
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert results["score"] == 0 and "stopped" in results["output"]
+    assert autograder.results_problems(results) == []
+
+
 # ---------------------------------------------------------------- the parts
 
 

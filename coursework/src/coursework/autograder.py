@@ -267,7 +267,9 @@ def autograde(
 
     The notebook of the assigned chapter with the most points counts when several were handed in. A
     results file is written whatever happens: a failure of the grader itself gives 0 points, says so in
-    ``output``, and prints the traceback to the log Gradescope shows the instructor only.
+    ``output``, and prints the traceback to the log Gradescope shows the instructor only; a SIGTERM (with
+    :func:`grader.exit_on_sigterm`, as the command line sets it) stops the sandbox, writes a results file
+    that says the grading was stopped, and exits.
     """
     if format not in ("gradescope", "prairielearn"):
         raise ValueError(f"format must be gradescope or prairielearn; got {format!r}")
@@ -275,7 +277,7 @@ def autograde(
     started = time.monotonic()
     target = Path(results_path) if results_path is not None else root / "results" / "results.json"
     handed_in = Path(submission) if submission is not None else root / "submission"
-    gradable = True
+    gradable, stopped = True, None
     try:
         config = json.loads((root / "source" / "config.json").read_text(encoding="utf-8"))
         files = notebooks_in(handed_in)
@@ -305,6 +307,15 @@ def autograde(
                     f"\n(Graded: {summary.submission}; the other notebooks handed in: {names}.)"
                 )
             print(grader.format_report(rows), flush=True)
+    except SystemExit as stop:  # a SIGTERM (exit_on_sigterm): say so in the results, then stop
+        stopped = stop
+        results = {
+            "score": 0.0,
+            "output": "The autograder was stopped before it finished grading (a time limit, or your "
+            "instructor); submit again or ask your instructor.",
+            "output_format": "text",
+            "tests": [],
+        }
     except Exception as e:  # noqa: BLE001 - Gradescope must get a results file, whatever went wrong
         traceback.print_exc()
         results = {
@@ -320,6 +331,8 @@ def autograde(
         results = prairielearn_results(results, gradable)
     target.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write(target, json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    if stopped is not None:
+        raise stopped
     return results
 
 

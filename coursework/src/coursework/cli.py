@@ -371,6 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 0
         if args.command == "autograde":
+            grader.exit_on_sigterm()  # a SIGTERM still leaves a results file (it says: stopped)
             results = autograde(
                 args.root, submission=args.submission, results_path=args.results, format=args.format
             )
