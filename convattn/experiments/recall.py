@@ -84,6 +84,9 @@ def study(
     lr_cell: tuple[int, int] = (64, 2),
     lookup: tuple[str, ...] = ("gated",),
     lookup_width: int = 32,
+    lookup_n_train: int = 4000,
+    lookup_steps: int | None = None,
+    mqar: bool = True,
     seeds: tuple[int, ...] = (0, 1, 2),
 ) -> Study:
     """The study; the defaults are the committed sweep's, smaller values a quick run.
@@ -91,9 +94,11 @@ def study(
     Every mixer of ``models`` is trained in the cell ``lr_cell`` (width, pairs), where
     its learning rate is chosen; the mixers of ``every_cell`` also in every other cell
     of ``widths`` × ``num_kvs``, at the rate chosen there. ``lookup``: the mixers
-    trained on the single-query lookup (their rates chosen on it)."""
+    trained on the single-query lookup (their rates chosen on it), on
+    ``lookup_n_train`` sequences for ``lookup_steps`` steps (default: ``steps``);
+    ``mqar=False`` leaves only the lookup."""
     tasks, lr_name = {}, task_name(*lr_cell)
-    for width in widths:
+    for width in widths if mqar else ():
         for num_kv in num_kvs:
             name = task_name(width, num_kv)
             here = (
@@ -107,15 +112,18 @@ def study(
                 here, data, partial(build, vocab, width, seq_len), steps, batch_size,
                 lr_task=None if name == lr_name else lr_name, columns=columns,
             )  # fmt: skip
-    if lr_name not in tasks:
+    if mqar and lr_name not in tasks:
         raise ValueError(
             f"lr_cell {lr_cell} must be one of the cells (widths × num_kvs)"
         )
     if lookup:
         columns = (("width", lookup_width), ("seq_len", LOOKUP_LEN), ("num_kv", 16))
         tasks["lookup"] = Task(
-            tuple(lookup), partial(lookup_data, 4000),
-            partial(build, LOOKUP_VOCAB, lookup_width, LOOKUP_LEN), steps, 64,
+            tuple(lookup), partial(lookup_data, lookup_n_train),
+            partial(build, LOOKUP_VOCAB, lookup_width, LOOKUP_LEN),
+            steps if lookup_steps is None else lookup_steps, 64,
             columns=columns,
         )  # fmt: skip
+    if not tasks:
+        raise ValueError("nothing to train: mqar=False and no lookup models")
     return Study("recall", tasks, tuple(seeds), lr_window=(1e-3, 3e-3, 1e-2))

@@ -56,3 +56,13 @@ def test_a_run_carries_its_cell():
     assert 0 <= row["train_acc"] <= 1 and 0 <= row["test_acc"] <= 1 and curve[-1]["num_kv"] == 2
     with pytest.raises(ValueError, match="lr_cell"):
         recall.study(widths=(16,), num_kvs=(2,), lr_cell=(32, 2))
+
+
+def test_the_lookup_alone_with_its_own_data_and_budget():
+    study = recall.study(mqar=False, lookup_n_train=60, lookup_steps=7)
+    assert set(study.tasks) == {"lookup"} and study.tasks["lookup"].steps == 7
+    (x, _), _ = study.tasks["lookup"].data(1.0, 0, False)
+    assert len(x) == 60
+    assert recall.study().tasks["lookup"].steps == 600  # the default: the MQAR cells' budget
+    with pytest.raises(ValueError, match="nothing to train"):
+        recall.study(mqar=False, lookup=())
