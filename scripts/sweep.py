@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import datetime
 import os
 import platform
@@ -149,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.resume:  # the earlier test runs at the rate chosen now stand
         kept = [r for r in kept if lrs.get((r["task"], r["model"]), {}).get("lr") == r["lr"]]
         done = {_key(r) for r in kept}
-        runs = [r for r in runs if (r.task, r.model, float(r.fraction), r.seed) not in done]
+        runs = [r for r in runs if _key(dataclasses.asdict(r)) not in done]
         kept_curves = [c for c in kept_curves if _key(c) in done]
     print(f"sweep: {len(runs)} runs", file=sys.stderr, flush=True)
     sweep, sweep_curves = run_many(runs, study, workers=args.workers, progress=True)
@@ -159,8 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         row["lr_grid"] = " ".join(f"{lr:g}" for lr in chosen["grid"])
         row["lr_edge"] = chosen["edge"] or ""
     minutes = (time.perf_counter() - start) / 60
-    old = {id(r) for r in kept}
-    new = [r for r in rows[n_earlier:] + sweep if id(r) not in old]
+    n_new = len(rows) - n_earlier + len(runs)  # the grid runs and test runs made now
     header = [
         f"The {args.study} study of the course 'Convolution vs. Attention'; made by:",
         "  python scripts/sweep.py " + " ".join(argv),
@@ -171,8 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     if args.resume:
         header[3] = (
-            f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {len(new)} new runs in "
-            f"{minutes:.1f} min on {args.workers} worker(s); the other {len(rows) + len(sweep) - len(new)} "
+            f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {n_new} new runs in "
+            f"{minutes:.1f} min on {args.workers} worker(s); the other {len(rows) + len(sweep) - n_new} "
             "are the earlier file's:"
         )
         header[4:4] = ["  " + line for line in earlier_header]

@@ -4,6 +4,7 @@ it, the digits of chapter 5 (:mod:`.digits`), the lookup and MNIST-1D of chapter
 chapter reads ``from convattn.experiments import ...``; the sweeps that write the
 committed results files are ``scripts/sweep.py``."""
 
+from ..train import choose_lr  # the rule that picks a rate from the grid's scores
 from . import bias, digits, recall
 from .core import (
     COLUMNS,
@@ -16,7 +17,7 @@ from .core import (
     run_one,
     sweep_runs,
 )
-from .results import Stat, read_results, summarize, write_results
+from .results import Stat, mean_curve, read_results, summarize, write_results
 
 STUDIES = {
     "digits": digits.study,
@@ -33,9 +34,11 @@ __all__ = [
     "run_many",
     "lr_grid_runs",
     "chosen_lrs",
+    "choose_lr",
     "sweep_runs",
     "Stat",
     "summarize",
+    "mean_curve",
     "write_results",
     "read_results",
     "STUDIES",

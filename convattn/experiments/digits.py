@@ -20,6 +20,7 @@ validation split (the last fifth of the training images), inside the grid.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, partial
 
 import torch
@@ -46,6 +47,7 @@ __all__ = [
     "build_model",
     "digits_data",
     "study",
+    "with_shifts",
 ]
 
 # CoAtNet's layout study, conv stages first
@@ -154,3 +156,18 @@ def study(
     return Study(
         "digits", tasks, seeds, notes=__doc__.split("\n\n")[-1].replace("\n", " ")
     )
+
+
+def with_shifts(rows: Iterable[Mapping], shifts: Sequence[int] = SHIFTS) -> list[dict]:
+    """The test runs in long format: every row with ``shift`` 0, and each canvas row
+    once more per shift, its ``test_acc`` the accuracy on the test set shifted by
+    that many pixels."""
+    rows = list(rows)
+    unshifted = [dict(r) | {"shift": 0} for r in rows]
+    canvas = [r for r in rows if r["task"] == "canvas"]
+    shifted = [
+        dict(r) | {"shift": d, "test_acc": r[f"shift{d}_acc"]}
+        for r in canvas
+        for d in shifts
+    ]
+    return unshifted + shifted

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .core import COLUMNS
 
-__all__ = ["Stat", "summarize", "write_results", "read_results"]
+__all__ = ["Stat", "summarize", "mean_curve", "write_results", "read_results"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,24 @@ def summarize(
         )  # fmt: skip
         for k, v in sorted(groups.items())
     }
+
+
+def mean_curve(
+    curves: Iterable[Mapping[str, object]],
+    *,
+    stage: str = "sweep",
+    value: str = "train_acc",
+    **where: object,
+) -> tuple[list[int], list[float]]:
+    """The mean curve over seeds: the steps, and the mean of ``value`` at each step
+    over the rows of a learning-curves file of ``stage`` that match ``where`` (e.g.
+    ``task="digits", model="cnn"``)."""
+    points: dict[int, list[float]] = {}
+    for c in curves:
+        if c["stage"] == stage and all(c[k] == v for k, v in where.items()):
+            points.setdefault(int(c["step"]), []).append(float(c[value]))
+    steps = sorted(points)
+    return steps, [statistics.fmean(points[s]) for s in steps]
 
 
 def write_results(

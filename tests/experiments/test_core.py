@@ -14,6 +14,7 @@ from convattn.experiments import (
     Task,
     chosen_lrs,
     lr_grid_runs,
+    mean_curve,
     read_results,
     run_many,
     run_one,
@@ -102,6 +103,18 @@ def test_results_file_round_trip_and_summaries(tmp_path):
     assert stat.n == 2 and stat.mean == pytest.approx(sum(r["test_acc"] for r in rows) / 2)
     with pytest.raises(FileNotFoundError, match="scripts/sweep.py"):
         read_results(tmp_path / "missing.csv")
+
+
+def test_mean_curve_averages_the_matching_curves_step_by_step():
+    curves = [
+        {"stage": "sweep", "model": "a", "seed": seed, "step": step, "train_acc": seed + step}
+        for seed in (0, 1, 2) for step in (20, 10)
+    ]  # fmt: skip
+    curves += [{"stage": "lr-grid", "model": "a", "seed": 0, "step": 10, "train_acc": 99.0}]
+    curves += [{"stage": "sweep", "model": "b", "seed": 0, "step": 10, "train_acc": 99.0}]
+    assert mean_curve(curves, model="a") == ([10, 20], [11.0, 21.0])
+    assert mean_curve(curves, stage="lr-grid", model="a") == ([10], [99.0])
+    assert mean_curve(curves, model="c") == ([], [])
 
 
 def test_core_bad_input():

@@ -37,6 +37,18 @@ def test_canvas_runs_are_tested_at_every_shift_and_no_position_vit_ignores_patch
     assert row["test_acc"] == row["shift4_acc"]  # 4 pixels = one 4×4 patch: the tokens are only permuted
 
 
+def test_with_shifts_lists_each_canvas_run_once_per_shift():
+    rows = [
+        {"task": "digits", "test_acc": 0.9},
+        {"task": "canvas", "test_acc": 0.8, "shift1_acc": 0.5, "shift2_acc": 0.7},
+    ]
+    long = digits.with_shifts(rows, shifts=(1, 2))
+    assert [(r["task"], r["shift"], r["test_acc"]) for r in long] == [
+        ("digits", 0, 0.9), ("canvas", 0, 0.8), ("canvas", 1, 0.5), ("canvas", 2, 0.7),
+    ]  # fmt: skip
+    assert "shift" not in rows[0]  # the rows given are left as they were
+
+
 def test_shuffled_digits_and_the_validation_split():
     (x, _), evals = digits_data("shuffled", 1.0, 0, False)
     (xd, _), _ = digits_data("digits", 1.0, 0, False)
