@@ -120,9 +120,10 @@ build: install
 		echo "$$start $$EPOCHREALTIME" | awk '{printf "build: %.1f s\n", $$2 - $$1}'
 
 # Everything CI checks, on two cores: lint first, then two lanes at once, balanced by measurement (2-core Xeon,
-# per step): every chapter on another CPU's kernels (about 105 s), then the tests that start no kernel (35 s);
-# the strict build with the browser test (55 s), then the tests that start a kernel (70 s). (Letting make pick
-# the order of the four steps left a core idle for a minute: 185 s against about 145 s in two lanes.)
+# each step beside the other lane): every chapter on another CPU's kernels (about 105 s), then the tests that
+# start no kernel (30 s); the strict build with the browser test (6 + 65 s), then the tests that start a kernel
+# (67 s). Fresh clones: 141-147 s. (Three lanes, `make unit` whole: 182 s; the four steps in the order make
+# picks: 185 s, one core idle for a minute.)
 # Each chapter is executed once: the student edition is proven to need no solution statically (coursework/tests:
 # exercises close every chapter, so no story cell runs after a stub), and `make coursework` executes it.
 .PHONY: lane-chapters lane-book
