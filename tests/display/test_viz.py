@@ -132,7 +132,7 @@ def test_series_differ_by_more_than_colour():
 
 
 def test_plots_draw_on_a_given_axes_and_return_its_figure():
-    fig, ax = plt.subplots()
-    assert plot_scaling([1, 2], {"a": [1, 2]}, ax=ax) is fig
-    assert plot_matrix(np.eye(3), ax=ax) is fig
+    fig, (left, right) = plt.subplots(1, 2)  # one each: an image on log axes warns
+    assert plot_scaling([1, 2], {"a": [1, 2]}, ax=left) is fig
+    assert plot_matrix(np.eye(3), ax=right) is fig
     plt.close(fig)
