@@ -11,6 +11,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -188,6 +189,20 @@ def test_an_interrupted_batch_resumes_and_grading_again_gives_the_same_result(tm
     )
 
 
+def in_session(sid):
+    """The live processes of session ``sid`` (the sandboxes' kernels run in sessions of their own)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
 @pytest.mark.kernel
 @pytest.mark.skipif(bwrap() is None, reason="bubblewrap (bwrap) is missing or does not work here")
 def test_a_sigterm_stops_the_batch_and_leaves_no_sandbox_behind(tmp_path):
@@ -201,15 +216,22 @@ def test_a_sigterm_stops_the_batch_and_leaves_no_sandbox_behind(tmp_path):
     command = [sys.executable, "-m", "coursework", "grade", str(subs), "--book", str(book)]
     command += ["--chapter", "tiny", "--out", str(tmp_path / "out"), "--jobs", "2", "--total", "400"]
     err = (tmp_path / "stderr.txt").open("w")  # a file, not a pipe: a worker left alive cannot hold it open
-    run = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+    run = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
     for _ in range(600):  # both workers inside a sleeping submission (the reference run comes first)
         boxes = {n for n in os.listdir("/tmp") if n.startswith("convattn-sandbox-")} - before
         if len(boxes) == 2 and run.poll() is None:
             break
         time.sleep(0.1)
     time.sleep(2)
-    run.terminate()  # SIGTERM, as a job scheduler or `kill` sends it
+    # SIGTERM to the whole process group, as a job scheduler, `timeout` or a CI runner sends it: every worker
+    # gets it directly, and once more from the grader as it stops them
+    os.killpg(run.pid, signal.SIGTERM)
     assert run.wait(timeout=60) == 128 + 15, (tmp_path / "stderr.txt").read_text()
+    for _ in range(100):  # the workers end with the grader (they may take a moment to unwind)
+        if not in_session(run.pid):
+            break
+        time.sleep(0.1)
+    assert in_session(run.pid) == [], "grading workers outlived the batch"
     assert {n for n in os.listdir("/tmp") if n.startswith("convattn-sandbox-")} == before
     assert sandbox_processes() == []
     assert not list((tmp_path / "out" / "results").glob("*slow*"))  # nothing half-written for them

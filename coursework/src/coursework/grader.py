@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import copy
 import dataclasses
+import functools
 import hashlib
 import os
 import re
@@ -34,10 +35,12 @@ import secrets
 import shutil
 import signal
 import stat
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import nbformat
 from nbformat import NotebookNode
@@ -855,7 +858,14 @@ def exit_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, _sigterm)
 
 
+T = TypeVar("T")
+_STOPPING: list[int] = []  # the SIGTERM being handled, if any
+
+
 def _sigterm(signum: int, frame: object) -> None:
+    if _STOPPING:  # a second one (the whole process group got it, then the grader stops its workers): let the
+        return  # first finish unwinding, or a kernel and its scratch folder may be left behind
+    _STOPPING.append(signum)
     raise SystemExit(128 + signum)
 
 
@@ -868,10 +878,27 @@ def _worker_start(config: dict) -> None:
     _WORKER["batch"] = _Batch(book=load_book(book_dir), **config)
 
 
+def _stopped_worker(task: Callable[..., T]) -> Callable[..., T]:
+    """A worker's task that ends its process on SIGTERM, once the sandbox has unwound: the pool would report
+    the SystemExit as the task's result and wait for the next one, a worker that outlives its batch."""
+
+    @functools.wraps(task)
+    def run(*args: object) -> T:
+        try:
+            return task(*args)
+        except SystemExit as stop:
+            sys.stderr.flush()
+            os._exit(stop.code if isinstance(stop.code, int) else 1)
+
+    return run
+
+
+@_stopped_worker
 def _worker_reference(chapter: str) -> Reference:
     return _WORKER["batch"].reference(chapter)
 
 
+@_stopped_worker
 def _worker_grade(path: Path, references: dict[str, Reference]) -> list[GradeRow]:
     batch = _WORKER["batch"]
     batch.references.update(references)
@@ -944,8 +971,13 @@ def _in_parallel(
                     progress(graded)
         except BaseException as stop:
             if isinstance(stop, SystemExit):  # a SIGTERM (exit_on_sigterm): the workers unwind as this does
-                for worker in multiprocessing.active_children():
+                workers = multiprocessing.active_children()
+                for worker in workers:
                     worker.terminate()
+                for worker in workers:  # each kills its kernel and removes its scratch folder, then ends
+                    worker.join(timeout=30)
+                    if worker.is_alive():
+                        worker.kill()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     if survivors is not None:
