@@ -397,6 +397,8 @@ def test_the_batch_folder_keeps_complete_results_of_unchanged_files_only(tmp_pat
     again = BatchFolder(tmp_path / "out", subs, chapter="tiny")
     assert again.secret == folder.secret
     assert again.previous(subs[0]) == rows_for(str(subs[0]))  # complete, unchanged: skipped
+    spelled = [os.path.relpath(s) for s in subs]  # the same files, named relative to here
+    assert BatchFolder(tmp_path / "out", spelled, chapter="tiny").previous(spelled[0]) is not None
     assert again.previous(subs[1]) is None and again.previous(subs[2]) is None  # incomplete: graded again
     assert again.previous(subs[3]) is None  # never graded
     subs[0].write_text("changed")

@@ -163,7 +163,10 @@ class BatchFolder:
             state = json.loads(self._result_path(submission).read_text(encoding="utf-8"))
             if state.get("version") != _VERSION or state.get("sha256") != digest:
                 return None
-            if state.get("submission") != submission or state.get("chapter") != self.chapter:
+            if (  # the same file, however it is named (relative or absolute): as output_name keys it
+                os.path.abspath(str(state.get("submission"))) != os.path.abspath(submission)
+                or state.get("chapter") != self.chapter
+            ):
                 return None
             rows = [GradeRow(**r) for r in state["rows"]]
         except (OSError, ValueError, KeyError, TypeError):
