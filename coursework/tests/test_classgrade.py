@@ -20,7 +20,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_grader import BOOK, FORGE_LATER, HONEST, TAMPER, TAMPER_STORY, WRONG, chapter, sandbox_processes
+from test_grader import (
+    BOOK,
+    FORGE_LATER,
+    HONEST,
+    TAMPER,
+    TAMPER_STORY,
+    WRONG,
+    chapter,
+    in_session,
+    sandbox_processes,
+)
 
 from coursework import autograder, grader
 from coursework.batchdir import BatchFolder, notebooks_in
@@ -187,20 +197,6 @@ def test_an_interrupted_batch_resumes_and_grading_again_gives_the_same_result(tm
         )["points"]
         == "0"
     )
-
-
-def in_session(sid):
-    """The live processes of session ``sid`` (the sandboxes' kernels run in sessions of their own)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) == sid and fields[0] != "Z":
-                found.append(int(entry))
-    return found
 
 
 @pytest.mark.kernel

@@ -232,7 +232,8 @@ def sandbox_processes():
     return sorted(pid for marker in ("301", "302", "303") for pid in processes_running("sleep", marker))
 
 
-def children_of(pid):
+def _live_processes(field, value):
+    """The live (not zombie) processes whose /proc stat field ``field`` (after the name) equals ``value``."""
     out = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -240,9 +241,18 @@ def children_of(pid):
                 fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[1]) == pid and fields[0] != "Z":
+            if int(fields[field]) == value and fields[0] != "Z":
                 out.append(int(entry))
     return out
+
+
+def children_of(pid):
+    return _live_processes(1, pid)  # the parent's pid
+
+
+def in_session(sid):
+    """The live processes of session ``sid`` (the sandboxes' kernels run in sessions of their own)."""
+    return _live_processes(3, sid)
 
 
 @pytest.fixture(scope="module")

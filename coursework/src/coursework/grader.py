@@ -859,13 +859,14 @@ def exit_on_sigterm() -> None:
 
 
 T = TypeVar("T")
-_STOPPING: list[int] = []  # the SIGTERM being handled, if any
+_stopping = False  # a SIGTERM is being handled
 
 
 def _sigterm(signum: int, frame: object) -> None:
-    if _STOPPING:  # a second one (the whole process group got it, then the grader stops its workers): let the
+    global _stopping
+    if _stopping:  # a second one (the whole process group got it, then the grader stops its workers): let the
         return  # first finish unwinding, or a kernel and its scratch folder may be left behind
-    _STOPPING.append(signum)
+    _stopping = True
     raise SystemExit(128 + signum)
 
 
